@@ -1,0 +1,1 @@
+"""The consultation log, the advisor directory and operator accounts (SQLAlchemy 2, Alembic)."""

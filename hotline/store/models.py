@@ -1,0 +1,102 @@
+"""Typed SQLAlchemy 2 models. The schema changes only through Alembic revisions in migrations/versions."""
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import Boolean, DateTime, ForeignKey, Index, Integer, Numeric, String, Text, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Consultation(Base):
+    """One consultation handled by the bot, an operator or an import (CONTRACT §5)."""
+
+    __tablename__ = "consultations"
+    __table_args__ = (Index("ix_consultations_occurred_service", "occurred_at", "service"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    occurred_at: Mapped[datetime] = mapped_column(DateTime, index=True)  # naive UTC
+    service: Mapped[str] = mapped_column(String(32))
+    channel: Mapped[str] = mapped_column(String(16))
+    category: Mapped[str | None] = mapped_column(String(32))
+    migrant_worker: Mapped[bool] = mapped_column(Boolean, default=False)
+    persons: Mapped[int] = mapped_column(Integer, default=1)
+    street: Mapped[str | None] = mapped_column(String(64))
+    community: Mapped[str | None] = mapped_column(String(64))
+    outcome: Mapped[str | None] = mapped_column(String(32))
+    referral: Mapped[str | None] = mapped_column(String(128))
+    amount: Mapped[Decimal | None] = mapped_column(Numeric(14, 2))
+    eligibility: Mapped[str | None] = mapped_column(String(16))
+    legal_basis: Mapped[str | None] = mapped_column(Text)
+    summary: Mapped[str | None] = mapped_column(Text)
+    # Contact number given with consent; masked on every read-out, cleared by `hotline purge`.
+    phone: Mapped[str | None] = mapped_column(String(32))
+    sender_hash: Mapped[str | None] = mapped_column(String(64), index=True)
+    operator: Mapped[str | None] = mapped_column(String(64))
+    source_id: Mapped[str | None] = mapped_column(String(128), unique=True)
+    # Set by `hotline purge`: summary and contact details cleared, counts kept.
+    purged: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class Advisor(Base):
+    """One row of the 一村（社区）一法律顾问 roster: a community, its advisor and its 司法所."""
+
+    __tablename__ = "advisors"
+    __table_args__ = (UniqueConstraint("street", "community", name="uq_advisors_street_community"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    street: Mapped[str] = mapped_column(String(64), index=True)
+    community: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str | None] = mapped_column(String(16))
+    aliases: Mapped[str | None] = mapped_column(String(256))  # '|'-separated
+    advisor: Mapped[str | None] = mapped_column(String(64))
+    advisor_firm: Mapped[str | None] = mapped_column(String(128))
+    advisor_phone: Mapped[str | None] = mapped_column(String(32))
+    justice_office: Mapped[str | None] = mapped_column(String(64))
+    office_address: Mapped[str | None] = mapped_column(String(256))
+    office_phone: Mapped[str | None] = mapped_column(String(32))
+    office_hours: Mapped[str | None] = mapped_column(String(128))
+    sample: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class Operator(Base):
+    """A copilot login for a hotline operator."""
+
+    __tablename__ = "operators"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(256))
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class OperatorSession(Base):
+    """A bearer token issued at login; only its SHA-256 is stored."""
+
+    __tablename__ = "operator_sessions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    operator_id: Mapped[int] = mapped_column(ForeignKey("operators.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    expires_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class Handoff(Base):
+    """A citizen who asked for a person: the operator queue reads these."""
+
+    __tablename__ = "handoffs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, index=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    sender_hash: Mapped[str] = mapped_column(String(64), index=True)
+    category: Mapped[str | None] = mapped_column(String(32))
+    summary: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), default="open")  # open | taken | closed
+    operator: Mapped[str | None] = mapped_column(String(64))

@@ -1,0 +1,98 @@
+"""The normaliser of CONTRACT §3: examples pinned, and no input string makes it raise."""
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from hotline_nlu.numbers import extract, normalise_entity, parse_amount, parse_count, parse_months, parse_phone
+
+CONTRACT_EXAMPLES = [
+    ("amount", "三万五", 35000),
+    ("amount", "3.5万元", 35000),
+    ("amount", "两万多", 20000),
+    ("amount", "8000块", 8000),
+    ("people_count", "我们12个工友", 12),
+    ("people_count", "五个人", 5),
+    ("months_owed", "半年", 6),
+    ("months_owed", "三个多月", 3),
+    ("months_owed", "4个月", 4),
+    ("monthly_income", "一千五", 1500),
+    ("household_size", "家里四口人", 4),
+    ("phone", "139-7721-2345", "13977212345"),
+]
+
+
+@pytest.mark.parametrize(("entity", "text", "value"), CONTRACT_EXAMPLES)
+def test_contract_examples(entity: str, text: str, value: int | str) -> None:
+    assert normalise_entity(entity, text) == value
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [("七八千", 7000), ("一万出头", 10000), ("八千来块", 8000), ("万把块", 10000), ("2万5", 25000),
+     ("1,200元", 1200), ("３万", 30000), ("8k", 8000), ("两千三百五", 2350), ("欠我一万零五百", 10500)],
+)
+def test_amounts_as_written(text: str, value: int) -> None:
+    assert parse_amount(text) == value
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [("一年半", 18), ("两年多", 24), ("大半年", 6), ("十个月", 10), ("一年", 12), ("七八个月", 7)],
+)
+def test_months_as_written(text: str, value: int) -> None:
+    assert parse_months(text) == value
+
+
+def test_counts_and_phones() -> None:
+    assert parse_count("就我一个") == 1
+    assert parse_count("十来个") == 10
+    assert parse_phone("+86 139 7721 2345") == "13977212345"
+    assert parse_phone("0772-2812345") == "07722812345"
+    assert parse_phone("欠了两万") is None
+
+
+def test_no_number_gives_none() -> None:
+    assert parse_amount("不知道") is None
+    assert parse_months("好久了") is None
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("包工头老李欠了我们12个工友三万五，拖了半年了",
+         {("people_count", 12), ("amount", 35000), ("months_owed", 6)}),
+        ("我每个月收入一千五，家里四口人", {("monthly_income", 1500), ("household_size", 4)}),
+        ("一个月才挣1500块", {("monthly_income", 1500)}),
+        ("欠了两个月工资", {("months_owed", 2)}),
+        ("今年3月开始做的", set()),
+        ("电话139-7721-2345", {("phone", "13977212345")}),
+    ],
+)
+def test_extract_reads_context(text: str, expected: set[tuple[str, int | str]]) -> None:
+    assert {(f.entity, f.value) for f in extract(text)} == expected
+
+
+def test_spans_point_into_the_text() -> None:
+    text = "老板欠我们五个人工资七八千块"
+    for f in extract(text):
+        assert text[f.start : f.end] == f.text
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.text())
+def test_nothing_raises(text: str) -> None:
+    for entity in ("amount", "people_count", "months_owed", "monthly_income", "household_size", "phone"):
+        value = normalise_entity(entity, text)
+        assert value is None or isinstance(value, (int, str))
+    for f in extract(text):
+        assert text[f.start : f.end] == f.text
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet="零一二两三四五六七八九十百千万亿0123456789.,多来半年个月块元kw ", max_size=20))
+def test_nothing_raises_on_number_soup(text: str) -> None:
+    for parse in (parse_amount, parse_count, parse_months, parse_phone):
+        parse(text)
+    extract(text)
