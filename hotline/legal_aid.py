@@ -1,0 +1,467 @@
+"""Legal-aid eligibility (《法律援助法》 + Guangxi's hardship standard) as a pure function of facts and a date.
+
+`assess(facts, on)` reads every list and figure from hotline/law/data, so each answer quotes the articles it
+applied. An unverified figure never decides alone: where it would change the answer, the verdict is
+`needs_review` and a person decides.
+
+Dates before 2022-01-01 (when the Legal Aid Law took effect) get `needs_review`, not an exception: the earlier
+《法律援助条例》 is not in our data, and callers such as the wage-claim guidance must still answer for old dates.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+from hotline.codes import GROUPS, MATTERS, code_for
+from hotline.law.params import ParameterValue, latest_verified, parameter, parameter_or_none
+
+CRIMINAL_ROLES = ("suspect", "defendant", "victim", "private_prosecutor", "civil_plaintiff")
+_CRIMINAL_FLAGS = ("minor", "blind_deaf_mute", "mental_incapacity", "facing_life_or_death", "death_review",
+                   "in_absentia", "has_lawyer")
+_OWN_MEANS_MATTERS = ("support_payment", "family_dispute")
+_CN_DIGITS = "零一二三四五六七八九十"
+
+VERDICT_LABELS = {"eligible": "可以申请法律援助", "ineligible": "目前不符合法律援助条件",
+                  "needs_review": "需要工作人员审核"}
+
+
+@dataclass(frozen=True)
+class CriminalFacts:
+    role: str  # suspect | defendant | victim | private_prosecutor | civil_plaintiff
+    minor: bool = False
+    blind_deaf_mute: bool = False
+    mental_incapacity: bool = False
+    facing_life_or_death: bool = False
+    death_review: bool = False
+    in_absentia: bool = False
+    has_lawyer: bool = False
+
+
+@dataclass(frozen=True)
+class AidFacts:
+    matter: str  # MATTERS code
+    migrant_worker: bool | None = None
+    monthly_income_per_capita: int | None = None  # household, last 12 months, yuan
+    has_valuable_assets: bool | None = None
+    groups: tuple[str, ...] = ()  # GROUPS codes
+    criminal: CriminalFacts | None = None
+    household_size: int | None = None
+    monthly_income: int | None = None  # household total; per capita = income / size when per-capita unknown
+
+    def per_capita_income(self) -> float | None:
+        if self.monthly_income_per_capita is not None:
+            return float(self.monthly_income_per_capita)
+        if self.monthly_income is not None and self.household_size:
+            return self.monthly_income / self.household_size
+        return None
+
+
+@dataclass(frozen=True)
+class Assessment:
+    verdict: str  # eligible | ineligible | needs_review
+    means_test: str  # not_required | waived | passed | failed | unknown
+    basis: list[str]
+    threshold: dict[str, Any] | None
+    reasons: list[str]
+    materials: list[str] = field(default_factory=list)
+    where_to_apply: list[str] = field(default_factory=list)
+    decision_time: str = ""
+    objection: str = ""
+    next_steps: list[str] = field(default_factory=list)
+
+    def to_api(self) -> dict[str, Any]:
+        """CONTRACT §7 keys, plus the explanation keys."""
+        return {
+            "verdict": self.verdict,
+            "verdict_label": VERDICT_LABELS[self.verdict],
+            "means_test": self.means_test,
+            "basis": list(self.basis),
+            "threshold": self.threshold,
+            "materials": list(self.materials),
+            "next_steps": list(self.next_steps),
+            "reasons": list(self.reasons),
+            "where_to_apply": list(self.where_to_apply),
+            "decision_time": self.decision_time,
+            "objection": self.objection,
+        }
+
+
+def cn_number(n: int) -> str:
+    """1..99 in Chinese numerals, as articles and items are cited (第十五条, 第三项)."""
+    if n <= 10:
+        return _CN_DIGITS[n]
+    tens, ones = divmod(n, 10)
+    return ("" if tens == 1 else _CN_DIGITS[tens]) + "十" + (_CN_DIGITS[ones] if ones else "")
+
+
+def with_citation(text: str, citation: str) -> str:
+    """'……申请。' + citation -> '……申请（citation）。'"""
+    return f"{text.rstrip('。')}（{citation}）。"
+
+
+def item_citation(pv: ParameterValue, item: int) -> str:
+    return f"{pv.citation}第{cn_number(item)}项"
+
+
+class _Draft:
+    """Citations and reasons collected while the rules run, in the order applied."""
+
+    def __init__(self) -> None:
+        self.basis: list[str] = []
+        self.reasons: list[str] = []
+        self.next_steps: list[str] = []
+
+    def cite(self, citation: str) -> None:
+        if citation not in self.basis:
+            self.basis.append(citation)
+
+    def say(self, reason: str) -> None:
+        self.reasons.append(reason)
+
+
+@dataclass(frozen=True)
+class _Outcome:
+    verdict: str
+    means_test: str
+    threshold: dict[str, Any] | None = None
+    waiver_item: int | None = None
+
+
+def _check(facts: AidFacts) -> None:
+    if facts.matter not in MATTERS:
+        raise ValueError(f"未知的事项代码 / unknown matter code '{facts.matter}'")
+    for group in facts.groups:
+        if group not in GROUPS:
+            raise ValueError(f"未知的人群代码 / unknown group code '{group}'")
+    if facts.criminal is not None and facts.criminal.role not in CRIMINAL_ROLES:
+        raise ValueError(f"未知的刑事身份 / unknown criminal role '{facts.criminal.role}'")
+
+
+# --- the rules ---------------------------------------------------------------------------------------------
+
+def _art32(facts: AidFacts, on: dt.date, d: _Draft) -> bool:
+    """Art. 32: groups that need no means test, only when their matter fits."""
+    pv = parameter("legal_aid.art32", on)
+    for item in pv.value["items"]:
+        hit = [g for g in item["groups"] if g in facts.groups]
+        if not hit:
+            continue
+        if facts.matter in item["applies_to"]:
+            d.cite(item_citation(pv, item["item"]))
+            d.say(f"您属于“{item['text']}”的情形，申请法律援助不受经济困难条件限制。")
+            return True
+        d.say(f"“{GROUPS[hit[0]]}”不受经济条件限制的规定，只适用于{item['text']}，这件事还要看其他条件。")
+    return False
+
+
+def _art42_item(facts: AidFacts, on: dt.date) -> dict[str, Any] | None:
+    """Art. 42: applicants whose economic situation is not checked (免予核查)."""
+    for item in parameter("legal_aid.art42", on).value["items"]:
+        if "migrant_worker" in item:
+            if facts.migrant_worker is True and facts.matter in item["matters"]:
+                return item
+            continue
+        all_of, any_of = item.get("all_of", []), item.get("any_of", [])
+        if not any_of:  # item 4: "other persons set by law" — nothing we can test
+            continue
+        if all(g in facts.groups for g in all_of) and any(g in facts.groups for g in any_of):
+            return item
+    return None
+
+
+def _waive(facts: AidFacts, item: dict[str, Any], on: dt.date, d: _Draft) -> None:
+    d.cite(item_citation(parameter("legal_aid.art42", on), item["item"]))
+    d.say(f"您属于“{item['text']}”，带上证明材料就可以免予核查经济困难状况。")
+
+
+def _threshold(current: ParameterValue, verified: ParameterValue | None, std: ParameterValue) -> dict[str, Any]:
+    used = verified or current
+    out: dict[str, Any] = {"value": used.value, "unit": used.unit or "元/月", **used.source(),
+                           "standard": std.citation, "standard_verified": std.verified, "pending_unverified": None}
+    if used is not current:
+        out["pending_unverified"] = {"value": current.value, **current.source()}
+    return out
+
+
+def _means_test(facts: AidFacts, on: dt.date, d: _Draft) -> tuple[str, dict[str, Any] | None]:
+    """Guangxi's hardship standard: no valuable assets and per-capita income below the local minimum wage."""
+    std = parameter_or_none("hardship.guangxi_standard", on)
+    if std is None:
+        d.say("这个日期没有可用的经济困难标准，需要工作人员审核。")
+        return "unknown", None
+    d.cite(std.citation)
+    wage_name = std.value["minimum_wage_parameter"]
+    current = parameter(wage_name, on)
+    verified = latest_verified(wage_name, on)
+    threshold = _threshold(current, verified, std)
+    if facts.matter in _OWN_MEANS_MATTERS and std.value.get("own_means_only_against_household"):
+        d.say("如果是和家里人之间的纠纷，只算您本人的收入和财产。")
+    if verified is not None:
+        d.cite(verified.citation)
+    if facts.has_valuable_assets is True:
+        if not std.verified:
+            d.say(f"您家有高价值财产，按标准一般不算经济困难；但当时适用的{std.citation}我们没有核实，需要工作人员审核。")
+            return "unknown", threshold
+        d.say("您家有高价值财产，不符合经济困难条件（要求没有高价值财产）。")
+        return "failed", threshold
+    income = facts.per_capita_income()
+    if income is None:
+        d.say("还不知道您家近12个月的人均月收入，没法判断是否经济困难。")
+        return "unknown", threshold
+    if verified is None:
+        d.say(f"当地最低工资标准{current.value}元还没有核实，需要工作人员审核。")
+        return "unknown", threshold
+    lines = sorted({verified.value, current.value})
+    shown = f"{income:.0f}"
+    if lines[0] <= income < lines[-1]:
+        d.cite(current.citation)
+        d.say(f"您家人均月收入{shown}元，在已核实的最低工资标准{verified.value}元和未核实的新标准"
+              f"{current.value}元之间，需要工作人员按最新标准核对。")
+        return "unknown", threshold
+    below = income < lines[0]
+    if not std.verified:
+        compare = "低于" if below else "不低于"
+        d.say(f"按最低工资标准{verified.value}元估算，您家人均月收入{shown}元{compare}这条线；"
+              f"但当时适用的{std.citation}我们没有核实，需要工作人员审核。")
+        return "unknown", threshold
+    if not below:
+        d.say(f"您家人均月收入{shown}元，不低于柳州最低工资标准{verified.value}元，一般不算经济困难。")
+        if std.value.get("emergency_spending_alternative"):
+            d.next_steps.append("如果近12个月因急病、意外事故等花销超过了收入，也可能算经济困难，可以向法律援助中心说明。")
+        return "failed", threshold
+    if facts.has_valuable_assets is None:
+        d.say(f"您家人均月收入{shown}元，低于柳州最低工资标准{verified.value}元；还要确认家里没有高价值财产（如多套房、车、大额存款）。")
+        return "unknown", threshold
+    d.say(f"您家人均月收入{shown}元，低于柳州最低工资标准{verified.value}元，又没有高价值财产，符合经济困难条件。")
+    return "passed", threshold
+
+
+def _civil(facts: AidFacts, on: dt.date, d: _Draft) -> _Outcome:
+    if _art32(facts, on, d):
+        return _Outcome("eligible", "not_required")
+    art31 = parameter("legal_aid.art31", on)
+    item31 = next((i for i in art31.value["items"] if facts.matter in i["matters"]), None)
+    waiver = _art42_item(facts, on)
+    if item31 is None:
+        d.cite(art31.citation)
+        d.say(f"“{MATTERS[facts.matter]}”不在《法律援助法》第三十一条列出的事项里，全国法律不一定覆盖。")
+        local = parameter_or_none("legal_aid.guangxi_matters", on)
+        if local is not None:
+            d.cite(local.citation)
+            d.say("广西的法律援助条例另外扩大了援助事项，我们还没有原文，这件事需要工作人员审核，不代表不能申请。")
+        else:
+            d.say("这件事能不能援助，需要工作人员按当地规定审核，不代表不能申请。")
+        if waiver is not None:
+            _waive(facts, waiver, on, d)
+            return _Outcome("needs_review", "waived", None, waiver["item"])
+        means, threshold = _means_test(facts, on, d)
+        return _Outcome("needs_review", means, threshold)
+    d.cite(item_citation(art31, item31["item"]))
+    d.say(f"您的事属于《法律援助法》第三十一条规定的“{item31['text']}”，经济困难的可以申请法律援助。")
+    if waiver is not None:
+        _waive(facts, waiver, on, d)
+        return _Outcome("eligible", "waived", None, waiver["item"])
+    if facts.migrant_worker and facts.matter not in ("wage_arrears", "work_injury"):
+        d.say("农民工免予核查经济状况只适用于讨要工资和工伤赔偿，这件事还要看经济条件。")
+    means, threshold = _means_test(facts, on, d)
+    verdict = {"passed": "eligible", "failed": "ineligible"}.get(means, "needs_review")
+    return _Outcome(verdict, means, threshold)
+
+
+def _criminal(facts: AidFacts, on: dt.date, d: _Draft) -> _Outcome:
+    default_role = "victim" if facts.matter == "criminal_victim" else "defendant"
+    crim = facts.criminal or CriminalFacts(role=default_role)
+    art24 = parameter("legal_aid.art24", on)
+    if crim.role in art24.value["roles"]:
+        art25 = parameter("legal_aid.art25", on)
+        if crim.has_lawyer:
+            d.cite(art24.citation)
+            d.cite(art25.citation)
+            d.say("已经请了辩护律师的，不需要再申请法律援助律师。")
+            return _Outcome("ineligible", "not_required")
+        for item in art25.value["items"]:
+            flag = item["flag"]
+            if getattr(crim, flag) or (flag == "minor" and "minor" in facts.groups):
+                d.cite(item_citation(art25, item["item"]))
+                d.say(f"犯罪嫌疑人、被告人是“{item['text']}”又没有辩护人的，公安、检察院、法院应当通知法律援助机构指派律师，不看经济条件。")
+                d.next_steps.append("如果还没有指派律师，可以直接向办案的公安机关、检察院或法院提出。")
+                return _Outcome("eligible", "not_required")
+        d.cite(art24.citation)
+        d.say("犯罪嫌疑人、被告人因经济困难或者其他原因没有请律师的，本人或近亲属可以申请法律援助。")
+        waiver = _art42_item(facts, on)
+        if waiver is not None:
+            _waive(facts, waiver, on, d)
+            return _Outcome("eligible", "waived", None, waiver["item"])
+        means, threshold = _means_test(facts, on, d)
+        if means == "failed":
+            d.say("经济条件不算困难，但第二十四条还包括“其他原因”，法院也可以视情况通知指派律师，需要工作人员审核。")
+        return _Outcome("eligible" if means == "passed" else "needs_review", means, threshold)
+    art29 = parameter("legal_aid.art29", on)
+    d.cite(art29.citation)
+    d.say("刑事案件的被害人、自诉人、附带民事诉讼原告人，因经济困难没请代理律师的，可以申请法律援助。")
+    if _art32(facts, on, d):
+        return _Outcome("eligible", "not_required")
+    waiver = _art42_item(facts, on)
+    if waiver is not None:
+        _waive(facts, waiver, on, d)
+        return _Outcome("eligible", "waived", None, waiver["item"])
+    means, threshold = _means_test(facts, on, d)
+    verdict = {"passed": "eligible", "failed": "ineligible"}.get(means, "needs_review")
+    return _Outcome(verdict, means, threshold)
+
+
+# --- what to bring, where, how long ------------------------------------------------------------------------
+
+def _materials(facts: AidFacts, outcome: _Outcome, on: dt.date) -> list[str]:
+    pv = parameter_or_none("legal_aid.materials", on)
+    if pv is None:
+        return []
+    m = pv.value
+    items = [m["application"], m["identity"]]
+    if outcome.means_test == "waived":
+        proof = {1: "如无固定收入的证明和身份、年龄或残疾证明",
+                 2: "如低保证、特困证明、司法救助或优抚证明",
+                 3: "证明您是进城务工人员的材料，如劳动合同、工牌、考勤、工友证言"}.get(outcome.waiver_item or 0, "")
+        items.append(f"{m['waiver']}（{proof}）" if proof else m["waiver"])
+    elif outcome.means_test == "not_required":
+        items.append("能证明属于这种情形的材料（如见义勇为认定、告诫书或保护令、再审判决、办案机关的通知）")
+    else:
+        items.append(m["economic"])
+    items.append(m["matter"])
+    return items
+
+
+def _where(on: dt.date) -> list[str]:
+    art38 = parameter("legal_aid.art38", on)
+    out = [with_citation(art38.value["litigation"], art38.citation), art38.value["non_litigation"]]
+    anywhere = parameter_or_none("legal_aid.guangxi_anywhere", on)
+    if anywhere is not None:
+        out.append(anywhere.value if anywhere.verified else f"据了解，{anywhere.value}")
+    out.append("不清楚去哪里的，可以先打12348，或到所在街道的司法所问。")
+    return out
+
+
+def _next_steps(verdict: str, d: _Draft) -> list[str]:
+    steps = {
+        "eligible": ["带上下面的材料，到法律援助中心提出申请。",
+                     "去之前可以先打12348，问清楚地址和办公时间。"],
+        "ineligible": ["可以自己请律师，或先找村（社区）法律顾问、街道司法所免费咨询。",
+                       "如果您觉得情况没有说全，也可以直接向法律援助中心申请，由中心决定。"],
+        "needs_review": ["请转人工或拨打12348，由工作人员帮您审核。",
+                         "您也可以直接向法律援助中心提出申请，由中心审查决定。"],
+    }[verdict]
+    return d.next_steps + steps
+
+
+def _not_in_force(on: dt.date) -> Assessment:
+    law = parameter("legal_aid.in_force", dt.date.max)
+    start = law.effective
+    return Assessment(
+        verdict="needs_review",
+        means_test="unknown",
+        basis=[law.citation],
+        threshold=None,
+        reasons=[f"《法律援助法》{start.year}年{start.month}月{start.day}日起施行；{on.isoformat()}适用的是此前的规定，"
+                 "本助手没有收录，需要工作人员审核。"],
+        next_steps=["请转人工或拨打12348咨询。"],
+    )
+
+
+def assess(facts: AidFacts, on: dt.date) -> Assessment:
+    """Whether `facts` qualify for legal aid on `on`, with the citations applied. ValueError on unknown codes."""
+    _check(facts)
+    if parameter_or_none("legal_aid.in_force", on) is None:
+        return _not_in_force(on)
+    d = _Draft()
+    is_criminal = facts.criminal is not None or facts.matter in ("criminal_defense", "criminal_victim")
+    outcome = _criminal(facts, on, d) if is_criminal else _civil(facts, on, d)
+    art43, art44, art49 = (parameter(f"legal_aid.art{n}", on) for n in (43, 44, 49))
+    return Assessment(
+        verdict=outcome.verdict,
+        means_test=outcome.means_test,
+        basis=d.basis,
+        threshold=outcome.threshold,
+        reasons=d.reasons,
+        materials=_materials(facts, outcome, on),
+        where_to_apply=_where(on),
+        decision_time=with_citation(art43.value, art43.citation) + with_citation(art44.value, art44.citation),
+        objection=with_citation(art49.value, art49.citation),
+        next_steps=_next_steps(outcome.verdict, d),
+    )
+
+
+# --- the JSON edge (POST /api/eligibility) -------------------------------------------------------------------
+
+def _opt_bool(body: dict[str, Any], key: str) -> bool | None:
+    value = body.get(key)
+    if value is None or isinstance(value, bool):
+        return value
+    raise ValueError(f"{key} 必须是 true、false 或 null / {key} must be true, false or null")
+
+
+def _opt_amount(body: dict[str, Any], key: str, *, positive: bool = False) -> int | None:
+    value = body.get(key)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value or value in (
+            float("inf"), float("-inf")):
+        raise ValueError(f"{key} 必须是数字或 null / {key} must be a number or null")
+    if value < 0 or (positive and value == 0):
+        what = "大于0" if positive else "不能是负数"
+        raise ValueError(f"{key} {what} / {key} must be {'positive' if positive else 'zero or more'}")
+    return int(round(value))
+
+
+def _criminal_from_api(raw: Any) -> CriminalFacts | None:
+    if raw is None:
+        return None
+    if not isinstance(raw, dict):
+        raise ValueError("criminal 必须是对象或 null / criminal must be an object or null")
+    unknown = set(raw) - {"role", *_CRIMINAL_FLAGS}
+    if unknown:
+        raise ValueError(f"criminal 里有未知字段 / unknown criminal fields: {', '.join(sorted(unknown))}")
+    role = raw.get("role")
+    if role not in CRIMINAL_ROLES:
+        raise ValueError(f"未知的刑事身份 / unknown criminal role '{role}' (one of {', '.join(CRIMINAL_ROLES)})")
+    flags = {}
+    for key in _CRIMINAL_FLAGS:
+        value = raw.get(key, False)
+        if not isinstance(value, bool):
+            raise ValueError(f"criminal.{key} 必须是 true 或 false / criminal.{key} must be true or false")
+        flags[key] = value
+    return CriminalFacts(role=role, **flags)
+
+
+def facts_from_api(body: Any) -> AidFacts:
+    """Validate the body of POST /api/eligibility. Unknown top-level keys are ignored (front ends add context)."""
+    if not isinstance(body, dict):
+        raise ValueError("请求体必须是 JSON 对象 / body must be a JSON object")
+    raw_matter = body.get("matter")
+    if not isinstance(raw_matter, str) or not raw_matter.strip():
+        raise ValueError("缺少事项 matter / matter is required")
+    matter = code_for(raw_matter, MATTERS)
+    if matter is None:
+        raise ValueError(f"未知的事项代码 / unknown matter code '{raw_matter}'")
+    raw_groups = body.get("groups")
+    if raw_groups is None:
+        raw_groups = []
+    if not isinstance(raw_groups, list):
+        raise ValueError("groups 必须是列表 / groups must be a list")
+    groups: list[str] = []
+    for raw in raw_groups:
+        code = code_for(raw, GROUPS) if isinstance(raw, str) else None
+        if code is None:
+            raise ValueError(f"未知的人群代码 / unknown group code '{raw}'")
+        if code not in groups:
+            groups.append(code)
+    return AidFacts(
+        matter=matter,
+        migrant_worker=_opt_bool(body, "migrant_worker"),
+        monthly_income_per_capita=_opt_amount(body, "monthly_income_per_capita"),
+        has_valuable_assets=_opt_bool(body, "has_valuable_assets"),
+        groups=tuple(groups),
+        criminal=_criminal_from_api(body.get("criminal")),
+        household_size=_opt_amount(body, "household_size", positive=True),
+        monthly_income=_opt_amount(body, "monthly_income"),
+    )

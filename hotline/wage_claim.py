@@ -1,0 +1,307 @@
+"""Guidance for unpaid wages (讨薪): routes, the arbitration deadline, missing evidence, the general-contractor
+rule, a careful note on the crime of refusing to pay, and the legal-aid fast lane — all from hotline/law/data.
+
+`guidance(facts, on)` is pure; every text it returns quotes the article it rests on, and `basis` lists them all.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from hotline.law.params import ParameterValue, latest_verified, parameter_or_none
+from hotline.legal_aid import AidFacts, Assessment, assess
+
+EVIDENCE_ITEMS: tuple[str, ...] = (
+    "劳动合同", "工牌/工作证", "考勤记录", "工资条", "银行流水/转账记录", "欠条", "微信聊天记录",
+    "工友证言", "招工登记", "社保记录", "工地照片和项目名称",
+)
+
+# Words people use for each checklist item. "微信" alone is chat unless the clause is about a transfer.
+_KEYWORDS: dict[str, tuple[str, ...]] = {
+    "劳动合同": ("劳动合同", "用工合同", "合同"),
+    "工牌/工作证": ("工牌", "工作证", "胸牌", "出入证"),
+    "考勤记录": ("考勤", "打卡", "记工", "出勤"),
+    "工资条": ("工资条", "工资单", "工资表"),
+    "银行流水/转账记录": ("银行流水", "流水", "转账", "打款", "汇款"),
+    "欠条": ("欠条", "欠据", "欠款条", "欠款单"),
+    "微信聊天记录": ("聊天记录", "微信记录", "微信聊天", "短信", "录音", "微信"),
+    "工友证言": ("工友", "作证", "证人", "证言", "同事"),
+    "招工登记": ("招工", "入职登记", "登记表"),
+    "社保记录": ("社保", "社会保险"),
+    "工地照片和项目名称": ("照片", "拍照", "视频", "项目名", "工地名", "告示牌"),
+}
+_NEGATORS = ("没", "无", "不", "未", "丢")
+_CLAUSE_SPLIT = re.compile(r"但是|不过|可是|还有|只有|[，,。.;；、/\s和及与跟但也还只]+")
+
+
+@dataclass(frozen=True)
+class WageFacts:
+    employer: str | None = None
+    amount: int | None = None  # total owed, yuan
+    people_count: int | None = None
+    months_owed: int | None = None
+    employment_ended: bool | None = None
+    end_date: dt.date | None = None
+    has_contract: bool | None = None
+    evidence: tuple[str, ...] = ()
+    street: str | None = None
+    construction: bool | None = None
+    migrant_worker: bool = True
+
+
+@dataclass(frozen=True)
+class Route:
+    key: str
+    title: str
+    detail: str
+    basis: list[str]
+
+
+@dataclass(frozen=True)
+class Limitation:
+    summary: str
+    deadline: dt.date | None
+    basis: list[str]
+
+
+@dataclass(frozen=True)
+class WageGuidance:
+    routes: list[Route]
+    limitation: Limitation
+    missing_evidence: list[str]
+    general_contractor: str | None
+    crime_note: str | None
+    legal_aid: Assessment
+    basis: list[str] = field(default_factory=list)
+
+    def to_api(self) -> dict[str, Any]:
+        return {
+            "routes": [{"key": r.key, "title": r.title, "detail": r.detail, "basis": r.basis} for r in self.routes],
+            "limitation": {"summary": self.limitation.summary,
+                           "deadline": self.limitation.deadline.isoformat() if self.limitation.deadline else None,
+                           "basis": self.limitation.basis},
+            "missing_evidence": list(self.missing_evidence),
+            "general_contractor": self.general_contractor,
+            "crime_note": self.crime_note,
+            "legal_aid": self.legal_aid.to_api(),
+            "basis": list(self.basis),
+        }
+
+
+def normalise_evidence(text: str) -> list[str]:
+    """Checklist items named in free text, in checklist order: '有欠条和微信聊天记录' -> ['欠条', '微信聊天记录'].
+
+    A clause with a negation ('没签合同', '合同没有') names nothing.
+    """
+    if not text:
+        return []
+    found: set[str] = set()
+    for clause in _CLAUSE_SPLIT.split(text):
+        if not clause or any(n in clause for n in _NEGATORS):
+            continue
+        for item, words in _KEYWORDS.items():
+            for word in words:
+                if word not in clause:
+                    continue
+                if word == "微信" and any(w in clause for w in _KEYWORDS["银行流水/转账记录"] + ("红包",)):
+                    continue
+                found.add(item)
+                break
+    return [item for item in EVIDENCE_ITEMS if item in found]
+
+
+def _add_years(day: dt.date, years: int) -> dt.date:
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:  # 29 February -> 28 February
+        return day.replace(year=day.year + years, day=28)
+
+
+def _cn_date(day: dt.date) -> str:
+    return f"{day.year}年{day.month}月{day.day}日"
+
+
+class _Basis:
+    def __init__(self) -> None:
+        self.items: list[str] = []
+
+    def use(self, *values: ParameterValue | None) -> list[str]:
+        """Citations of the values given (None skipped), also recorded for the overall basis."""
+        out = []
+        for pv in values:
+            if pv is None:
+                continue
+            out.append(pv.citation)
+            if pv.citation not in self.items:
+                self.items.append(pv.citation)
+        return out
+
+    def extend(self, citations: list[str]) -> None:
+        for c in citations:
+            if c not in self.items:
+                self.items.append(c)
+
+
+def _p(name: str, on: dt.date) -> ParameterValue | None:
+    return parameter_or_none(name, on)
+
+
+def _limitation(facts: WageFacts, on: dt.date, b: _Basis) -> Limitation:
+    pv = _p("labor_arbitration.limitation", on)
+    if pv is None:
+        return Limitation("这个日期的仲裁时效规定没有收录，请咨询12348。", None, [])
+    years = pv.value["years"]
+    basis = b.use(pv)
+    restart = "期间您向老板或有关部门要过钱、或者老板答应给钱的，时效从那时重新算。"
+    ended = facts.employment_ended if facts.employment_ended is not None else (
+        True if facts.end_date is not None else None)
+    if ended is False:
+        return Limitation(f"还在干活期间，被拖欠的工资申请仲裁不受{years}年期限限制；但离职后要在{years}年内申请。",
+                          None, basis)
+    if ended is None:
+        return Limitation(f"还在干活的，欠的工资不受时效限制；工作已经结束的，要从结束那天起{years}年内申请仲裁。",
+                          None, basis)
+    if facts.end_date is None:
+        return Limitation(f"从工作结束那天起{years}年内申请劳动仲裁。{restart}", None, basis)
+    deadline = _add_years(facts.end_date, years)
+    summary = f"工作在{_cn_date(facts.end_date)}结束，要在{_cn_date(deadline)}前申请劳动仲裁。"
+    if on > deadline:
+        summary += f"按这个算已经过了期限；但{restart}请尽快咨询。"
+    else:
+        summary += f"还剩{(deadline - on).days}天，{restart}"
+    return Limitation(summary, deadline, basis)
+
+
+def _minimum_wage_text(on: dt.date, b: _Basis) -> tuple[str, list[str], int | None, int | None]:
+    """'12个月最低工资' in yuan: (text, citations, verified line ×12, unverified line ×12 or None)."""
+    final = _p("labor_arbitration.final_award", on)
+    months = final.value["months_of_minimum_wage"] if final else 12
+    current = _p("minimum_wage.liuzhou", on)
+    verified = latest_verified("minimum_wage.liuzhou", on)
+    if current is None or verified is None:
+        return f"当地{months}个月最低工资", b.use(final), None, None
+    cap = months * verified.value
+    if current is verified or current.verified:
+        return f"当地{months}个月最低工资（{cap}元）", b.use(final, verified), cap, None
+    pending = months * current.value
+    return (f"当地{months}个月最低工资（按已核实的标准是{cap}元，按未核实的新标准是{pending}元）",
+            b.use(final, verified, current), cap, pending)
+
+
+def _routes(facts: WageFacts, on: dt.date, evidence: list[str], b: _Basis) -> list[Route]:
+    routes: list[Route] = []
+    negotiation, art33, art50 = (_p(n, on) for n in (
+        "labor_arbitration.negotiation", "wage_payment.art33", "wage_payment.art50"))
+    detail = "先把证据整理好（下面列了还缺哪些），拿着证据和老板或包工头谈，谈成了要写成书面协议并签字。"
+    if facts.construction and art33 is not None:
+        detail += art33.value
+    if art50 is not None:
+        detail += art50.value
+    routes.append(Route("negotiate", "整理证据，先和老板协商", detail, b.use(negotiation, art33 if facts.construction else None, art50)))
+
+    two_years, hotline = _p("labor_inspection.two_year_rule", on), _p("labor_inspection.hotline", on)
+    number = hotline.value if hotline else "12333"
+    detail = (f"到城中区人力资源和社会保障局（劳动保障监察）投诉，或打{number}。投诉不收费，监察部门可以责令老板支付。")
+    if two_years is not None:
+        years = two_years.value["years"]
+        detail += f"拖欠超过{years}年又没人投诉过的，监察部门不再查处，要尽快。"
+        if facts.end_date is not None and _add_years(facts.end_date, years) < on:
+            detail += f"您离职已超过{years}年，投诉可能不再受理，可以走仲裁或法院。"
+    routes.append(Route("inspection", f"向劳动保障监察投诉（{number}）", detail, b.use(two_years, hotline)))
+
+    order = _p("labor_arbitration.payment_order", on)
+    m3, m4, m31, m33 = (_p(f"mediation.art{n}", on) for n in (3, 4, 31, 33))
+    detail = "可以到街道的劳动争议调解组织或人民调解委员会调解，不收费。"
+    if order is not None:
+        detail += order.value
+    if m31 is not None and m33 is not None:
+        detail += f"{m31.value}{m33.value['text']}"
+    if m3 is not None:
+        detail += m3.value
+    routes.append(Route("mediation", "申请调解", detail, b.use(order, m4, m3, m31, m33)))
+
+    free, timing = _p("labor_arbitration.free", on), _p("labor_arbitration.award_time", on)
+    detail = "向干活所在地或老板所在地的劳动人事争议仲裁委员会申请"
+    detail += "，不收费" if free else ""
+    if timing is not None:
+        detail += f"；一般{timing.value['days']}天内裁决，复杂的可以延长{timing.value['extension_days']}天"
+    cap_text, cap_basis, cap, pending = _minimum_wage_text(on, b)
+    detail += f"。追讨工资不超过{cap_text}的，仲裁裁决是终局的，老板不能再起诉拖延。"
+    if facts.amount is not None and cap is not None:
+        each = facts.amount / max(facts.people_count or 1, 1)
+        who = "每人" if (facts.people_count or 1) > 1 else "您"
+        if each <= cap:
+            detail += f"{who}约{each:.0f}元，在这个范围内。"
+        elif pending is not None and each <= pending:
+            detail += f"{who}约{each:.0f}元，是否在这个范围内要按最新最低工资标准核对。"
+        else:
+            detail += f"{who}约{each:.0f}元，超过这个范围，对裁决不服的双方都可以起诉。"
+    routes.append(Route("arbitration", "申请劳动仲裁", detail, b.use(free, timing) + cap_basis))
+
+    court = _p("labor_arbitration.court_after_award", on)
+    days = court.value["days"] if court else 15
+    routes.append(Route("court", "到法院起诉",
+                        f"对仲裁裁决不服的，收到裁决书{days}日内可以向法院起诉。工资纠纷一般要先仲裁，不能直接起诉（有欠条的除外）。",
+                        b.use(court)))
+
+    iou = _p("labor_litigation.iou", on)
+    if "欠条" in evidence and iou is not None:
+        routes.append(Route("iou", "凭欠条直接起诉",
+                            "您有老板写的工资欠条：只讨这笔工资、不涉及其他劳动争议的，可以不经仲裁直接向法院起诉，按普通民事案件处理。",
+                            b.use(iou)))
+    return routes
+
+
+def _general_contractor(facts: WageFacts, on: dt.date, b: _Basis) -> str | None:
+    art30 = _p("wage_payment.art30", on)
+    if not facts.construction or art30 is None:
+        return None
+    text = art30.value
+    art26, art28 = _p("wage_payment.art26", on), _p("wage_payment.art28", on)
+    extra = [pv.value for pv in (art26, art28) if pv is not None]
+    b.use(art30, art26, art28)
+    return f"{text}{''.join(extra)}（{art30.citation}）"
+
+
+def _crime_note(facts: WageFacts, on: dt.date, b: _Basis) -> str | None:
+    """Only when the figures could reach the lowest line of 法释〔2013〕3号 Art. 3; never asserts a crime."""
+    crime, thresholds = _p("criminal_law.refusal_to_pay", on), _p("criminal_law.refusal_thresholds", on)
+    if crime is None or thresholds is None or facts.amount is None:
+        return None
+    one, many = thresholds.value["one_worker"], thresholds.value["many_workers"]
+    people = facts.people_count or 1
+    each = facts.amount / people
+    by_one = (facts.months_owed is not None and facts.months_owed >= one["min_months"]
+              and each >= one["amount_range"][0])
+    by_many = people >= many["min_people"] and facts.amount >= many["amount_range"][0]
+    if not (by_one or by_many):
+        return None
+    local = _p("criminal_law.guangxi_threshold", on)
+    b.use(crime, thresholds, local)
+    return ("如果老板有钱却故意不给，经人社部门责令支付后仍不支付，数额较大的，可能涉嫌拒不支付劳动报酬罪"
+            f"（{crime.citation}；数额标准见{thresholds.citation}，广西的具体数额我们没有核实）。"
+            "是不是犯罪要由公安、检察机关认定，建议先向劳动保障监察投诉，由他们依法处理。")
+
+
+def guidance(facts: WageFacts, on: dt.date) -> WageGuidance:
+    """What a worker owed wages can do, as of `on`, with every citation used."""
+    b = _Basis()
+    evidence: list[str] = []
+    for text in facts.evidence:
+        items = [text] if text in EVIDENCE_ITEMS else normalise_evidence(text)
+        evidence.extend(i for i in items if i not in evidence)
+    if facts.has_contract is True and "劳动合同" not in evidence:
+        evidence.append("劳动合同")
+    if facts.has_contract is False and "劳动合同" in evidence:
+        evidence.remove("劳动合同")
+    routes = _routes(facts, on, evidence, b)
+    limitation = _limitation(facts, on, b)
+    contractor = _general_contractor(facts, on, b)
+    crime = _crime_note(facts, on, b)
+    aid = assess(AidFacts(matter="wage_arrears", migrant_worker=facts.migrant_worker), on)
+    b.extend(aid.basis)
+    missing = [item for item in EVIDENCE_ITEMS if item not in evidence]
+    return WageGuidance(routes=routes, limitation=limitation, missing_evidence=missing,
+                        general_contractor=contractor, crime_note=crime, legal_aid=aid, basis=b.items)

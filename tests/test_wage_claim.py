@@ -1,0 +1,145 @@
+"""Wage-claim guidance: data-driven cases across the change dates, evidence normalising, and properties."""
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from hotline.wage_claim import EVIDENCE_ITEMS, WageFacts, guidance, normalise_evidence
+
+CASES = yaml.safe_load((Path(__file__).parent / "cases" / "wage_claim.yaml").read_text(encoding="utf-8"))
+ROUTE_ORDER = ["negotiate", "inspection", "mediation", "arbitration", "court", "iou"]
+CHANGE_DATES = [dt.date(2018, 2, 1), dt.date(2020, 1, 1), dt.date(2020, 5, 1), dt.date(2021, 1, 1),
+                dt.date(2022, 1, 1), dt.date(2025, 12, 11)]
+
+
+def _facts(raw: dict[str, Any]) -> WageFacts:
+    return WageFacts(**{k: tuple(v) if k == "evidence" else v for k, v in raw.items()})
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c["name"] for c in CASES])
+def test_case(case: dict[str, Any]) -> None:
+    result = guidance(_facts(case["input"]), on=case["date"])
+    expected = case["expected"]
+    routes = {r.key: r for r in result.routes}
+    assert [r.key for r in result.routes] == expected["routes"]
+    if "deadline" in expected:
+        assert result.limitation.deadline == expected["deadline"]
+    if "limitation_contains" in expected:
+        assert expected["limitation_contains"] in result.limitation.summary, result.limitation.summary
+    for key, text in expected.get("route_contains", {}).items():
+        assert text in routes[key].detail, routes[key].detail
+    for key, text in expected.get("route_not_contains", {}).items():
+        assert text not in routes[key].detail, routes[key].detail
+    for item in expected.get("missing_includes", []):
+        assert item in result.missing_evidence
+    for item in expected.get("missing_excludes", []):
+        assert item not in result.missing_evidence
+    if "general_contractor" in expected:
+        assert (result.general_contractor is not None) == expected["general_contractor"]
+    if "crime_note" in expected:
+        assert (result.crime_note is not None) == expected["crime_note"]
+    if "legal_aid" in expected:
+        aid = expected["legal_aid"]
+        assert (result.legal_aid.verdict, result.legal_aid.means_test) == (aid["verdict"], aid["means_test"])
+    for citation in expected.get("basis_includes", []):
+        assert citation in result.basis, (citation, result.basis)
+
+
+@pytest.mark.parametrize("day", CHANGE_DATES)
+def test_cases_sit_on_both_sides_of_every_change_date(day: dt.date) -> None:
+    dates = {c["date"] for c in CASES}
+    assert day in dates and day - dt.timedelta(days=1) in dates
+
+
+@pytest.mark.parametrize(("text", "items"), [
+    ("有欠条和微信聊天记录", ["欠条", "微信聊天记录"]),
+    ("有欠条", ["欠条"]),
+    ("微信记录", ["微信聊天记录"]),
+    ("考勤表", ["考勤记录"]),
+    ("工资条", ["工资条"]),
+    ("转账记录", ["银行流水/转账记录"]),
+    ("微信转账记录", ["银行流水/转账记录"]),
+    ("工友可以作证", ["工友证言"]),
+    ("有合同", ["劳动合同"]),
+    ("工牌", ["工牌/工作证"]),
+    ("照片", ["工地照片和项目名称"]),
+    ("没签合同只有欠条", ["欠条"]),
+    ("合同没有，工资单有", ["工资条"]),
+    ("什么都没有", []),
+    ("", []),
+    ("有社保，还有招工时的登记表", ["招工登记", "社保记录"]),
+])
+def test_normalise_evidence(text: str, items: list[str]) -> None:
+    assert normalise_evidence(text) == items
+
+
+def test_crime_note_refers_and_never_asserts() -> None:
+    note = guidance(WageFacts(amount=50_000, people_count=12, months_owed=5), on=dt.date(2026, 6, 1)).crime_note
+    assert note is not None
+    assert "可能" in note and "由公安、检察机关认定" in note and "第二百七十六条之一" in note
+    assert "构成犯罪" not in note.replace("是不是犯罪", "")
+
+
+def test_general_contractor_cites_article_30() -> None:
+    text = guidance(WageFacts(construction=True), on=dt.date(2026, 6, 1)).general_contractor
+    assert text is not None and "施工总承包单位先行清偿" in text and "第三十条" in text
+
+
+def test_to_api_is_plain_data() -> None:
+    body = guidance(WageFacts(employment_ended=True, end_date=dt.date(2026, 1, 5)), on=dt.date(2026, 6, 1)).to_api()
+    assert body["limitation"]["deadline"] == "2027-01-05"
+    assert body["legal_aid"]["verdict"] == "eligible"
+    assert [r["key"] for r in body["routes"]] == ROUTE_ORDER[:5]
+
+
+# --- properties ----------------------------------------------------------------------------------------------
+
+DAYS = st.dates(min_value=dt.date(2009, 1, 1), max_value=dt.date(2032, 12, 31))
+wage_facts = st.builds(
+    WageFacts,
+    employer=st.none() | st.text(max_size=10),
+    amount=st.none() | st.integers(0, 2_000_000),
+    people_count=st.none() | st.integers(0, 300),
+    months_owed=st.none() | st.integers(0, 60),
+    employment_ended=st.none() | st.booleans(),
+    end_date=st.none() | st.dates(min_value=dt.date(2000, 1, 1), max_value=dt.date(2035, 12, 31)),
+    has_contract=st.none() | st.booleans(),
+    evidence=st.lists(st.text(max_size=20) | st.sampled_from(EVIDENCE_ITEMS), max_size=4).map(tuple),
+    construction=st.none() | st.booleans(),
+    migrant_worker=st.booleans(),
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(facts=wage_facts, on=DAYS)
+def test_guidance_never_raises_and_basis_covers_every_part(facts: WageFacts, on: dt.date) -> None:
+    result = guidance(facts, on)
+    keys = [r.key for r in result.routes]
+    assert keys[:5] == ROUTE_ORDER[:5] and set(keys) <= set(ROUTE_ORDER)
+    used = [c for r in result.routes for c in r.basis] + result.limitation.basis + result.legal_aid.basis
+    assert set(used) <= set(result.basis) and result.basis
+    assert set(result.missing_evidence) <= set(EVIDENCE_ITEMS)
+    if result.limitation.deadline is not None:
+        assert facts.end_date is not None and result.limitation.deadline > facts.end_date
+
+
+@settings(max_examples=200, deadline=None)
+@given(facts=wage_facts, extra=st.integers(0, 100_000))
+def test_more_money_owed_never_removes_the_crime_note(facts: WageFacts, extra: int) -> None:
+    from dataclasses import replace
+    on = dt.date(2026, 6, 1)
+    if guidance(facts, on).crime_note is not None:
+        assert guidance(replace(facts, amount=(facts.amount or 0) + extra), on).crime_note is not None
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=st.text(max_size=60))
+def test_normalise_evidence_never_raises(text: str) -> None:
+    items = normalise_evidence(text)
+    assert items == [i for i in EVIDENCE_ITEMS if i in items]
