@@ -1,0 +1,78 @@
+"""The web app on port 8000: citizen web chat, operator console, WeChat callback and the JSON API.
+
+Run: `uvicorn bot.app:app --port 8000`.
+"""
+from __future__ import annotations
+
+import logging
+import traceback
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import FileResponse, JSONResponse
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from bot import api, wechat
+from hotline.privacy import mask_text
+
+log = logging.getLogger(__name__)
+STATIC = Path(__file__).resolve().parent / "static"
+
+SORRY = "抱歉，系统出了点问题。请稍后再试，或直接拨打12348公共法律服务热线（24小时）。"
+BAD_REQUEST = "请求格式不正确，请检查后重试。"
+
+
+def _validation_detail(exc: RequestValidationError) -> str:
+    """One readable line per problem, e.g. `body.message: Field required`."""
+    lines = []
+    for err in exc.errors():
+        where = ".".join(str(p) for p in err.get("loc", ()) if p != "body") or "body"
+        lines.append(f"{where}: {err.get('msg', 'invalid')}")
+    return "; ".join(lines) or "Invalid request"
+
+
+async def _on_validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+    return JSONResponse({"detail": _validation_detail(exc), "message": BAD_REQUEST}, status_code=422)
+
+
+async def _on_http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    messages = {401: "请先登录。", 403: "没有权限。", 404: "找不到这个地址。", 422: BAD_REQUEST, 503: SORRY}
+    return JSONResponse(
+        {"detail": exc.detail, "message": messages.get(exc.status_code, SORRY)},
+        status_code=exc.status_code,
+        headers=getattr(exc, "headers", None),
+    )
+
+
+async def _on_unexpected_error(request: Request, exc: Exception) -> JSONResponse:
+    # The traceback may quote what a citizen typed: mask phone and ID numbers before it reaches the log.
+    log.error("unhandled error on %s %s\n%s", request.method, request.url.path,
+              mask_text("".join(traceback.format_exception(exc))))
+    return JSONResponse({"detail": "Internal error", "message": SORRY}, status_code=500)
+
+
+def create_app() -> FastAPI:
+    app = FastAPI(title="城中区12348法律服务助手", docs_url="/api/docs", redoc_url=None, openapi_url="/api/openapi.json")
+    app.add_exception_handler(RequestValidationError, _on_validation_error)  # type: ignore[arg-type]
+    app.add_exception_handler(StarletteHTTPException, _on_http_error)  # type: ignore[arg-type]
+    app.add_exception_handler(Exception, _on_unexpected_error)
+    app.include_router(api.router)
+    app.include_router(wechat.router)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+
+    @app.get("/", include_in_schema=False)
+    def web_chat() -> FileResponse:
+        """The citizen web chat page."""
+        return FileResponse(STATIC / "index.html", media_type="text/html; charset=utf-8")
+
+    @app.get("/console", include_in_schema=False)
+    def console() -> FileResponse:
+        """The operator console (it shows its login form until it holds a token)."""
+        return FileResponse(STATIC / "console.html", media_type="text/html; charset=utf-8")
+
+    return app
+
+
+app = create_app()

@@ -1,0 +1,126 @@
+"""The one door to the Rasa server that every channel uses.
+
+The raw chat id never leaves this module: Rasa (and so the actions and the database) only ever sees
+`channel:hash`. Whatever goes wrong on the way, the citizen gets the polite fallback, never an exception.
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+from hotline.privacy import hash_sender
+from hotline.settings import get_settings
+
+log = logging.getLogger(__name__)
+
+OFFICE_HOURS = "周一至周五 8:00-12:00 15:00-18:00"
+FALLBACK_TEXT = (
+    "抱歉，智能助手暂时无法回答。请直接拨打12348公共法律服务热线（24小时有人接听），"
+    f"或在办公时间（{OFFICE_HOURS}）到所在街道司法所咨询。"
+)
+
+
+@dataclass(frozen=True)
+class Button:
+    title: str
+    payload: str
+
+
+@dataclass(frozen=True)
+class BotMessage:
+    text: str
+    buttons: list[Button] = field(default_factory=list)
+
+    def to_api(self) -> dict[str, Any]:
+        return {"text": self.text, "buttons": [{"title": b.title, "payload": b.payload} for b in self.buttons]}
+
+
+def fallback_messages() -> list[BotMessage]:
+    return [BotMessage(FALLBACK_TEXT)]
+
+
+def rasa_sender(sender_id: str, channel: str, salt: str | None = None) -> str:
+    """The sender id Rasa sees: `channel:` + the salted hash of the raw chat id."""
+    return f"{channel}:{hash_sender(sender_id, salt if salt is not None else get_settings().sender_salt)}"
+
+
+def _to_messages(data: Any) -> list[BotMessage]:
+    """Rasa's REST answer as BotMessages; raises ValueError when it is not the shape Rasa sends."""
+    if not isinstance(data, list):
+        raise ValueError("Rasa answer is not a list")
+    out: list[BotMessage] = []
+    for item in data:
+        if not isinstance(item, dict):
+            raise ValueError("Rasa message is not an object")
+        text = item.get("text")
+        raw_buttons = item.get("buttons") or []
+        if not isinstance(raw_buttons, list):
+            raise ValueError("buttons is not a list")
+        buttons = [
+            Button(str(b.get("title", "")), str(b.get("payload", b.get("title", ""))))
+            for b in raw_buttons
+            if isinstance(b, dict) and b.get("title")
+        ]
+        if not isinstance(text, str):
+            # Images, custom payloads: nothing the channels can show, unless it carries buttons.
+            if not buttons:
+                continue
+            text = ""
+        out.append(BotMessage(text, buttons))
+    return out
+
+
+async def _post(path: str, body: dict[str, Any], client: httpx.AsyncClient | None) -> Any:
+    settings = get_settings()
+    url = f"{settings.rasa_url}{path}"
+    if client is not None:
+        resp = await client.post(url, json=body, timeout=settings.rasa_timeout_s)
+    else:
+        async with httpx.AsyncClient(timeout=settings.rasa_timeout_s, trust_env=False) as own:
+            resp = await own.post(url, json=body)
+    resp.raise_for_status()
+    return resp.json()
+
+
+async def forward_to_rasa(
+    sender_id: str, text: str, channel: str, *, client: httpx.AsyncClient | None = None
+) -> list[BotMessage]:
+    """Send one user turn to Rasa's REST channel; the bot's answers in order, or the polite fallback."""
+    body = {"sender": rasa_sender(sender_id, channel), "message": text}
+    try:
+        messages = _to_messages(await _post("/webhooks/rest/webhook", body, client))
+    except (httpx.HTTPError, ValueError) as exc:  # ValueError covers undecodable JSON too
+        log.warning("Rasa unavailable for %s turn: %s", channel, type(exc).__name__)
+        return fallback_messages()
+    if not messages:
+        # Rasa answered but said nothing (no rule matched): the citizen still deserves an answer.
+        return fallback_messages()
+    return messages
+
+
+async def parse(text: str, *, client: httpx.AsyncClient | None = None) -> dict[str, Any]:
+    """Rasa NLU on one text (`/model/parse`): {intent: {name, confidence}, entities: [...]}.
+
+    Raises httpx.HTTPError or ValueError when Rasa is unavailable: the copilot reports it to the operator.
+    """
+    data = await _post("/model/parse", {"text": text}, client)
+    if not isinstance(data, dict) or not isinstance(data.get("intent"), dict):
+        raise ValueError("Rasa parse answer has no intent")
+    return data
+
+
+async def rasa_alive(*, client: httpx.AsyncClient | None = None) -> bool:
+    """Whether the Rasa server answers on its root URL."""
+    settings = get_settings()
+    try:
+        if client is not None:
+            resp = await client.get(f"{settings.rasa_url}/", timeout=min(settings.rasa_timeout_s, 3.0))
+        else:
+            async with httpx.AsyncClient(timeout=min(settings.rasa_timeout_s, 3.0), trust_env=False) as own:
+                resp = await own.get(f"{settings.rasa_url}/")
+    except httpx.HTTPError:
+        return False
+    return resp.status_code == 200
