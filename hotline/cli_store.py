@@ -1,0 +1,243 @@
+"""CLI commands over the store: db, directory, consultations, operators, purge.
+
+Each command opens one session, calls the repository and formats; library errors become one-line
+click.ClickException messages here and nowhere else.
+"""
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from pathlib import Path
+
+import click
+from sqlalchemy import inspect
+from sqlalchemy.exc import OperationalError, ProgrammingError
+from sqlalchemy.orm import Session
+
+from hotline import codes
+from hotline.directory import RosterError, parse_roster
+from hotline.store import migrate, repository
+from hotline.store.db import get_engine, session_scope
+
+COMMANDS: list[click.Command] = []
+_DATE = click.DateTime(formats=["%Y-%m-%d"])
+
+
+@contextmanager
+def _session() -> Iterator[Session]:
+    """One committed unit of work; database and store errors as one clear line."""
+    try:
+        with session_scope() as session:
+            yield session
+    except repository.StoreError as exc:
+        raise click.ClickException(str(exc)) from exc
+    except (OperationalError, ProgrammingError) as exc:
+        if not inspect(get_engine()).has_table("consultations"):
+            raise click.ClickException(
+                f"the database at {migrate.display_url()} has no tables yet: run `hotline db upgrade` first"
+            ) from exc
+        raise click.ClickException(f"database error: {str(exc.orig).splitlines()[0]}") from exc
+
+
+# --- db --------------------------------------------------------------------------------------------------
+
+
+@click.group("db")
+def db_group() -> None:
+    """The database schema (Alembic migrations shipped with the package).
+
+    Example: hotline db upgrade
+    """
+
+
+@db_group.command("upgrade")
+def db_upgrade() -> None:
+    """Migrate the database (HOTLINE_DATABASE_URL) to the newest revision; safe to run again.
+
+    Example: hotline db upgrade
+    """
+    revision = _migrate(migrate.upgrade)
+    click.echo(f"Database {migrate.display_url()} is at revision {revision} (head).")
+
+
+@db_group.command("downgrade")
+@click.argument("revision", default="-1")
+def db_downgrade(revision: str) -> None:
+    """Migrate the database down to REVISION (default: one step back; "base" drops every table).
+
+    Example: hotline db downgrade base
+    """
+    now = _migrate(migrate.downgrade, revision)
+    click.echo(f"Database {migrate.display_url()} is at revision {now or 'base'}.")
+
+
+def _migrate(step, *args: str) -> str | None:  # type: ignore[no-untyped-def]
+    try:
+        return step(None, *args)
+    except (OperationalError, ProgrammingError) as exc:
+        raise click.ClickException(f"database error: {str(exc.orig).splitlines()[0]}") from exc
+    except Exception as exc:  # Alembic's CommandError and friends: bad revision names and the like
+        if type(exc).__module__.startswith("alembic"):
+            raise click.ClickException(str(exc)) from exc
+        raise
+
+
+# --- directory -------------------------------------------------------------------------------------------
+
+
+@click.group("directory")
+def directory_group() -> None:
+    """The 一村（社区）一法律顾问 roster.
+
+    Example: hotline directory import data/directory_sample.csv
+    """
+
+
+@directory_group.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def directory_import(file: Path) -> None:
+    """Load the roster CSV (UTF-8 with or without BOM, or Excel's GB18030); all or nothing.
+
+    Rows are matched on (street, community): a changed advisor replaces the old one. Loading a real roster
+    removes the sample entries.
+
+    Example: hotline directory import data/directory_sample.csv
+    """
+    try:
+        entries = parse_roster(_read_text(file))
+    except RosterError as exc:
+        raise click.ClickException(f"{file.name}: {exc}") from exc
+    try:
+        with _session() as session:
+            count = repository.import_directory(session=session, entries=entries)
+    except click.ClickException as exc:
+        # `make run` loads the sample roster every time: once the real one is in, keeping it is success.
+        if isinstance(exc.__cause__, repository.SampleOverRealRoster):
+            click.echo(f"Kept the bureau's roster: {file.name} is sample data and was not loaded.")
+            return
+        raise
+    streets = len({e.street for e in entries})
+    click.echo(f"Imported {count} advisor entries in {streets} streets from {file.name}.")
+    if any(e.sample for e in entries):
+        click.echo("This is SAMPLE data (示例): the advisors and offices are invented; load the bureau's roster "
+                   "before going live.")
+
+
+@directory_group.command("find")
+@click.argument("query")
+@click.option("--limit", default=5, show_default=True, help="At most this many entries.")
+def directory_find(query: str, limit: int) -> None:
+    """Look up advisors by street, community, alias or a near spelling, best match first.
+
+    Example: hotline directory find 东台
+    """
+    with _session() as session:
+        found = repository.find_advisors(session=session, query=query, limit=limit)
+    if not found:
+        raise click.ClickException(f"no street or community matches {query!r}")
+    for entry in found:
+        sample = "  [示例]" if entry.sample else ""
+        click.echo(f"{entry.street} {entry.community}: {entry.advisor or '-'} {entry.advisor_phone or ''} · "
+                   f"{entry.justice_office or '-'} {entry.office_phone or ''}{sample}")
+
+
+def _read_text(file: Path) -> str:
+    data = file.read_bytes()
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        pass
+    try:
+        return data.decode("gb18030")  # what Excel on a Chinese Windows writes as "CSV"
+    except UnicodeDecodeError:
+        raise click.ClickException(f"{file.name}: not UTF-8 or GB18030 text; save it as CSV UTF-8") from None
+
+
+# --- consultations ---------------------------------------------------------------------------------------
+
+
+@click.group("consultations")
+def consultations_group() -> None:
+    """The consultation log (CONTRACT §5).
+
+    Example: hotline consultations list --since 2024-01-01 --json
+    """
+
+
+@consultations_group.command("list")
+@click.option("--since", type=_DATE, help="Only consultations on or after this day (YYYY-MM-DD, UTC).")
+@click.option("--limit", type=click.IntRange(min=1), help="At most this many, newest first.")
+@click.option("--json", "as_json", is_flag=True, help="A JSON list of objects keyed by the §5 column names.")
+def consultations_list(since: datetime | None, limit: int | None, as_json: bool) -> None:
+    """The consultation log, newest first; phone numbers are masked.
+
+    Example: hotline consultations list --since 2024-01-01 --json
+    """
+    with _session() as session:
+        rows = [
+            repository.consultation_to_dict(c)
+            for c in repository.list_consultations(session=session, since=since.date() if since else None,
+                                                   limit=limit)
+        ]
+    if as_json:
+        click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    if not rows:
+        click.echo("No consultations.")
+        return
+    columns = ("id", "occurred_at", "service", "channel", "category", "persons", "street", "outcome", "amount", "phone")
+    click.echo("\t".join(columns))
+    for row in rows:
+        row["service"] = codes.SERVICES.get(row["service"], row["service"])
+        click.echo("\t".join(_cell(row[key]) for key in columns))
+
+
+def _cell(value: object) -> str:
+    return "-" if value is None else str(value)
+
+
+# --- operators -------------------------------------------------------------------------------------------
+
+
+@click.group("operators")
+def operators_group() -> None:
+    """Copilot logins for hotline operators.
+
+    Example: hotline operators add wang.li
+    """
+
+
+@operators_group.command("add")
+@click.argument("name")
+def operators_add(name: str) -> None:
+    """Create the copilot login NAME; its one-time password is printed alone on the last line.
+
+    Example: hotline operators add wang.li
+    """
+    with _session() as session:
+        password = repository.create_operator(session=session, username=name)
+    click.echo(f"Created operator {name}. Give them this password once; it is not stored and cannot be shown again:")
+    click.echo(password)
+
+
+# --- purge -----------------------------------------------------------------------------------------------
+
+
+@click.command("purge")
+@click.option("--before", required=True, type=_DATE, help="Purge consultations dated before this day (YYYY-MM-DD).")
+def purge(before: datetime) -> None:
+    """Clear summaries, phone numbers and sender hashes of older consultations; the counts stay.
+
+    Example: hotline purge --before 2023-01-01
+    """
+    day = before.date()
+    if day > datetime.now(timezone.utc).date():
+        raise click.ClickException(f"--before {day.isoformat()} is in the future")
+    with _session() as session:
+        count = repository.purge_before(session=session, before=day)
+    click.echo(f"Purged {count} consultations dated before {day.isoformat()}.")
+
+
+COMMANDS.extend([db_group, directory_group, consultations_group, operators_group, purge])
