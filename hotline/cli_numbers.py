@@ -1,0 +1,120 @@
+"""CLI commands for the bureau's numbers: ledger import, stats, export, report.
+
+Each command opens one session, calls one core function and formats; core errors become one ClickException.
+"""
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import click
+from sqlalchemy import inspect
+from sqlalchemy.orm import Session
+
+from hotline.export import FORMATS, ExportError, month_export, write_export
+from hotline.ledger import LedgerError, LedgerFileError, import_ledger
+from hotline.report import ReportError, write_report
+from hotline.stats import StatsError, annual_stats, render_paragraph
+from hotline.store.db import get_engine, session_scope
+
+
+@contextmanager
+def _session() -> Iterator[Session]:
+    """A unit of work on HOTLINE_DATABASE_URL; a clear message when the schema is missing."""
+    if not inspect(get_engine()).has_table("consultations"):
+        raise click.ClickException("the database has no consultations table: run `hotline db upgrade` first")
+    with session_scope() as session:
+        yield session
+
+
+@click.group("ledger")
+def ledger() -> None:
+    """The bureau's historical ledger (CSV).
+
+    Example: hotline ledger import 台账2023.csv --dry-run
+    """
+
+
+@ledger.command("import")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--dry-run", is_flag=True, help="Validate and count only; write nothing.")
+def ledger_import(file: Path, dry_run: bool) -> None:
+    """Import a ledger CSV: all rows or none; every bad row is reported as `line N: why`.
+
+    Columns: id,date,service,category,migrant_worker,persons,street,community,outcome,amount,summary.
+    Rows already imported (same id) are skipped, so importing a file twice adds nothing.
+
+    Example: hotline ledger import tests/data/ledger_seed.csv
+    """
+    try:
+        with _session() as session:
+            result = import_ledger(session=session, path=file, dry_run=dry_run)
+    except LedgerFileError as exc:
+        raise click.ClickException(f"{file.name}: {exc}, nothing written") from None
+    except LedgerError as exc:
+        count = len(exc.problems)
+        raise click.ClickException(
+            f"{file.name}: {count} bad row{'s' if count > 1 else ''}, nothing written\n{exc}"
+        ) from None
+    verb = "would add" if dry_run else "added"
+    click.echo(f"read {result.read} rows: {verb} {result.new}, already present {result.already_present}")
+
+
+@click.command("stats")
+@click.option("--year", type=int, required=True, help="Calendar year of the records.")
+@click.option("--json", "as_json", is_flag=True, help="Print every figure as one JSON object.")
+def stats(year: int, as_json: bool) -> None:
+    """The annual figures; without --json, the report paragraph in the bureau's wording.
+
+    Example: hotline stats --year 2023 --json
+    """
+    try:
+        with _session() as session:
+            figures = annual_stats(session=session, year=year)
+    except StatsError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(json.dumps(figures, ensure_ascii=False, indent=2) if as_json else render_paragraph(figures))
+
+
+@click.command("export")
+@click.option("--month", required=True, help="Month as YYYY-MM.")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), required=True, help="csv or xlsx.")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True, help="File to write.")
+def export(month: str, fmt: str, out: Path) -> None:
+    """Monthly counts (件, 人次) by service × category, by street and by channel. Counts only.
+
+    Example: hotline export --month 2023-03 --format xlsx --out 2023-03.xlsx
+    """
+    try:
+        with _session() as session:
+            tables = month_export(session=session, month=month)
+        write_export(tables, out, fmt)
+    except ExportError as exc:
+        raise click.ClickException(str(exc)) from None
+    except OSError as exc:
+        raise click.ClickException(f"cannot write {out}: {exc.strerror}") from None
+    click.echo(f"wrote {out} ({tables.label}, {tables.tables[0].total[-2]} records)")
+
+
+@click.command("report")
+@click.option("--year", type=int, required=True, help="Calendar year of the records.")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="FILE.docx or FILE.md; the chart PNG is written beside it.")
+def report(year: int, out: Path) -> None:
+    """The statistics section of the annual report: heading, paragraph, key figures, monthly chart.
+
+    Example: hotline report --year 2023 --out 2023统计.docx
+    """
+    try:
+        with _session() as session:
+            files = write_report(session=session, year=year, out=out)
+    except (ReportError, StatsError) as exc:
+        raise click.ClickException(str(exc)) from None
+    except OSError as exc:
+        raise click.ClickException(f"cannot write {out}: {exc.strerror}") from None
+    click.echo(f"wrote {files.document} and {files.chart}")
+
+
+COMMANDS: list[click.Command] = [ledger, stats, export, report]
