@@ -27,10 +27,14 @@ def run(name: str) -> dict:
                     str(OUT), "--fixed-model-name", name, "--num-threads", "2"],
                    cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     train_s = time.perf_counter() - t0
-    subprocess.run([sys.executable, "scripts/eval_nlu.py", "--model", str(OUT / f"{name}.tar.gz"),
-                    "--out", str(OUT), "--name", name], cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL)
-    report = json.loads((OUT / f"{name}.json").read_text())
-    return {"name": name, "train_s": round(train_s, 1), **report}
+    reports = {}
+    for test_set, files in (("dev", sorted(ROOT.glob("tests/nlu/*.yml"))),
+                            ("holdout", sorted(ROOT.glob("tests/nlu_holdout/*.yml")))):
+        subprocess.run([sys.executable, "scripts/eval_nlu.py", "--model", str(OUT / f"{name}.tar.gz"), "--test",
+                        *map(str, files), "--out", str(OUT), "--name", f"{name}_{test_set}"],
+                       cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL)
+        reports[test_set] = json.loads((OUT / f"{name}_{test_set}.json").read_text())
+    return {"name": name, "train_s": round(train_s, 1), **reports}
 
 
 def main() -> None:
@@ -40,18 +44,24 @@ def main() -> None:
         print(f"training {name} ...", flush=True)
         rows.append(run(name))
         r = rows[-1]
-        print(f"  intent acc {r['model_intent']['accuracy']}  entity {r['entities']['value_accuracy']}  "
-              f"train {r['train_s']} s", flush=True)
-    base = rows[0]["baseline_intent"]
+        print(f"  holdout intent acc {r['holdout']['model_intent']['accuracy']}  "
+              f"entity {r['holdout']['entities']['value_accuracy']}  train {r['train_s']} s", flush=True)
+    first = rows[0]
     lines = ["# NLU pipelines compared", "",
-             f"Same training data ({rows[0]['train_examples']} examples) and test set ({rows[0]['test_examples']} "
-             "utterances, tests/nlu). NLU only; `rasa train nlu` wall time on this machine (2 cores).", "",
-             "| pipeline | intent accuracy | macro-F1 | entity value accuracy | parse p50 ms | train s |",
-             "|---|---|---|---|---|---|",
-             f"| baseline: sklearn TF-IDF char_wb 1–3 + LR | {base['accuracy']} | {base['macro_f1']} | – | – | – |"]
+             f"Same training data ({first['dev']['train_examples']} examples). Two test sets: dev "
+             f"({first['dev']['test_examples']} utterances, tests/nlu — its errors guided the data work) and "
+             f"holdout ({first['holdout']['test_examples']} utterances, tests/nlu_holdout — written blind). "
+             "NLU only; `rasa train nlu` wall time on this machine (2 cores, shared).", "",
+             "| pipeline | dev intent acc | dev macro-F1 | holdout intent acc | holdout macro-F1 | "
+             "holdout entity value acc | parse p50 ms | train s |", "|---|---|---|---|---|---|---|---|"]
+    for label, key in (("baseline: sklearn TF-IDF char_wb 1–3 + LR", "baseline_intent"),):
+        d, h = first["dev"][key], first["holdout"][key]
+        lines.append(f"| {label} | {d['accuracy']} | {d['macro_f1']} | {h['accuracy']} | {h['macro_f1']} | – | – | – |")
     for r in rows:
-        lines.append(f"| {r['name']} | {r['model_intent']['accuracy']} | {r['model_intent']['macro_f1']} | "
-                     f"{r['entities']['value_accuracy']} | {r['parse_ms']['p50']} | {r['train_s']} |")
+        d, h = r["dev"]["model_intent"], r["holdout"]["model_intent"]
+        lines.append(f"| {r['name']} | {d['accuracy']} | {d['macro_f1']} | {h['accuracy']} | {h['macro_f1']} | "
+                     f"{r['holdout']['entities']['value_accuracy']} | {r['holdout']['parse_ms']['p50']} | "
+                     f"{r['train_s']} |")
     text = "\n".join(lines) + "\n\nConfigs: configs/experiments/. Rerun: `.venv-rasa/bin/python scripts/compare_pipelines.py`.\n"
     (ROOT / "reports").mkdir(exist_ok=True)
     (ROOT / "reports" / "pipelines.md").write_text(text, encoding="utf-8")

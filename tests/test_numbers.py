@@ -96,3 +96,44 @@ def test_nothing_raises_on_number_soup(text: str) -> None:
     for parse in (parse_amount, parse_count, parse_months, parse_phone):
         parse(text)
     extract(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("我们三口人，月收入总共3000元", {("household_size", 3), ("monthly_income", 3000)}),
+        ("男方每个月800块抚养费都不给", {("amount", 800)}),
+        ("二十来个工友一起", {("people_count", 20)}),
+        ("在这家厂做了五年", set()),
+    ],
+)
+def test_extract_context_edge_cases(text: str, expected: set[tuple[str, int]]) -> None:
+    assert {(f.entity, f.value) for f in extract(text)} == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "names"),
+    [
+        ("包工头老韦欠我们7个人的钱", ["老韦"]),
+        ("广西宏达装饰工程有限公司拖欠我工资", ["广西宏达装饰工程有限公司"]),
+        ("在恒昌钢构厂做焊工", ["恒昌钢构厂"]),
+        ("老板是阿华装修队的", ["阿华装修队"]),
+        ("包工头姓蒙 叫蒙老三", ["蒙老三"]),
+        ("我去法律援助中心问过", []),
+        ("物业公司把水停了", []),
+        ("老板跑路了", []),
+    ],
+)
+def test_employer_rules(text: str, names: list[str]) -> None:
+    from hotline_nlu.employer import find_employers
+
+    assert [f.value for f in find_employers(text)] == names
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text())
+def test_employer_rules_never_raise(text: str) -> None:
+    from hotline_nlu.employer import find_employers
+
+    for f in find_employers(text):
+        assert text[f.start : f.end] == f.text

@@ -40,6 +40,7 @@ from rasa.shared.nlu.constants import (
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
+from hotline_nlu.employer import find_employers
 from hotline_nlu.numbers import NUMERIC_ENTITIES, extract, normalise_entity
 from hotline_nlu.text_features import LinearTextModel, build_vectorizer, mask_entities, place_matcher
 
@@ -267,5 +268,12 @@ class ChineseEntityNormalizer(GraphComponent, EntityExtractorMixin):
                     continue
                 entity = {**entity, ENTITY_ATTRIBUTE_VALUE: value}
             merged.append(entity)
+        # Employers by rule where nothing (learned or rule) already covers that part of the message.
+        covered = [(e.get(ENTITY_ATTRIBUTE_START, 0), e.get(ENTITY_ATTRIBUTE_END, 0)) for e in merged]
+        for f in find_employers(text):
+            if not any(f.start < e and s < f.end for s, e in covered):
+                merged.append({ENTITY_ATTRIBUTE_TYPE: "employer", ENTITY_ATTRIBUTE_START: f.start,
+                               ENTITY_ATTRIBUTE_END: f.end, ENTITY_ATTRIBUTE_VALUE: f.value, TEXT: f.text,
+                               EXTRACTOR: self.__class__.__name__})
         merged.sort(key=lambda e: e.get(ENTITY_ATTRIBUTE_START, 0))
         return merged

@@ -182,14 +182,19 @@ _HOUSEHOLD_RE = re.compile(
     rf"|({_NUMBER_SPAN}\s*口人)"
 )
 _PEOPLE_RE = re.compile(
-    rf"({_NUMBER_SPAN}\s*(?:多)?(?:个|名|位)?\s*(?:人|工友|兄弟|工人|师傅|老乡|伙计|同事|农民工|民工|员工|姐妹|伙伴))"
-    rf"|(?:我们|一共|总共|共)\s*({_NUMBER_SPAN}\s*(?:多)?(?:个|名|位))"
+    rf"({_NUMBER_SPAN}\s*(?:多|来|几)?(?:个|名|位)?\s*(?:人|工友|兄弟|工人|师傅|老乡|伙计|同事|农民工|民工|员工|姐妹|伙伴))"
+    rf"|(?:我们|一共|总共|共)\s*({_NUMBER_SPAN}\s*(?:多|来|几)?(?:个|名|位))"
 )
 _MONEY_RE = re.compile(
     rf"{_NUMBER_SPAN}\s*(?:多|来|出头|左右)?\s*(?:万|千|百)?\s*(?:元|块钱|块|圆|蚊|米)?"
 )
 _INCOME_CUE = re.compile(r"(收入|月薪|月入|每个?月|一个月|个月(?:拿|挣|赚)|低保|退休金|养老金|工资(?:才|只有)|月工资|底薪)")
 _OWED_CUE = re.compile(r"(欠|拖|差|还没给|没给|没发|没结|讨|要回|结算|工钱|工资款|血汗钱|总共|一共)")
+_OWED_VERB = re.compile(r"(欠|拖|差|没给|没发|没结|讨)")
+# "每个月800块抚养费": a monthly sum that is owed, not the speaker's income.
+_MONTHLY_DUE = re.compile(r"^(?:块|元|块钱)?(?:的)?(?:抚养费|赡养费|扶养费|生活费|房租|租金|利息|月供)")
+# "做了五年", "干了两个月": how long someone worked, not how long wages are owed.
+_WORKED_FOR = re.compile(r"(?:做|干|工作|上班|上了|待|呆|住|结婚|试用期|打工)了?(?:有|快|差不多|将近|近)?$")
 
 
 def _overlaps(a: tuple[int, int], spans: list[tuple[int, int]]) -> bool:
@@ -224,6 +229,8 @@ def _extract(text: str) -> list[Found]:
     for m in _MONTHS_RE.finditer(text):
         if text[max(0, m.start() - 1) : m.start()] == "每" or _MONTHS_NOT_OWED.search(text[m.end() : m.end() + 4]):
             continue
+        if _WORKED_FOR.search(text[max(0, m.start() - 6) : m.start()]):
+            continue
         add("months_owed", m.start(), m.end(), parse_months(m.group(0)))
     for m in _PEOPLE_RE.finditer(text):
         g = 1 if m.group(1) else 2
@@ -240,7 +247,7 @@ def _extract(text: str) -> list[Found]:
         has_unit = bool(re.search(r"[万千百元块圆蚊米kKwW]|块钱", span))
         before = text[max(0, m.start() - 8) : m.start()]
         after = text[m.start() + len(span) : m.start() + len(span) + 4]
-        if _INCOME_CUE.search(before) and not _OWED_CUE.search(before[-3:]):
+        if _INCOME_CUE.search(before) and not _OWED_VERB.search(before[-3:]) and not _MONTHLY_DUE.search(after):
             add("monthly_income", m.start(), m.start() + len(span), value)
         elif has_unit or value >= 100 or _OWED_CUE.search(before) or _OWED_CUE.search(after):
             # A bare small number with no unit and no cue ("第3") is not money.

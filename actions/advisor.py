@@ -1,0 +1,104 @@
+"""The legal advisor lookup (一村（社区）一法律顾问) and the office answer, both from the roster in the database."""
+from __future__ import annotations
+
+from typing import Any
+
+from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk.events import EventType
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions.common import community_for, office_kwargs, office_of, roster, run_with_skip, street_for
+from actions.consultation_log import record_consultation
+
+SKIPPABLE = {"community", "street"}
+
+
+class ValidateAdvisorForm(FormValidationAction):
+    def name(self) -> str:
+        return "validate_advisor_form"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        return await run_with_skip(self, SKIPPABLE, dispatcher, tracker, domain)
+
+    async def required_slots(
+        self, domain_slots: list[str], dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[str]:
+        """One of the two suffices: a community fills its street; a street answers when the community is skipped."""
+        skipped = set(tracker.get_slot("skipped_slots") or [])
+        return [s for s in domain_slots if s not in skipped]
+
+    def validate_community(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+                           domain: DomainDict) -> dict[str, Any]:
+        text = str(value or "").strip()
+        entries = roster()
+        community = community_for(text, entries)
+        if community:
+            street = next((e.street for e in entries if e.community == community), None)
+            return {"community": community, "street": street}
+        street = street_for(text, entries)
+        if street:  # the user named a street office instead: that suffices
+            skipped = list(tracker.get_slot("skipped_slots") or [])
+            return {"community": None, "street": street, "skipped_slots": [*skipped, "community"]}
+        dispatcher.utter_message(response="utter_bad_community", said=text[:20])
+        return {"community": None}
+
+    def validate_street(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+                        domain: DomainDict) -> dict[str, Any]:
+        from actions.wage_claim import validate_street_value
+
+        return validate_street_value(value, dispatcher)
+
+
+class ActionFindAdvisor(Action):
+    def name(self) -> str:
+        return "action_find_advisor"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        """The community's advisor and its 司法所 with address, phone and hours; says when the roster is sample data."""
+        entries = roster()
+        community, street = tracker.get_slot("community"), tracker.get_slot("street")
+        matches = [e for e in entries if community and e.community == community and (not street or e.street == street)]
+        sample = False
+        if matches:
+            entry = matches[0]
+            dispatcher.utter_message(response="utter_advisor_found", community=entry.community,
+                                     advisor=entry.advisor or "（名单未写）", firm=entry.advisor_firm or "律师事务所",
+                                     phone=entry.advisor_phone or "请问社区居委会")
+            dispatcher.utter_message(response="utter_advisor_visits")
+            dispatcher.utter_message(response="utter_advisor_office", **office_kwargs(entry))
+            sample = entry.sample
+        elif street and (office := office_of(street, entries)):
+            communities = "、".join(e.community for e in entries if e.street == street)
+            dispatcher.utter_message(response="utter_advisor_street_only", street=street, communities=communities)
+            dispatcher.utter_message(response="utter_advisor_office", **office_kwargs(office))
+            sample = office.sample
+        else:
+            dispatcher.utter_message(response="utter_advisor_not_found")
+        if sample:
+            dispatcher.utter_message(response="utter_sample_data")
+        category = tracker.get_slot("open_topic") or tracker.get_slot("consultation_category") or "other"
+        return record_consultation(tracker, category=category, outcome="referred", referral="社区法律顾问",
+                                   street=street, community=community, summary="查询社区法律顾问")
+
+
+class ActionOfficeInfo(Action):
+    def name(self) -> str:
+        return "action_office_info"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        """12348 around the clock, and the user's 司法所 when the street is known (else the district's offices)."""
+        dispatcher.utter_message(response="utter_office_hotline")
+        utter_office(dispatcher, tracker.get_slot("street"), "utter_office_street", "utter_office_district")
+        return []
+
+
+def utter_office(dispatcher: CollectingDispatcher, street: str | None, with_office: str, without: str) -> None:
+    """The street's 司法所 with address, phone and hours (flagged when sample data), else the district's offices."""
+    office = office_of(street)
+    if office:
+        dispatcher.utter_message(response=with_office, **office_kwargs(office))
+        if office.sample:
+            dispatcher.utter_message(response="utter_sample_data")
+    else:
+        dispatcher.utter_message(response=without)

@@ -1,0 +1,198 @@
+"""Helpers shared by the actions: who is talking, skipping and stopping, numbers, the roster and the disclaimer."""
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from rasa_sdk import FormValidationAction, Tracker
+from rasa_sdk.events import ActionExecutionRejected, EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from hotline.directory import STREET_ALIASES, AdvisorEntry, canonical_community, canonical_street
+from hotline.privacy import hash_sender
+from hotline.settings import get_settings
+
+logger = logging.getLogger(__name__)
+
+# Front doors set sender_id to "channel:sha256hex" (bot.rasa_client); anything else came from rasa shell or the
+# raw REST channel and is hashed here so no raw id reaches the database.
+ONLINE_CHANNELS = ("web", "wechat", "telegram")
+_PREFIXED = re.compile(r"^(web|wechat|telegram):([0-9a-f]{64})$")
+
+# Whole-message answers: "skip this question" and "stop the form".
+_SKIP = re.compile(r"^(跳过|不知道|不清楚|不记得了?|记不清了?|忘了|不晓得|不懂|不确定|说不清)[。.!！了吧啊]*$")
+_STOP = re.compile(r"^(算了吧?|不问了|不想问了|不说了|不弄了|不办了|退出|取消|结束)[。.!！了吧啊]*$")
+
+# The seven street offices of 城中区 (../shared/DOMAIN.md §6): used only when the roster table is empty.
+DISTRICT_STREETS = ("城中街道", "公园街道", "中南街道", "沿江街道", "潭中街道", "河东街道", "静兰街道")
+
+
+@dataclass(frozen=True)
+class Sender:
+    channel: str      # web | wechat | telegram
+    sender_hash: str  # salted hash, never the raw chat id
+
+
+def sender_of(tracker: Tracker) -> Sender:
+    """The channel and hashed sender of this conversation."""
+    match = _PREFIXED.match(tracker.sender_id or "")
+    if match:
+        return Sender(channel=match.group(1), sender_hash=match.group(2))
+    return Sender(channel="web", sender_hash=hash_sender(tracker.sender_id or "", get_settings().sender_salt))
+
+
+def latest_text(tracker: Tracker) -> str:
+    return (tracker.latest_message or {}).get("text") or ""
+
+
+def latest_intent(tracker: Tracker) -> str | None:
+    return ((tracker.latest_message or {}).get("intent") or {}).get("name")
+
+
+def user_texts(tracker: Tracker) -> list[str]:
+    return [e.get("text") or "" for e in tracker.events if e.get("event") == "user"]
+
+
+def is_skip(text: str) -> bool:
+    return bool(_SKIP.match(text.strip()))
+
+
+def is_stop(text: str) -> bool:
+    return bool(_STOP.match(text.strip()))
+
+
+def skip_or_stop(tracker: Tracker, form: str, skippable: set[str]) -> list[EventType] | None:
+    """Events for a whole-message 跳过/不知道 (the asked slot is dropped) or 算了 (the form hands over to the rules
+    that ask "还要继续吗？"); None for any other message."""
+    slot = tracker.get_slot("requested_slot")
+    text = latest_text(tracker)
+    if slot and is_stop(text):
+        return [SlotSet(slot, None), ActionExecutionRejected(form)]
+    if slot in skippable and is_skip(text):
+        skipped = list(tracker.get_slot("skipped_slots") or [])
+        return [SlotSet(slot, None), SlotSet("skipped_slots", [*skipped, slot])]
+    return None
+
+
+def as_int(value: Any) -> int | None:
+    """An int from a normalised entity value (int, float or digit string); None otherwise."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float)):
+        return int(value)
+    if isinstance(value, str) and re.fullmatch(r"\d+(\.\d+)?", value.strip()):
+        return int(float(value.strip()))
+    return None
+
+
+# Which rule-extracted entity kinds may answer a question about a number: money for money, heads for heads.
+_KINDS = {
+    "amount": ("amount", "monthly_income"),
+    "monthly_income": ("monthly_income", "amount"),
+    "people_count": ("people_count", "household_size"),
+    "household_size": ("household_size", "people_count"),
+    "months_owed": ("months_owed",),
+}
+_ONLY_ME = re.compile(r"^(就|只有)?(我|我自己|我一个|自己|本人)(一个人?)?[。.]*$")
+
+
+def number_from(entity: str, value: Any, parse: Callable[[str], int | None]) -> int | None:
+    """The number a slot candidate holds: a normalised entity value as is; free text through hotline_nlu.numbers,
+    refusing text whose only number is of another kind (欠了两万三 is no head count)."""
+    number = as_int(value)
+    if number is not None or not isinstance(value, str):
+        return number
+    from hotline_nlu.numbers import extract
+
+    if entity in ("people_count", "household_size") and _ONLY_ME.match(value.strip()):
+        return 1
+    found = extract(value)
+    own = [f.value for f in found if f.entity in _KINDS[entity] and isinstance(f.value, int)]
+    if own:
+        return own[0]
+    if found:
+        return None
+    return parse(value)
+
+
+def roster() -> list[AdvisorEntry]:
+    """The advisor roster from the database; empty (and logged) when the database is not reachable."""
+    from hotline.store import repository
+    from hotline.store.db import session_scope
+
+    try:
+        with session_scope() as session:
+            return repository.directory_entries(session=session)
+    except Exception:  # a missing table must not end the conversation
+        logger.exception("roster not readable")
+        return []
+
+
+def street_for(text: str, entries: list[AdvisorEntry] | None = None) -> str | None:
+    """The canonical street office for what the user typed (水上 → 沿江街道), from the roster when loaded."""
+    entries = roster() if entries is None else entries
+    if entries:
+        return canonical_street(entries, text)
+    cleaned = text.strip()
+    if cleaned in STREET_ALIASES:
+        return STREET_ALIASES[cleaned]
+    for street in DISTRICT_STREETS:
+        if cleaned and (cleaned == street or cleaned == street.removesuffix("街道") or cleaned.startswith(street)):
+            return street
+    return None
+
+
+def community_for(text: str, entries: list[AdvisorEntry]) -> str | None:
+    return canonical_community(entries, text) if entries else None
+
+
+def office_of(street: str | None, entries: list[AdvisorEntry] | None = None) -> AdvisorEntry | None:
+    """A roster row of the street's 司法所 (any community of that street carries the office's details)."""
+    if not street:
+        return None
+    entries = roster() if entries is None else entries
+    return next((e for e in entries if e.street == street and e.justice_office), None)
+
+
+def office_kwargs(entry: AdvisorEntry) -> dict[str, str]:
+    return {
+        "office": entry.justice_office or f"{entry.street}司法所",
+        "address": entry.office_address or "地址请拨12348询问",
+        "phone": entry.office_phone or "12348",
+        "hours": entry.office_hours or "工作日上班",
+    }
+
+
+def disclaimer_once(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType]:
+    """The 这是法律信息，不是律师意见 notice, the first time this conversation gets a legal answer."""
+    if tracker.get_slot("disclaimer_shown"):
+        return []
+    dispatcher.utter_message(response="utter_disclaimer")
+    return [SlotSet("disclaimer_shown", True)]
+
+
+def cite(basis: Any) -> str:
+    """Citations as one string: '《…》第…条、《…》第…条'."""
+    if not basis:
+        return ""
+    if isinstance(basis, str):
+        return basis
+    return "、".join(str(b) for b in basis)
+
+
+async def run_with_skip(
+    action: FormValidationAction, skippable: set[str], dispatcher: CollectingDispatcher, tracker: Tracker,
+    domain: dict[str, Any],
+) -> list[EventType]:
+    """A FormValidationAction's run with whole-message 跳过 and 算了 handled before the per-slot validators."""
+    events = skip_or_stop(tracker, action.form_name(), skippable)
+    if events is None:
+        return await FormValidationAction.run(action, dispatcher, tracker, domain)
+    if any(isinstance(e, dict) and e.get("event") == "action_execution_rejected" for e in events):
+        return events
+    tracker.add_slots(events)
+    next_slot = await action.next_requested_slot(dispatcher, tracker, domain)
+    return events + ([next_slot] if next_slot else [])

@@ -1,0 +1,108 @@
+"""The one place the bot writes the consultation log (CONTRACT §5).
+
+A consultation is one matter of one conversation. The row is written when a flow ends (a form answered, a handoff,
+a one-question answer, a goodbye after a begun matter) and refined, not duplicated, when the same matter ends
+again later in the conversation (a work-injury question followed by the legal-aid form). The slots
+`consultation_count` and `consultation_category` remember what was written; the row's source_id
+`bot:{sender_hash}:{n}` makes a replayed action add nothing.
+"""
+from __future__ import annotations
+
+import logging
+import re
+from decimal import Decimal
+from typing import Any
+
+from rasa_sdk import Tracker
+from rasa_sdk.events import EventType, SlotSet
+
+from actions.common import sender_of
+
+logger = logging.getLogger(__name__)
+
+_REFINABLE = ("street", "community", "amount", "eligibility", "legal_basis", "referral", "summary", "phone")
+
+
+def record_consultation(
+    tracker: Tracker,
+    *,
+    category: str,
+    outcome: str,
+    migrant_worker: bool = False,
+    persons: int | None = None,
+    street: str | None = None,
+    community: str | None = None,
+    referral: str | None = None,
+    amount: int | None = None,
+    eligibility: str | None = None,
+    legal_basis: str | None = None,
+    summary: str | None = None,
+    phone: str | None = None,
+) -> list[EventType]:
+    """Log (or refine) this conversation's consultation about `category`; the slot events that remember it."""
+    from hotline.store import repository
+    from hotline.store.db import session_scope
+
+    sender = sender_of(tracker)
+    count = int(tracker.get_slot("consultation_count") or 0)
+    same_matter = count > 0 and tracker.get_slot("consultation_category") == category
+    n = count if same_matter else count + 1
+    fields: dict[str, Any] = {
+        "street": street, "community": community, "referral": referral, "amount": amount,
+        "eligibility": eligibility, "legal_basis": legal_basis, "summary": summary, "phone": phone,
+    }
+    try:
+        with session_scope() as session:
+            row = repository.log_consultation(
+                session=session,
+                service="online",
+                channel=sender.channel,
+                category=category,
+                migrant_worker=migrant_worker,
+                persons=max(1, persons or 1),
+                outcome=outcome,
+                sender_hash=sender.sender_hash,
+                source_id=f"bot:{sender.sender_hash}:{n}",
+                **fields,
+            )
+            if same_matter:
+                _refine(row, outcome=outcome, migrant_worker=migrant_worker, persons=persons, fields=fields)
+    except Exception:  # the answer was given; a log failure is for the operators, not the citizen
+        logger.exception("consultation not logged")
+        return []
+    return [
+        SlotSet("consultation_count", float(n)),
+        SlotSet("consultation_category", category),
+        SlotSet("open_topic", None),
+    ]
+
+
+def _refine(row: Any, *, outcome: str, migrant_worker: bool, persons: int | None, fields: dict[str, Any]) -> None:
+    """Later facts about the same matter complete the row: a referral outranks an answer, more persons count."""
+    if outcome == "referred" or row.outcome is None:
+        row.outcome = outcome
+    row.migrant_worker = row.migrant_worker or migrant_worker
+    if persons and persons > (row.persons or 1):
+        row.persons = persons
+    for key in _REFINABLE:
+        value = fields.get(key)
+        if value in (None, ""):
+            continue
+        if key == "amount":
+            value = Decimal(str(value))
+        elif key == "phone":
+            value = re.sub(r"\D", "", str(value)) or None
+        setattr(row, key, value)
+
+
+def record_open_topic(tracker: Tracker, *, outcome: str = "answered") -> list[EventType]:
+    """At a goodbye or a handoff: log a matter that was begun (a form started and left) but not yet logged."""
+    topic = tracker.get_slot("open_topic")
+    if not topic:
+        return []
+    facts: dict[str, Any] = {"street": tracker.get_slot("street")}
+    if topic == "wage_arrears":  # the facts collected before the user left count too (CONTRACT §5)
+        people, amount = tracker.get_slot("people_count"), tracker.get_slot("amount")
+        facts.update(migrant_worker=True, persons=int(people) if people else None,
+                     amount=int(amount) if amount else None)
+    return record_consultation(tracker, category=topic, outcome=outcome, **facts)

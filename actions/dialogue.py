@@ -1,0 +1,59 @@
+"""Conversation housekeeping: goodbye (logs a begun matter), stopping a form, and the fallback's "did you mean"."""
+from __future__ import annotations
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions.consultation_log import record_open_topic
+
+FORM_SLOTS = ("employer", "amount", "people_count", "months_owed", "employment_ended", "has_contract", "evidence",
+              "consent_phone", "phone", "matter", "migrant_worker", "monthly_income", "household_size",
+              "has_valuable_assets", "groups", "community", "skipped_slots", "requested_slot")
+
+# 中文 names of the intents the fallback may ask about (CONTRACT §2).
+INTENT_LABELS = {
+    "greet": "打招呼", "goodbye": "再见", "thank": "谢谢", "affirm": "是的", "deny": "不是",
+    "bot_challenge": "你是机器人吗", "request_human": "转人工", "wage_arrears": "讨要工资",
+    "work_injury": "工伤", "labor_dispute": "劳动纠纷", "legal_aid": "法律援助", "find_advisor": "找法律顾问",
+    "mediation": "调解纠纷", "family_dispute": "婚姻家庭", "traffic_accident": "交通事故",
+    "other_legal_question": "其他法律问题", "ask_materials": "要带什么材料", "ask_office": "司法所地址电话",
+    "inform": "补充情况", "out_of_scope": "别的事",
+}
+
+
+class ActionGoodbye(Action):
+    def name(self) -> str:
+        return "action_goodbye"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        """Says goodbye; a matter begun and left unlogged (a form stopped midway) is logged now."""
+        dispatcher.utter_message(response="utter_goodbye")
+        return record_open_topic(tracker)
+
+
+class ActionResetForm(Action):
+    def name(self) -> str:
+        return "action_reset_form"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        """After 算了: the form's answers are forgotten (the street and the begun matter stay for the log)."""
+        dispatcher.utter_message(response="utter_stopped")
+        return [SlotSet(slot, None) for slot in FORM_SLOTS]
+
+
+class ActionDefaultAskAffirmation(Action):
+    def name(self) -> str:
+        return "action_default_ask_affirmation"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        """"您是想问……吗？" for the best non-fallback intent, with 是/都不是 buttons (two-stage fallback)."""
+        ranking = (tracker.latest_message or {}).get("intent_ranking") or []
+        best = next((r["name"] for r in ranking if r.get("name") not in ("nlu_fallback", None)), None)
+        if best is None:
+            dispatcher.utter_message(response="utter_ask_rephrase")
+            return []
+        buttons = [{"title": "是的", "payload": f"/{best}"}, {"title": "都不是", "payload": "/out_of_scope"}]
+        dispatcher.utter_message(response="utter_ask_affirmation", label=INTENT_LABELS.get(best, best), buttons=buttons)
+        return []

@@ -1,0 +1,50 @@
+"""request_human: how to reach a person now, a queued handoff for the operators, and the bot paused."""
+from __future__ import annotations
+
+import logging
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import ActiveLoop, ConversationPaused, EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions.advisor import utter_office
+from actions.common import sender_of
+from actions.consultation_log import record_consultation
+
+logger = logging.getLogger(__name__)
+
+
+class ActionHandoff(Action):
+    def name(self) -> str:
+        return "action_handoff"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        """12348 now; the street's 司法所 (else the district's); a handoff row; the conversation paused."""
+        from hotline.store import repository
+        from hotline.store.db import session_scope
+
+        dispatcher.utter_message(response="utter_handoff_hotline")
+        street = tracker.get_slot("street")
+        utter_office(dispatcher, street, "utter_handoff_office", "utter_handoff_district")
+        category = tracker.get_slot("open_topic") or tracker.get_slot("consultation_category") or "other"
+        sender = sender_of(tracker)
+        try:
+            with session_scope() as session:
+                repository.open_handoff(session=session, channel=sender.channel, sender_hash=sender.sender_hash,
+                                        category=category, summary=_summary(tracker))
+            dispatcher.utter_message(response="utter_handoff_queued")
+        except Exception:  # 12348 was given: the citizen can still reach a person
+            logger.exception("handoff not queued")
+        events: list[EventType] = record_consultation(tracker, category=category, outcome="referred",
+                                                      referral="人工（12348/司法所）", street=street)
+        if tracker.active_loop.get("name"):
+            events += [ActiveLoop(None), SlotSet("requested_slot", None)]
+        return [*events, ConversationPaused()]
+
+
+def _summary(tracker: Tracker) -> str:
+    """What the operator needs first: the facts collected so far (no phone number: it stays in its slot)."""
+    keys = ("employer", "amount", "people_count", "months_owed", "matter", "street", "community")
+    facts = [f"{k}={tracker.get_slot(k)}" for k in keys if tracker.get_slot(k) not in (None, "", [])]
+    return "；".join(facts) or "用户请求转人工"

@@ -1,0 +1,101 @@
+"""End to end: a migrant worker talks to the real Rasa server through the REST channel, the real action server
+answers, and exactly one consultation row lands in a SQLite file."""
+from __future__ import annotations
+
+import os
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import create_engine, text
+
+from hotline.privacy import hash_sender
+from tests.stack import ROOT, Stack, running_stack
+
+pytestmark = pytest.mark.rasa
+
+# What a citizen types when each slot is asked: written as they would, never as button payloads.
+ANSWERS = {
+    "employer": "包工头老李",
+    "amount": "三万五",
+    "people_count": "12个人",
+    "months_owed": "半年",
+    "employment_ended": "是的",
+    "has_contract": "没有",
+    "evidence": "有欠条和微信聊天记录",
+    "street": "水上",
+    "consent_phone": "不用了",
+    "phone": "跳过",
+}
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    tmp: Path = tmp_path_factory.mktemp("e2e")
+    url = f"sqlite:///{tmp / 'e2e.db'}"
+    env = {**os.environ, "HOTLINE_DATABASE_URL": url}
+    hotline = str(ROOT / ".venv" / "bin" / "hotline")
+    subprocess.run([hotline, "db", "upgrade"], env=env, check=True, capture_output=True)
+    subprocess.run([hotline, "directory", "import", str(ROOT / "data" / "directory_sample.csv")], env=env,
+                   check=True, capture_output=True)
+    with running_stack(tmp, url) as s:
+        yield s
+
+
+def say(stack: Stack, sender: str, message: str) -> list[dict]:
+    response = httpx.post(f"{stack.rasa_url}/webhooks/rest/webhook", json={"sender": sender, "message": message},
+                          timeout=60)
+    response.raise_for_status()
+    return response.json()
+
+
+def requested_slot(stack: Stack, sender: str) -> str | None:
+    tracker = httpx.get(f"{stack.rasa_url}/conversations/{sender}/tracker", timeout=30).json()
+    return tracker["slots"].get("requested_slot")
+
+
+def rows(stack: Stack) -> list[dict]:
+    engine = create_engine(stack.database_url)
+    with engine.connect() as conn:
+        result = [dict(r._mapping) for r in conn.execute(text("SELECT * FROM consultations"))]
+    engine.dispose()
+    return result
+
+
+def test_wage_claim_through_the_rest_channel_logs_exactly_one_row(stack: Stack) -> None:
+    sender = "web:" + hash_sender("browser-123", "e2e-salt")
+    replies = say(stack, sender, "老板欠我们工钱，包工头跑了，我们想讨薪")
+    assert replies, "the bot said nothing"
+    transcript = [r.get("text", "") for r in replies]
+    asked: list[str] = []
+    for _ in range(15):
+        slot = requested_slot(stack, sender)
+        if slot is None:
+            break
+        assert slot in ANSWERS, f"unexpected slot {slot}"
+        asked.append(slot)
+        transcript += [r.get("text", "") for r in say(stack, sender, ANSWERS[slot])]
+    assert requested_slot(stack, sender) is None, f"the form never finished; asked {asked}"
+    answer = "\n".join(transcript)
+    # The routes, the deadline, the legal-aid answer with its article, and the nearest 司法所.
+    assert "劳动保障监察" in answer or "12333" in answer
+    assert "仲裁" in answer
+    assert "第四十二条" in answer
+    assert "沿江司法所" in answer
+
+    logged = rows(stack)
+    assert len(logged) == 1
+    row = logged[0]
+    assert row["category"] == "wage_arrears"
+    assert row["persons"] == 12
+    assert float(row["amount"]) == 35000
+    assert row["street"] == "沿江街道"
+    assert row["channel"] == "web"
+    assert row["sender_hash"] == sender.split(":", 1)[1]
+    assert "browser-123" not in str(row)
+
+    # Saying goodbye after the flow ended does not log the same consultation twice.
+    say(stack, sender, "好的谢谢，再见")
+    assert len(rows(stack)) == 1
