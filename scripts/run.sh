@@ -18,15 +18,16 @@ start() {  # start NAME CMD...: each service in its own process group so Ctrl-C 
   echo "  started $name (pid $!, log var/$name.log)"
 }
 stop() {
-  trap - INT TERM EXIT
-  echo; echo "stopping..."
+  trap - INT TERM EXIT HUP
+  # Kill first, talk after: with `make run | tee`, Ctrl-C closes our stdout before we get here.
   for pid in "${pids[@]}"; do kill -TERM -- "-$pid" 2>/dev/null; done
   sleep 1
   for pid in "${pids[@]}"; do kill -KILL -- "-$pid" 2>/dev/null; done
   wait 2>/dev/null
-  echo "all stopped."
+  echo "all stopped." 2>/dev/null
 }
-trap stop INT TERM EXIT
+trap '' PIPE
+trap stop INT TERM EXIT HUP
 
 start actions .venv/bin/python -m rasa_sdk --actions actions -p 5055
 start rasa .venv-rasa/bin/rasa run --enable-api --cors "http://localhost:8000" -p 5005 \
