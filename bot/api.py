@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import logging
 from datetime import date, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
 
 import httpx
@@ -14,12 +14,13 @@ from sqlalchemy import text as sql_text
 
 from bot import copilot
 from bot.deps import OperatorDep, SessionDep
-from bot.rasa_client import forward_to_rasa, parse, rasa_alive
+from bot.rasa_client import forward_to_rasa, parse, rasa_alive, resume_conversation
 from hotline import legal_aid
 from hotline.codes import CATEGORIES, ELIGIBILITY_VERDICTS, SERVICE_OUTCOMES
 from hotline.privacy import mask_text
 from hotline.store import repository
 from hotline.store.db import session_scope
+from hotline.store.models import Handoff
 
 log = logging.getLogger(__name__)
 router = APIRouter()
@@ -189,22 +190,65 @@ def log_phone_consultation(body: ConsultationIn, operator: OperatorDep, session:
     return repository.consultation_to_dict(row)
 
 
+def _handoff_to_api(h: Handoff) -> dict[str, Any]:
+    return {
+        "id": h.id,
+        "created_at": h.created_at.isoformat(),
+        "channel": h.channel,
+        "category": h.category,
+        "category_label": CATEGORIES.get(h.category or "", None),
+        "summary": mask_text(h.summary),
+        "status": h.status,
+        "operator": h.operator,
+        "sender": h.sender_hash[:8],  # enough to tell two callers apart, too little to be a handle
+    }
+
+
 @router.get("/api/handoffs")
 def handoffs(operator: OperatorDep, session: SessionDep) -> list[dict[str, Any]]:
-    """The open queue of citizens who asked for a person, oldest first."""
+    """The queue of citizens who asked for a person and are not done with yet (open, then taken), oldest first."""
 
-    return [
-        {
-            "id": h.id,
-            "created_at": h.created_at.isoformat(),
-            "channel": h.channel,
-            "category": h.category,
-            "category_label": CATEGORIES.get(h.category or "", None),
-            "summary": mask_text(h.summary),
-            "status": h.status,
-            "sender": h.sender_hash[:8],  # enough to tell two callers apart, too little to be a handle
-        }
-        for h in repository.list_handoffs(session=session, status="open")
-    ]
+    # Taken ones stay listed: the operator who took one still has to close it from here.
+    pending = [*repository.list_handoffs(session=session, status="open"),
+               *repository.list_handoffs(session=session, status="taken")]
+    pending.sort(key=lambda h: (h.created_at, h.id))
+    return [_handoff_to_api(h) for h in pending]
 
 
+class HandoffStatusIn(BaseModel):
+    status: Literal["taken", "closed"]
+
+
+HANDOFF_MESSAGES = {
+    "taken": "已接手。请通过12348热线或该用户的渠道联系对方，处理完后点“结束”。",
+    "closed": "已结束，智能助手已恢复回复该用户。",
+    "closed_not_resumed": "已结束，但智能助手未能恢复（Rasa服务无响应），该用户暂时收不到自动回复。"
+                          "请通知技术人员检查Rasa服务。",
+}
+
+
+@router.post("/api/handoffs/{handoff_id}/status")
+async def handoff_status(
+    handoff_id: int, body: HandoffStatusIn, operator: OperatorDep, session: SessionDep
+) -> dict[str, Any]:
+    """Take or close a queued handoff; closing also un-pauses the citizen's conversation in Rasa."""
+
+    handoff = repository.set_handoff_status(
+        session=session, handoff_id=handoff_id, status=body.status, operator=operator.username
+    )
+    if handoff is None:
+        raise HTTPException(404, detail="Handoff not found")
+    # Commit before talking to Rasa: the citizen's next message must find the handoff already closed,
+    # and a Rasa failure must not undo the operator's decision.
+    session.commit()
+    answer = _handoff_to_api(handoff)
+    if body.status == "closed":
+        resumed = await resume_conversation(handoff.channel, handoff.sender_hash)
+        if not resumed:
+            log.warning("handoff %s closed but the conversation was not resumed", handoff.id)
+        answer["bot_resumed"] = resumed
+        answer["message"] = HANDOFF_MESSAGES["closed" if resumed else "closed_not_resumed"]
+    else:
+        answer["bot_resumed"] = None
+        answer["message"] = HANDOFF_MESSAGES["taken"]
+    return answer

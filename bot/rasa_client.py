@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 
@@ -42,9 +43,14 @@ def fallback_messages() -> list[BotMessage]:
     return [BotMessage(FALLBACK_TEXT)]
 
 
+def conversation_id(channel: str, sender_hash: str) -> str:
+    """Rasa's conversation (sender) id for a hashed sender: what the actions and the handoff rows split apart."""
+    return f"{channel}:{sender_hash}"
+
+
 def rasa_sender(sender_id: str, channel: str, salt: str | None = None) -> str:
     """The sender id Rasa sees: `channel:` + the salted hash of the raw chat id."""
-    return f"{channel}:{hash_sender(sender_id, salt if salt is not None else get_settings().sender_salt)}"
+    return conversation_id(channel, hash_sender(sender_id, salt if salt is not None else get_settings().sender_salt))
 
 
 def _to_messages(data: Any) -> list[BotMessage]:
@@ -110,6 +116,22 @@ async def parse(text: str, *, client: httpx.AsyncClient | None = None) -> dict[s
     if not isinstance(data, dict) or not isinstance(data.get("intent"), dict):
         raise ValueError("Rasa parse answer has no intent")
     return data
+
+
+async def resume_conversation(channel: str, sender_hash: str, *, client: httpx.AsyncClient | None = None) -> bool:
+    """Un-pause a conversation paused by action_handoff (its handoff is closed): True when Rasa took the event.
+
+    Never raises: the caller has already closed the handoff and only needs to tell the operator.
+    """
+    # include_events=NONE: Rasa would otherwise send the whole transcript back, citizen's words included.
+    path = f"/conversations/{quote(conversation_id(channel, sender_hash), safe=':')}/tracker/events?include_events=NONE"
+    try:
+        await _post(path, {"event": "resume"}, client)
+    except (httpx.HTTPError, httpx.InvalidURL, ValueError) as exc:  # ValueError: answer not JSON
+        # The sender hash is a pseudonym of a citizen: log the channel and the failure only.
+        log.warning("Rasa did not resume a %s conversation: %s", channel, type(exc).__name__)
+        return False
+    return True
 
 
 async def rasa_alive(*, client: httpx.AsyncClient | None = None) -> bool:

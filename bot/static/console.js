@@ -94,11 +94,35 @@
       for (const h of items) {
         const li = document.createElement("li");
         const pill = document.createElement("span"); pill.className = "pill"; text(pill, h.channel);
+        const state = document.createElement("span"); state.className = "pill";
+        text(state, h.status === "taken" ? "已接手 " + (h.operator || "") : "待接手");
         const when = new Date(h.created_at + "Z").toLocaleString("zh-CN");
-        li.append(pill, document.createTextNode(when + " " + (h.category_label || "") + " " + (h.summary || "")));
+        const about = when + " " + (h.category_label || "") + " " + (h.summary || "");
+        li.append(pill, state, document.createTextNode(about));
+        const actions = document.createElement("div"); actions.className = "actions";
+        if (h.status === "open") actions.appendChild(handoffButton(h.id, "taken", "接手", ""));
+        actions.appendChild(handoffButton(h.id, "closed", "结束", "secondary"));
+        li.appendChild(actions);
         list.appendChild(li);
       }
     } catch (e) { /* a 401 already switched to the login view */ }
+  }
+
+  // 接手 marks the citizen as being helped by this operator; 结束 closes it and lets the bot answer them again.
+  function handoffButton(id, status, label, cls) {
+    const b = document.createElement("button");
+    b.type = "button"; b.className = cls; text(b, label);
+    b.addEventListener("click", () => setHandoffStatus(id, status, b));
+    return b;
+  }
+
+  async function setHandoffStatus(id, status, button) {
+    button.disabled = true;
+    try {
+      const r = await api(`/api/handoffs/${id}/status`, { method: "POST", body: { status: status } });
+      text($("handoff-status"), r.message);
+    } catch (err) { text($("handoff-status"), err.message); }
+    await loadHandoffs();
   }
 
   $("login-form").addEventListener("submit", async (e) => {
