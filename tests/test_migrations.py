@@ -36,20 +36,27 @@ def schema_diff(url: str) -> list:
         engine.dispose()
 
 
-def test_one_initial_revision_with_a_name() -> None:
+# The newest revision; a new migration bumps this and adds its file below.
+HEAD = "0002"
+
+
+def test_revisions_are_numbered_and_named() -> None:
     versions = sorted((migrate.MIGRATIONS_DIR / "versions").glob("*.py"))
-    assert [p.name for p in versions] == ["0001_create_consultations_advisors_operators_sessions_handoffs.py"]
-    assert migrate.head() == "0001"
+    assert [p.name for p in versions] == [
+        "0001_create_consultations_advisors_operators_sessions_handoffs.py",
+        "0002_add_stats_breakdown_indexes.py",
+    ]
+    assert migrate.head() == HEAD
 
 
 def test_upgrade_downgrade_upgrade(db_url: str) -> None:
     assert tables(db_url) == set()
-    assert migrate.upgrade(db_url) == "0001"
+    assert migrate.upgrade(db_url) == HEAD
     assert tables(db_url) == TABLES
-    assert migrate.upgrade(db_url) == "0001"  # safe twice
+    assert migrate.upgrade(db_url) == HEAD  # safe twice
     assert migrate.downgrade(db_url, "base") is None
     assert tables(db_url) == set()
-    assert migrate.upgrade(db_url) == "0001"
+    assert migrate.upgrade(db_url) == HEAD
     assert tables(db_url) == TABLES
 
 
@@ -81,9 +88,9 @@ def test_default_url_comes_from_the_settings(tmp_path: Path, monkeypatch: pytest
     url = f"sqlite:///{tmp_path / 'nested' / 'from_env.db'}"
     monkeypatch.setenv("HOTLINE_DATABASE_URL", url)
     settings.get_settings.cache_clear()
-    assert migrate.upgrade() == "0001"
+    assert migrate.upgrade() == HEAD
     assert tables(url) == TABLES
-    assert migrate.current() == "0001"
+    assert migrate.current() == HEAD
 
 
 def test_works_from_any_working_directory(tmp_path: Path) -> None:
@@ -91,5 +98,5 @@ def test_works_from_any_working_directory(tmp_path: Path) -> None:
     code = "from hotline.store import migrate; import sys; print(migrate.upgrade(sys.argv[1]))"
     result = subprocess.run([sys.executable, "-c", code, url], cwd=tmp_path, capture_output=True, text=True,
                             env={**os.environ, "HOTLINE_VAR_DIR": str(tmp_path / "var")}, check=True)
-    assert result.stdout.strip() == "0001"
+    assert result.stdout.strip() == HEAD
     assert tables(url) == TABLES

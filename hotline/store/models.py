@@ -16,7 +16,14 @@ class Consultation(Base):
     """One consultation handled by the bot, an operator or an import (CONTRACT §5)."""
 
     __tablename__ = "consultations"
-    __table_args__ = (Index("ix_consultations_occurred_service", "occurred_at", "service"),)
+    __table_args__ = (
+        Index("ix_consultations_occurred_service", "occurred_at", "service"),
+        # For hotline.stats (revision 0002): key then occurred_at, so "key = k in a date range" is one index
+        # range; the service index also carries what the headline figures read, so no table row is fetched.
+        Index("ix_consultations_service_occurred", "service", "occurred_at", "outcome", "migrant_worker", "persons"),
+        Index("ix_consultations_category_occurred", "category", "occurred_at"),
+        Index("ix_consultations_street_occurred", "street", "occurred_at"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     occurred_at: Mapped[datetime] = mapped_column(DateTime, index=True)  # naive UTC
