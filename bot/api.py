@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
 
 import httpx
-from fastapi import APIRouter, Body, HTTPException, Query
+from fastapi import APIRouter, Body, HTTPException, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field, field_validator
 from sqlalchemy import text as sql_text
@@ -25,7 +25,6 @@ from hotline.store.models import Handoff
 log = logging.getLogger(__name__)
 router = APIRouter()
 LOCAL_TZ = ZoneInfo("Asia/Shanghai")
-calls = copilot.CallMemory()
 
 
 def today() -> date:
@@ -102,8 +101,10 @@ class AnalyzeIn(BaseModel):
 
 
 @router.post("/api/copilot/analyze")
-async def analyze(body: AnalyzeIn, operator: OperatorDep, session: SessionDep) -> dict[str, Any]:
+async def analyze(body: AnalyzeIn, operator: OperatorDep, session: SessionDep, request: Request) -> dict[str, Any]:
     """What the caller just said, what the call has established, and what to ask or say next."""
+    # One memory of calls per app instance, so two apps (or two tests) never share a call's state.
+    calls: copilot.CallMemory = request.app.state.calls
 
     try:
         result = await parse(body.text)

@@ -137,3 +137,17 @@ def test_employer_rules_never_raise(text: str) -> None:
 
     for f in find_employers(text):
         assert text[f.start : f.end] == f.text
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [("一年三个月", 15), ("一年零三个月", 15), ("一整年", 12), ("兩個月", 2), ("2023年", None), ("3", 3)],
+)
+def test_months_compound_traditional_and_dates(text: str, value: int | None) -> None:
+    assert parse_months(text) == value
+
+
+def test_dates_are_neither_months_nor_money() -> None:
+    found = {(f.entity, f.value) for f in extract("本人于2023年3月起在工地干活 欠了两年工资")}
+    assert found == {("months_owed", 24)}
+    assert {(f.entity, f.value) for f in extract("欠了兩萬塊")} == {("amount", 20000)}

@@ -14,7 +14,10 @@ import cn2an
 
 _CN_DIGITS = "零〇一二两三四五六七八九壹贰贰叁肆伍陆柒捌玖"
 _CN_UNITS = "十拾百佰千仟万萬亿"
-_FULLWIDTH = str.maketrans("０１２３４５６７８９．，", "0123456789.,")
+# Full-width digits and the traditional forms of number words map one character to one, so spans stay valid.
+_FULLWIDTH = str.maketrans("０１２３４５６７８９．，兩個萬億幾塊", "0123456789.,两个万亿几块")
+# More years than anyone is owed wages for: "2023年" is a date, not a duration.
+_MAX_YEARS_OWED = 30
 
 # A number expression: arabic digits (with a decimal point or thousands commas) or Chinese numerals, possibly
 # mixed with units (3.5万, 2万5, 一万二, 十来). Approximations like 七八千 are caught separately.
@@ -113,15 +116,19 @@ def parse_months(text: str) -> int | None:
     t = text.translate(_FULLWIDTH)
     if re.search(r"(?<![一二两三四五六七八九十\d])半年", t):
         return 6
-    if m := re.search(rf"({_NUM})\s*(?:个)?(?:多)?年(半)?", t):
+    if re.search(r"一整年|整整一年", t):
+        return 12
+    if m := re.search(rf"({_NUM})\s*(?:个)?(?:多|整)?年(半)?(?:零|又)?(?:({_NUM})\s*(?:多|来)?个(?:多|来)?月)?", t):
         years = _to_number(_lower_bound_range(m.group(1)))
-        if years is not None:
-            return int(years * 12 + (6 if m.group(2) else 0))
+        if years is not None and 0 < years <= _MAX_YEARS_OWED:
+            extra = _to_number(m.group(3)) if m.group(3) else 0
+            return int(years * 12 + (6 if m.group(2) else 0) + (extra or 0))
     if m := re.search(rf"({_NUM})\s*(?:多|来)?个(?:多|来)?月", t):
         months = _to_number(_lower_bound_range(m.group(1)))
         if months is not None:
             return int(months)
-    return parse_number(t)
+    n = parse_number(t)
+    return n if n is not None and n <= _MAX_YEARS_OWED * 12 else None
 
 
 def parse_phone(text: str) -> str | None:
@@ -173,7 +180,8 @@ _NUMBER_SPAN = (
 )
 _PHONE_RE = re.compile(r"(?<!\d)(?:\+?86[- ]?)?1[3-9]\d(?:[- ]?\d){8}(?!\d)|(?<!\d)0\d{2,3}-\d{7,8}(?!\d)")
 _MONTHS_RE = re.compile(
-    rf"(?:大)?半年(?:多)?|{_NUMBER_SPAN}\s*(?:个)?(?:多|来)?年(?:半|多)?(?:时间)?|{_NUMBER_SPAN}\s*(?:多|来)?个(?:多|来)?月"
+    rf"(?:大)?半年(?:多)?|一整年|{_NUMBER_SPAN}\s*(?:个)?(?:多|来)?年(?:半|多)?(?:(?:零|又)?{_NUMBER_SPAN}\s*(?:多|来)?个(?:多|来)?月)?(?:时间)?"
+    rf"|{_NUMBER_SPAN}\s*(?:多|来)?个(?:多|来)?月"
 )
 # "一个月挣1500" and "每个月" speak of income, not of how long wages are owed.
 _MONTHS_NOT_OWED = re.compile(r"^(?:才|只|就)?(?:挣|赚|拿|收入|能|都)|^(?:的)?工资(?:才|只|是|有|\d|[一二两三四五六七八九])")
@@ -209,16 +217,17 @@ def extract(text: str) -> list[Found]:
         return []
 
 
-def _extract(text: str) -> list[Found]:
-    if not isinstance(text, str) or not text:
+def _extract(raw: str) -> list[Found]:
+    if not isinstance(raw, str) or not raw:
         return []
+    text = raw.translate(_FULLWIDTH)  # one character for one: spans index the raw text too
     found: list[Found] = []
     taken: list[tuple[int, int]] = []
 
     def add(entity: str, start: int, end: int, value: int | str | None) -> None:
         if value is None or _overlaps((start, end), taken):
             return
-        found.append(Found(entity, start, end, value, text[start:end]))
+        found.append(Found(entity, start, end, value, raw[start:end]))
         taken.append((start, end))
 
     for m in _PHONE_RE.finditer(text):
@@ -231,6 +240,8 @@ def _extract(text: str) -> list[Found]:
             continue
         if _WORKED_FOR.search(text[max(0, m.start() - 6) : m.start()]):
             continue
+        if re.match(r"\d{4}\s*年", m.group(0)) or re.search(r"年\d{1,2}月", text[m.start() : m.end() + 3]):
+            continue  # 2023年, 2023年3月: dates
         add("months_owed", m.start(), m.end(), parse_months(m.group(0)))
     for m in _PEOPLE_RE.finditer(text):
         g = 1 if m.group(1) else 2
@@ -245,6 +256,8 @@ def _extract(text: str) -> list[Found]:
         if value is None:
             continue
         has_unit = bool(re.search(r"[万千百元块圆蚊米kKwW]|块钱", span))
+        if not has_unit and re.match(r"\s*(?:年|月|日|号|点|岁|楼|栋|路|层|室|天|周|公里|小时|分)", text[m.start() + len(span):]):
+            continue  # 2023年, 3号楼, 40天: dates, addresses and durations, not money
         before = text[max(0, m.start() - 8) : m.start()]
         after = text[m.start() + len(span) : m.start() + len(span) + 4]
         if _INCOME_CUE.search(before) and not _OWED_VERB.search(before[-3:]) and not _MONTHLY_DUE.search(after):
