@@ -36,8 +36,8 @@ def main() -> None:
     places = place_matcher(aliases)
     y, y_test = [e["intent"] for e in train], [e["intent"] for e in test]
     rows = []
-    for mask, chars, words, c in itertools.product((True, False), ((1, 3), (1, 4), (2, 4)), (True, False),
-                                                   (5.0, 20.0, 50.0)):
+    for mask, chars, words, c in itertools.product((True,), ((1, 3), (1, 4), (1, 5)), (True, False),
+                                                   (10.0, 20.0, 50.0)):
         prep = (lambda t: mask_entities(t, places, aliases)) if mask else (lambda t: t)
         x, x_test = [prep(e["text"]) for e in train], [prep(e["text"]) for e in test]
         model = Pipeline([("features", build_vectorizer(char_ngrams=chars, words=words)),
