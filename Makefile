@@ -69,6 +69,7 @@ bench: setup train  ## speed and memory benchmarks; writes reports/bench_*.txt
 	$(RASA)/python scripts/bench_nlu.py --model $(MODEL) | tee reports/bench_nlu.txt
 	$(APP)/python scripts/bench_ledger.py | tee reports/bench_ledger.txt
 	$(APP)/python scripts/bench_stats.py | tee reports/bench_stats.txt
+	$(APP)/python scripts/bench_stats.py --one-year | tee -a reports/bench_stats.txt
 
 lock:  ## re-pin requirements/*.txt from fresh installs of requirements/*.in
 	rm -rf /tmp/lock-app /tmp/lock-rasa
