@@ -24,7 +24,7 @@ _MAX_YEARS_OWED = 30
 _NUM = rf"(?:\d+(?:[.,]\d+)*|[{_CN_DIGITS}{_CN_UNITS}]+)(?:[多来余几]?[{_CN_UNITS}]+[\d{_CN_DIGITS}]*)*"
 _NUM_RE = re.compile(_NUM)
 # 七八千, 三四万, 十七八个: two neighbouring digits name a range; we take the lower bound.
-_RANGE_RE = re.compile(rf"([一二两三四五六七八九])([二三四五六七八九])([十百千万]?)")
+_RANGE_RE = re.compile(r"([一二两三四五六七八九])([二三四五六七八九])([十百千万]?)")
 _K_RE = re.compile(r"(\d+(?:\.\d+)?)\s*([kKwW])(?![a-zA-Z])")
 
 _MONEY_SUFFIX = ("元", "块", "圆", "蚊", "米", "k", "K", "w", "W")

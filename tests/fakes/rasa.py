@@ -33,17 +33,18 @@ class FakeRasa:
         self.webhook_calls.clear()
         self.parse_calls.clear()
 
+    async def failure(self) -> Response | None:
+        """The slow or broken answer the current mode asks for, or None to answer normally."""
+        if self.delay_s:
+            await asyncio.sleep(self.delay_s)
+        if self.mode in ("error", "down"):
+            return JSONResponse({"error": "boom"}, status_code=500 if self.mode == "error" else 503)
+        if self.mode == "garbage":
+            return PlainTextResponse("<html>not json</html>")
+        return None
+
     def app(self) -> FastAPI:
         app = FastAPI()
-
-        async def _failure() -> Response | None:
-            if self.delay_s:
-                await asyncio.sleep(self.delay_s)
-            if self.mode in ("error", "down"):
-                return JSONResponse({"error": "boom"}, status_code=500 if self.mode == "error" else 503)
-            if self.mode == "garbage":
-                return PlainTextResponse("<html>not json</html>")
-            return None
 
         @app.get("/")
         async def root() -> Response:
@@ -55,7 +56,7 @@ class FakeRasa:
         async def webhook(request: Request) -> Response:
             body = await request.json()
             self.webhook_calls.append(body)
-            if (failure := await _failure()) is not None:
+            if (failure := await self.failure()) is not None:
                 return failure
             return JSONResponse(self.reply(body["sender"], body["message"]))
 
@@ -63,7 +64,7 @@ class FakeRasa:
         async def parse(request: Request) -> Response:
             body = await request.json()
             self.parse_calls.append(body["text"])
-            if (failure := await _failure()) is not None:
+            if (failure := await self.failure()) is not None:
                 return failure
             if self.parse_result is None:
                 return JSONResponse({"text": body["text"], "intent": {"name": "other_legal_question", "confidence": 0.5},

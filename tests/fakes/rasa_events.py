@@ -1,14 +1,13 @@
 """The fake Rasa plus the HTTP API's tracker-events route (`rasa run --enable-api`), and fixtures over it."""
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse, PlainTextResponse, Response
+from fastapi.responses import JSONResponse, Response
 
 from .rasa import FakeRasa
 from .server import LoopbackServer
@@ -38,12 +37,8 @@ class FakeRasaWithEvents(FakeRasa):
             body = await request.json()
             self.event_calls.append((conversation_id, body))
             self.event_queries.append(request.url.query)
-            if self.delay_s:
-                await asyncio.sleep(self.delay_s)
-            if self.mode in ("error", "down"):
-                return JSONResponse({"error": "boom"}, status_code=500 if self.mode == "error" else 503)
-            if self.mode == "garbage":
-                return PlainTextResponse("<html>not json</html>")
+            if (failure := await self.failure()) is not None:
+                return failure
             for event in body if isinstance(body, list) else [body]:
                 if event.get("event") == "pause":
                     self.paused.add(conversation_id)
