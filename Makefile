@@ -53,7 +53,7 @@ run: setup train  ## start the whole assistant locally (Rasa 5005, actions 5055,
 
 shell: setup train  ## talk to the bot in the terminal (starts the action server too)
 	@$(APP)/python -m rasa_sdk --actions actions -p 5055 >var/actions.log 2>&1 & pid=$$!; \
-	trap "kill $$pid 2>/dev/null" EXIT; $(RASA)/rasa shell -m $(MODEL) --endpoints endpoints.yml
+	trap "kill $$pid 2>/dev/null" EXIT INT TERM HUP; $(RASA)/rasa shell -m $(MODEL) --endpoints endpoints.yml
 
 test: setup train  ## every test: pytest, rasa data validate, conversation tests, NLU smoke test
 	$(RASA)/rasa data validate --config config.yml --domain domain --data data --fail-on-warnings

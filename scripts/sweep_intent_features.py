@@ -1,6 +1,6 @@
 """Choose TfidfIntentClassifier's features and C by 5-fold cross-validation on the TRAINING data only.
 
-    .venv-rasa/bin/python scripts/sweep_intent_features.py
+    .venv-rasa/bin/python scripts/sweep_intent_features.py [--chars 1-3 1-4 1-5] [--C 10 20 50] [--no-words]
 
 Prints CV accuracy for each setting (what the choice is made on) and, for information only, the held-out test
 accuracy — the test set is never used to choose. Pure scikit-learn, no Rasa training: runs in a minute or two.
@@ -17,6 +17,14 @@ sys.path.insert(0, str(ROOT / "scripts"))
 
 
 def main() -> None:
+    import argparse
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--chars", nargs="+", default=["1-3", "1-4", "1-5"], help="char n-gram ranges, e.g. 1-4")
+    parser.add_argument("--C", nargs="+", type=float, default=[10.0, 20.0, 50.0], help="LR inverse regularisation")
+    parser.add_argument("--no-words", action="store_true", help="also try without Jieba word n-grams")
+    args = parser.parse_args()
+    char_ranges = [tuple(int(x) for x in r.split("-")) for r in args.chars]
     logging.disable(logging.WARNING)
     from eval_nlu import load_examples
     from sklearn.linear_model import LogisticRegression
@@ -36,8 +44,8 @@ def main() -> None:
     places = place_matcher(aliases)
     y, y_test = [e["intent"] for e in train], [e["intent"] for e in test]
     rows = []
-    for mask, chars, words, c in itertools.product((True,), ((1, 3), (1, 4), (1, 5)), (True, False),
-                                                   (10.0, 20.0, 50.0)):
+    for mask, chars, words, c in itertools.product((True,), char_ranges, (True, False) if args.no_words else (True,),
+                                                   args.C):
         prep = (lambda t: mask_entities(t, places, aliases)) if mask else (lambda t: t)
         x, x_test = [prep(e["text"]) for e in train], [prep(e["text"]) for e in test]
         model = Pipeline([("features", build_vectorizer(char_ngrams=chars, words=words)),
