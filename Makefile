@@ -32,6 +32,8 @@ setup: .venv/.installed .venv-rasa/.installed  ## build both environments (no-op
 	test -x $(RASA)/python || $(PYTHON310) -m venv .venv-rasa
 	$(RASA)/pip install -q --disable-pip-version-check -r requirements/rasa.txt
 	$(RASA)/pip install -q --disable-pip-version-check --no-deps -e ./nlu
+	@# Telemetry and error reporting off in Rasa's own config too (~/.config/rasa/global.yml), not only by env.
+	$(RASA)/rasa telemetry disable >/dev/null
 	touch $@
 
 lookups: .venv/.installed  ## regenerate NLU lookup tables and synonyms from the roster
