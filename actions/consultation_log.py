@@ -4,7 +4,8 @@ A consultation is one matter of one conversation. The row is written when a flow
 a one-question answer, a goodbye after a begun matter) and refined, not duplicated, when the same matter ends
 again later in the conversation (a work-injury question followed by the legal-aid form). The slots
 `consultation_count` and `consultation_category` remember what was written; the row's source_id
-`bot:{sender_hash}:{n}` makes a replayed action add nothing.
+`bot:{sender_hash}:{session start}:{n}` makes a replayed action add nothing, while a returning citizen's next
+session (slots reset, count back to 0) or a restarted Rasa server still gets rows of its own.
 """
 from __future__ import annotations
 
@@ -21,6 +22,14 @@ from actions.common import sender_of
 logger = logging.getLogger(__name__)
 
 _REFINABLE = ("street", "community", "amount", "eligibility", "legal_basis", "referral", "summary", "phone")
+
+
+def session_started_at(tracker: Tracker) -> int:
+    """When this conversation session began (epoch ms): the last session_started event, else the first event."""
+    events = tracker.events or []
+    starts = [e for e in events if e.get("event") == "session_started"]
+    first = starts[-1] if starts else (events[0] if events else {})
+    return int(float(first.get("timestamp") or 0) * 1000)
 
 
 def record_consultation(
@@ -62,7 +71,7 @@ def record_consultation(
                 persons=max(1, persons or 1),
                 outcome=outcome,
                 sender_hash=sender.sender_hash,
-                source_id=f"bot:{sender.sender_hash}:{n}",
+                source_id=f"bot:{sender.sender_hash}:{session_started_at(tracker)}:{n}",
                 **fields,
             )
             if same_matter:

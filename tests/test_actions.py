@@ -156,7 +156,16 @@ async def test_wage_claim_advice_answers_and_logs_one_row(roster_db: Session) ->
         "online", "wechat", "wage_arrears", 5, True)
     assert int(row.amount) == 23000 and row.street == "沿江街道" and row.eligibility == "eligible"
     assert "《法律援助法》第四十二条第三项" in row.legal_basis
-    assert row.sender_hash == SENDER_HASH and row.source_id == f"bot:{SENDER_HASH}:1"
+    assert row.sender_hash == SENDER_HASH and row.source_id == f"bot:{SENDER_HASH}:0:1"
+
+
+async def test_a_returning_citizens_new_session_gets_its_own_row(session: Session) -> None:
+    """Slots reset with a new session (count back to 0); the same matter then must not collide with the old row."""
+    await run(ActionWageClaimAdvice(), tracker("wage_claim_done.json"))
+    later = tracker("wage_claim_done.json")
+    later.events.append({"event": "session_started", "timestamp": 86400.0})
+    await run(ActionWageClaimAdvice(), later)
+    assert len(rows(session)) == 2
 
 
 async def test_replayed_or_repeated_answer_adds_no_second_row(session: Session) -> None:
