@@ -11,6 +11,7 @@ import logging
 import re
 import time
 from dataclasses import dataclass
+from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import PlainTextResponse, Response
@@ -106,11 +107,39 @@ def render(messages: list[BotMessage]) -> tuple[str, list[Button]]:
     return "\n\n".join(parts), buttons
 
 
+# WeChat refuses text longer than 2048 bytes (passive replies and customer-service messages alike); a wage-claim
+# answer runs to several kilobytes, so it goes out in parts, split between paragraphs, the menu in the last part.
+MAX_TEXT_BYTES = 2000
+
+
+def split_for_wechat(text: str, limit: int = MAX_TEXT_BYTES) -> list[str]:
+    """Text in parts of at most `limit` UTF-8 bytes, cut between paragraphs where it can, never inside a character."""
+    parts: list[str] = []
+    current = ""
+    for paragraph in text.split("\n\n"):
+        candidate = f"{current}\n\n{paragraph}" if current else paragraph
+        if len(candidate.encode()) <= limit:
+            current = candidate
+            continue
+        if current:
+            parts.append(current)
+        current = ""
+        while len(paragraph.encode()) > limit:  # one paragraph longer than a message: cut by characters
+            cut = len(paragraph.encode()[:limit].decode(errors="ignore"))
+            parts.append(paragraph[:cut])
+            paragraph = paragraph[cut:]
+        current = paragraph
+    if current or not parts:
+        parts.append(current)
+    return parts
+
+
 class WeChatBridge:
     """Per-app state of the callback: seen MsgIds, each user's last buttons, pending late answers."""
 
-    def __init__(self, *, reply_deadline_s: float = 4.5) -> None:
+    def __init__(self, *, reply_deadline_s: float = 4.5, rest_delay_s: float = 1.0) -> None:
         self.reply_deadline_s = reply_deadline_s
+        self.rest_delay_s = rest_delay_s
         self.seen: TTLCache[bool] = TTLCache(ttl_s=60)  # WeChat retries within 15 s
         self.buttons: TTLCache[list[Button]] = TTLCache(ttl_s=24 * 3600)
         self.api = WeChatApi()
@@ -160,17 +189,31 @@ class WeChatBridge:
             text = self.payload_for(incoming.openid, text)
         task = asyncio.create_task(self.answer(incoming.openid, text))
         try:
-            return await asyncio.wait_for(asyncio.shield(task), timeout=self.reply_deadline_s)
+            answer = await asyncio.wait_for(asyncio.shield(task), timeout=self.reply_deadline_s)
         except asyncio.TimeoutError:
-            later = asyncio.create_task(self._send_later(incoming.openid, task))
-            self.pending.add(later)
-            later.add_done_callback(self.pending.discard)
+            self._in_background(self._send_later(incoming.openid, task))
             return None
+        first, *rest = split_for_wechat(answer)
+        if rest:
+            self._in_background(self._send_parts(incoming.openid, rest, after_s=self.rest_delay_s))
+        return first
+
+    def _in_background(self, coro: Any) -> None:
+        task = asyncio.create_task(coro)
+        self.pending.add(task)
+        task.add_done_callback(self.pending.discard)
 
     async def _send_later(self, openid: str, task: asyncio.Task[str]) -> None:
-        text = await task
-        if not await self.api.send_text(openid, text):
-            log.error("late answer to %s lost", mask_openid(openid))
+        await self._send_parts(openid, split_for_wechat(await task))
+
+    async def _send_parts(self, openid: str, parts: list[str], *, after_s: float = 0.0) -> None:
+        """Customer-service messages in order; `after_s` lets the passive reply reach the user first."""
+        if after_s:
+            await asyncio.sleep(after_s)
+        for part in parts:
+            if not await self.api.send_text(openid, part):
+                log.error("answer to %s lost (part of %d)", mask_openid(openid), len(parts))
+                return
 
 
 def _bridge(request: Request) -> WeChatBridge:

@@ -15,7 +15,8 @@ from wechatpy.crypto import WeChatCrypto
 
 from bot.app import create_app
 from bot.rasa_client import FALLBACK_TEXT, BotMessage, Button
-from bot.wechat import ASK_TO_TYPE, IMAGE_REPLY, LOCATION_REPLY, WeChatBridge, parse_message, render, verify_signature
+from bot.wechat import (ASK_TO_TYPE, IMAGE_REPLY, LOCATION_REPLY, MAX_TEXT_BYTES, WeChatBridge, parse_message, render,
+                        split_for_wechat, verify_signature)
 from bot.wechat_api import WeChatApi
 from tests.fakes.fixtures import fake_rasa, rasa_server  # noqa: F401
 from tests.fakes.rasa import FakeRasa
@@ -135,7 +136,7 @@ async def client(fake_rasa: FakeRasa, fake_wechat: FakeWeChatApi,
         monkeypatch.setenv(name, value)
     get_settings.cache_clear()
     app = create_app()
-    bridge = WeChatBridge(reply_deadline_s=0.5)
+    bridge = WeChatBridge(reply_deadline_s=0.5, rest_delay_s=0.0)
     bridge.api = WeChatApi(backoff_s=0.01)
     app.state.wechat = bridge
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as c:
@@ -299,3 +300,34 @@ async def test_rasa_down_still_answers_politely(client: httpx.AsyncClient, fake_
 
 def test_fallback_mentions_hotline() -> None:
     assert re.search(r"12348", FALLBACK_TEXT) and "8:00-12:00 15:00-18:00" in FALLBACK_TEXT
+
+
+def test_split_keeps_parts_under_the_limit_and_loses_nothing() -> None:
+    paragraphs = [f"第{i}段：" + "讨薪一般按这个顺序走，先整理证据。" * 12 for i in range(12)]
+    text = "\n\n".join(paragraphs)
+    parts = split_for_wechat(text)
+    assert len(parts) > 1
+    assert all(len(p.encode()) <= MAX_TEXT_BYTES for p in parts)
+    assert "\n\n".join(parts) == text  # cut only between paragraphs here
+    huge = "欠" * 3000  # one paragraph longer than a message is cut by characters, never inside one
+    assert "".join(split_for_wechat(huge)) == huge
+    assert all(len(p.encode()) <= MAX_TEXT_BYTES for p in split_for_wechat(huge))
+    assert split_for_wechat("") == [""]
+
+
+async def test_long_answer_goes_out_in_parts_menu_last(
+    client: httpx.AsyncClient, fake_rasa: FakeRasa, fake_wechat: FakeWeChatApi
+) -> None:
+    long_reply = [{"text": f"第{i}条：" + "可以向劳动保障监察投诉，也可以申请劳动仲裁。" * 10} for i in range(10)]
+    long_reply.append({"text": "还需要什么帮助？", "buttons": [{"title": "转人工", "payload": "/request_human"}]})
+    fake_rasa.reply = lambda sender, message: long_reply
+    resp = await post(client, text_xml("老板欠钱不给", msg_id=5001))
+    first = reply_content(resp.text)
+    assert len(first.encode()) <= MAX_TEXT_BYTES and first.startswith("第0条")
+    await wait_for(lambda: len(fake_wechat.sends) >= 1)
+    await asyncio.sleep(0.2)
+    rest = [s["text"]["content"] for s in fake_wechat.sends]
+    assert all(len(p.encode()) <= MAX_TEXT_BYTES for p in rest)
+    whole = "\n\n".join([first, *rest])
+    assert all(m["text"] in whole for m in long_reply)
+    assert rest[-1].endswith("回复1 转人工")
