@@ -63,9 +63,10 @@ test: setup train  ## every test: pytest, rasa data validate, conversation tests
 	$(RASA)/rasa test core --model $(MODEL) --stories tests/test_stories.yml --endpoints endpoints.yml \
 	  --fail-on-prediction-errors --out var/rasa-test-results
 
-eval: setup train  ## score the model on the test sets; writes reports/nlu_eval.md (dev) and reports/nlu_holdout.md (blind)
+eval: setup train  ## score the model on the test sets: reports/nlu_eval.md (dev), nlu_holdout.md, nlu_holdout_2.md (blind)
 	$(RASA)/python scripts/eval_nlu.py --model $(MODEL) --test tests/nlu/*.yml --name nlu_eval
-	$(RASA)/python scripts/eval_nlu.py --model $(MODEL) --test tests/nlu_holdout/*.yml --name nlu_holdout
+	$(RASA)/python scripts/eval_nlu.py --model $(MODEL) --test tests/nlu_holdout/holdout.yml --name nlu_holdout
+	$(RASA)/python scripts/eval_nlu.py --model $(MODEL) --test tests/nlu_holdout/holdout_2.yml --name nlu_holdout_2
 
 bench: setup train  ## speed and memory benchmarks; writes reports/bench_*.txt
 	$(RASA)/python scripts/bench_nlu.py --model $(MODEL) | tee reports/bench_nlu.txt

@@ -84,6 +84,7 @@ class TfidfIntentClassifier(GraphComponent, IntentClassifier):
             "char_max_ngram": 4,
             "word_max_ngram": 2,
             "use_words": True,
+            "use_pinyin": True,
             "C": 20.0,
             "mask_entities": True,
             "ranking_length": 10,
@@ -123,6 +124,7 @@ class TfidfIntentClassifier(GraphComponent, IntentClassifier):
             char_ngrams=(self._config["char_min_ngram"], self._config["char_max_ngram"]),
             word_ngrams=(1, self._config["word_max_ngram"]),
             words=self._config["use_words"],
+            pinyin=self._config["use_pinyin"],
         )
         self._model = Pipeline([
             ("features", vectorizer),

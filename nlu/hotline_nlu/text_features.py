@@ -51,9 +51,19 @@ def jieba_tokens(text: str) -> list[str]:
     return [t for t in jieba.lcut(text) if t.strip()]
 
 
+def pinyin_tokens(text: str) -> list[str]:
+    """Toneless syllables of the Chinese characters: voice input and hurried typing swap homophones (工资 → 工姿,
+    律师 → 绿师, 调解 → 条解), which share no characters but share every syllable."""
+    from pypinyin import Style, lazy_pinyin
+
+    return [s for s in lazy_pinyin(text, style=Style.NORMAL, errors="ignore") if s.strip()]
+
+
 def build_vectorizer(char_ngrams: tuple[int, int] = (1, 4), word_ngrams: tuple[int, int] = (1, 2),
-                     words: bool = True, preprocess: Callable[[str], str] | None = None):  # noqa: ANN201
-    """TF-IDF over character n-grams (robust to typos and unsegmented text) plus Jieba word n-grams."""
+                     words: bool = True, pinyin: bool = False,
+                     preprocess: Callable[[str], str] | None = None):  # noqa: ANN201
+    """TF-IDF over character n-grams (robust to typos and unsegmented text), Jieba word n-grams and, optionally,
+    pinyin syllable 1–2-grams."""
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.pipeline import FeatureUnion
 
@@ -65,6 +75,11 @@ def build_vectorizer(char_ngrams: tuple[int, int] = (1, 4), word_ngrams: tuple[i
         parts.append(
             ("words", TfidfVectorizer(tokenizer=jieba_tokens, token_pattern=None, ngram_range=word_ngrams,
                                       sublinear_tf=True, preprocessor=preprocess, lowercase=True))
+        )
+    if pinyin:
+        parts.append(
+            ("pinyin", TfidfVectorizer(tokenizer=pinyin_tokens, token_pattern=None, ngram_range=(1, 2),
+                                       sublinear_tf=True, preprocessor=preprocess, lowercase=True))
         )
     return FeatureUnion(parts)
 
