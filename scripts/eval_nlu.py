@@ -63,6 +63,7 @@ def intent_scores(gold: list[str], pred: list[str]) -> dict:
 def entity_scores(test: list[dict], predicted: list[list[tuple[str, str]]]) -> dict:
     expected_total = found_total = correct = predicted_total = 0
     misses: list[dict] = []
+    extras: list[dict] = []
     for ex, pred in zip(test, predicted):
         pred_left = list(pred)
         predicted_total += len(pred)
@@ -74,11 +75,17 @@ def entity_scores(test: list[dict], predicted: list[list[tuple[str, str]]]) -> d
             else:
                 misses.append({"text": ex["text"], "expected": ent, "predicted": pred})
         found_total += len(pred) - len(pred_left)
+        # What was predicted but not expected at all: a wrong value of an expected entity is already a miss.
+        expected_types = {ent[0] for ent in ex["entities"]}
+        spurious = [p for p in pred_left if p[0] not in expected_types]
+        if spurious:
+            extras.append({"text": ex["text"], "spurious": spurious})
     return {
         "expected": expected_total,
         "value_accuracy": round(correct / expected_total, 4) if expected_total else None,
         "precision": round(found_total / predicted_total, 4) if predicted_total else None,
         "misses": misses,
+        "extras": extras,
     }
 
 
@@ -167,6 +174,8 @@ def render(r: dict) -> str:
     lines += [f"- 「{x['text']}」 {x['gold']} → {x['predicted']} ({x['confidence']})" for x in r["errors"]] or ["- none"]
     lines += ["", "## Entity misses", ""]
     lines += [f"- 「{x['text']}」 expected {x['expected']}, got {x['predicted']}" for x in e["misses"]] or ["- none"]
+    lines += ["", "## Entities predicted where none of that type was expected", ""]
+    lines += [f"- 「{x['text']}」 {x['spurious']}" for x in e["extras"]] or ["- none"]
     return "\n".join(lines) + "\n"
 
 

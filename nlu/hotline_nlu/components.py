@@ -42,7 +42,13 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from hotline_nlu.employer import find_employers
 from hotline_nlu.numbers import NUMERIC_ENTITIES, extract, normalise_entity
-from hotline_nlu.text_features import LinearTextModel, build_vectorizer, mask_entities, place_matcher
+from hotline_nlu.text_features import (
+    LinearTextModel,
+    build_classifier,
+    build_vectorizer,
+    mask_entities,
+    place_matcher,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -109,7 +115,6 @@ class TfidfIntentClassifier(GraphComponent, IntentClassifier):
         return mask_entities(text, self._places, self._aliases) if self._config["mask_entities"] else text
 
     def train(self, training_data: TrainingData) -> Resource:
-        from sklearn.linear_model import LogisticRegression
         from sklearn.pipeline import Pipeline
 
         examples = [m for m in training_data.intent_examples if m.get(TEXT)]
@@ -128,7 +133,7 @@ class TfidfIntentClassifier(GraphComponent, IntentClassifier):
         )
         self._model = Pipeline([
             ("features", vectorizer),
-            ("clf", LogisticRegression(C=self._config["C"], max_iter=2000, class_weight="balanced")),
+            ("clf", build_classifier(self._config["C"])),
         ]).fit(texts, labels)
         self._fast = LinearTextModel(self._model)
         with self._model_storage.write_to(self._resource) as path:
