@@ -86,10 +86,11 @@ def build_vectorizer(char_ngrams: tuple[int, int] = (1, 4), word_ngrams: tuple[i
 
 def build_classifier(C: float = 20.0):  # noqa: ANN201
     """Multinomial logistic regression over the TF-IDF features. SAGA, not lbfgs: on ~5,000 messages x 160,000
-    n-grams lbfgs took 67 s and SAGA 12 s for probabilities within 0.01 of each other (scripts/sweep_intent_features.py --solvers)."""
+    n-grams lbfgs took 67 s and SAGA 12 s for probabilities within 0.01 of each other (scripts/sweep_intent_features.py
+    --solvers). A fixed random_state keeps SAGA's shuffling, and so the model, the same from one training to the next."""
     from sklearn.linear_model import LogisticRegression
 
-    return LogisticRegression(C=C, solver="saga", tol=1e-3, max_iter=3000, class_weight="balanced")
+    return LogisticRegression(C=C, solver="saga", tol=1e-3, max_iter=3000, class_weight="balanced", random_state=0)
 
 
 def iter_texts(examples: Iterable[tuple[str, str]]) -> tuple[list[str], list[str]]:
