@@ -67,9 +67,7 @@ eval: setup train  ## score the model on the test sets: reports/nlu_eval.md (dev
 	$(RASA)/python scripts/eval_nlu.py --model $(MODEL) --test tests/nlu/*.yml --name nlu_eval
 	$(RASA)/python scripts/eval_nlu.py --model $(MODEL) --test tests/nlu_holdout/holdout.yml --name nlu_holdout
 	$(RASA)/python scripts/eval_nlu.py --model $(MODEL) --test tests/nlu_holdout/holdout_2.yml --name nlu_holdout_2
-	{ echo "# FallbackClassifier thresholds on cross-validated training predictions"; echo; \
-	  echo '`$(RASA)/python scripts/sweep_intent_features.py --fallback`'; echo; \
-	  $(RASA)/python scripts/sweep_intent_features.py --fallback 2>/dev/null; } > reports/fallback_sweep.md
+	$(RASA)/python scripts/sweep_intent_features.py --fallback 2>/dev/null > reports/fallback_sweep.md
 
 bench: setup train  ## speed and memory benchmarks; writes reports/bench_*.txt
 	$(RASA)/python scripts/bench_nlu.py --model $(MODEL) | tee reports/bench_nlu.txt

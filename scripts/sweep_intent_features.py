@@ -51,14 +51,13 @@ def main() -> None:
     aliases = {str(e): (t["name"], syn.get(str(e), str(e))) for t in roster.lookup_tables for e in t["elements"]}
     places = place_matcher(aliases)
     y, y_test = [e["intent"] for e in train], [e["intent"] for e in test]
-    if args.fallback:
-        x = [mask_entities(e["text"], places, aliases) for e in train]
-        model = Pipeline([("features", build_vectorizer(char_ngrams=char_ranges[0], pinyin=True)),
-                          ("clf", build_classifier(args.C[0]))])
-        fallback_table(model, x, y)
-        return
-    if args.solvers:
-        compare_solvers([mask_entities(e["text"], places, aliases) for e in train], y, char_ranges[0], args.C[0])
+    if args.fallback or args.solvers:  # the first setting only, on the masked text as the component sees it
+        masked = [mask_entities(e["text"], places, aliases) for e in train]
+        if args.solvers:
+            compare_solvers(masked, y, char_ranges[0], args.C[0])
+        else:
+            fallback_table(Pipeline([("features", build_vectorizer(char_ngrams=char_ranges[0], pinyin=True)),
+                                     ("clf", build_classifier(args.C[0]))]), masked, y)
         return
     rows = []
     for mask, chars, words, pinyin, c in itertools.product((True,), char_ranges,
@@ -109,14 +108,18 @@ def fallback_table(model, x: list[str], y: list[str]) -> None:  # noqa: ANN001 -
     ranked = np.sort(proba, axis=1)
     confidence, margin = ranked[:, -1], ranked[:, -1] - ranked[:, -2]
     right = classes[proba.argmax(axis=1)] == np.array(y)
-    print(f"5-fold CV on {len(y)} training examples; accuracy without fallback {right.mean():.4f}")
-    print("| threshold | ambiguity | accuracy | fallbacks | wrong caught | right eaten |")
-    print("|---|---|---|---|---|---|")
+    print("# FallbackClassifier thresholds on cross-validated training predictions\n")
+    print("`.venv-rasa/bin/python scripts/sweep_intent_features.py --fallback` (part of `make eval`)\n")
+    print(f"5-fold CV on {len(y)} training examples; accuracy without fallback {right.mean():.4f}. Net = wrong")
+    print("guesses turned into 'please rephrase' minus right answers eaten.\n")
+    print("| threshold | ambiguity | accuracy | fallbacks | wrong caught | right eaten | net |")
+    print("|---|---|---|---|---|---|---|")
     for threshold in (0.1, 0.15, 0.2, 0.25, 0.3):
         for ambiguity in (0.0, 0.01, 0.03):
             fallback = (confidence < threshold) | (margin < ambiguity)
+            caught, eaten = int(np.sum(fallback & ~right)), int(np.sum(fallback & right))
             print(f"| {threshold} | {ambiguity} | {np.mean(right & ~fallback):.4f} | {fallback.sum()} | "
-                  f"{np.sum(fallback & ~right)} | {np.sum(fallback & right)} |")
+                  f"{caught} | {eaten} | {caught - eaten} |")
 
 
 if __name__ == "__main__":
