@@ -174,6 +174,11 @@ def disclaimer_once(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[
     return [SlotSet("disclaimer_shown", True)]
 
 
+def resumed(tracker: Tracker, form: str) -> list[EventType]:
+    """A paused form that is running again is no longer paused."""
+    return [SlotSet("paused_form", None)] if tracker.get_slot("paused_form") == form else []
+
+
 def cite(basis: Any) -> str:
     """Citations as one string: '《…》第…条、《…》第…条'."""
     if not basis:

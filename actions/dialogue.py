@@ -1,4 +1,5 @@
-"""Conversation housekeeping: goodbye (logs a begun matter), stopping a form, and the fallback's "did you mean"."""
+"""Conversation housekeeping: goodbye (logs a begun matter), stopping or pausing a form, and the fallback's
+"did you mean"."""
 from __future__ import annotations
 
 from rasa_sdk import Action, Tracker
@@ -10,7 +11,11 @@ from actions.consultation_log import record_open_topic
 
 FORM_SLOTS = ("employer", "amount", "people_count", "months_owed", "employment_ended", "has_contract", "evidence",
               "consent_phone", "phone", "matter", "migrant_worker", "monthly_income", "household_size",
-              "has_valuable_assets", "groups", "community", "skipped_slots", "requested_slot")
+              "has_valuable_assets", "groups", "community", "skipped_slots", "requested_slot", "paused_form")
+
+# What the user is told when another matter pauses a running form (its answers stay in the slots).
+PAUSE_RESPONSES = {"wage_claim_form": "utter_pause_wage_claim", "legal_aid_form": "utter_pause_legal_aid",
+                   "advisor_form": "utter_pause_advisor"}
 
 # 中文 names of the intents the fallback may ask about (CONTRACT §2).
 INTENT_LABELS = {
@@ -41,6 +46,20 @@ class ActionResetForm(Action):
         """After 算了: the form's answers are forgotten (the street and the begun matter stay for the log)."""
         dispatcher.utter_message(response="utter_stopped")
         return [SlotSet(slot, None) for slot in FORM_SLOTS]
+
+
+class ActionPauseForm(Action):
+    def name(self) -> str:
+        return "action_pause_form"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        """Says the running form is paused and how to come back; remembers which, so that coming back greets the user
+        with 「接着刚才的」 instead of the form's first-time introduction."""
+        form = (tracker.active_loop or {}).get("name")
+        if form not in PAUSE_RESPONSES:
+            return []
+        dispatcher.utter_message(response=PAUSE_RESPONSES[form])
+        return [SlotSet("paused_form", form)]
 
 
 class ActionDefaultAskAffirmation(Action):

@@ -10,7 +10,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.common import cite, disclaimer_once, number_from, run_with_skip
+from actions.common import cite, disclaimer_once, number_from, resumed, run_with_skip
 from actions.consultation_log import record_consultation
 from actions.wage_claim import validate_street_value, yes_no
 from hotline.codes import GROUPS, MATTERS, code_for
@@ -102,7 +102,7 @@ class ValidateLegalAidForm(FormValidationAction):
         topic = category_for(tracker.get_slot("matter")) if tracker.get_slot("matter") else None
         if topic and tracker.get_slot("open_topic") != topic:
             events.append(SlotSet("open_topic", topic))
-        return events
+        return events + resumed(tracker, "legal_aid_form")
 
     async def required_slots(
         self, domain_slots: list[str], dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict

@@ -11,7 +11,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.common import (
-    cite, disclaimer_once, number_from, office_kwargs, office_of, run_with_skip, street_for, user_texts,
+    cite, disclaimer_once, number_from, office_kwargs, office_of, resumed, run_with_skip, street_for, user_texts,
 )
 from actions.consultation_log import record_consultation
 
@@ -42,11 +42,12 @@ class ValidateWageClaimForm(FormValidationAction):
         return "validate_wage_claim_form"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
-        """Whole-message 跳过/算了 first; then the per-slot validators. Marks the matter as begun for the log."""
+        """Whole-message 跳过/算了 first; then the per-slot validators. Marks the matter as begun for the log and the
+        form as no longer paused."""
         events = await run_with_skip(self, SKIPPABLE, dispatcher, tracker, domain)
         if tracker.get_slot("open_topic") != "wage_arrears":
             events.append(SlotSet("open_topic", "wage_arrears"))
-        return events
+        return events + resumed(tracker, "wage_claim_form")
 
     async def required_slots(
         self, domain_slots: list[str], dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict

@@ -75,6 +75,12 @@ def close_pairs(left: list[tuple[str, str, Path]], right: list[tuple[str, str, P
     return sorted(found, key=lambda f: -f[0])
 
 
+def shown(path: Path) -> str:
+    """The path as the reader typed it: relative to the project when inside it."""
+    path = path.resolve()
+    return str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=ROOT / "data" / "nlu")
@@ -85,7 +91,7 @@ def main() -> int:
     if args.against:
         pairs = close_pairs(data, load(args.against), args.threshold, same=False)
         for score, row, test in pairs:
-            print(f"{score:.2f}  {row[2].relative_to(ROOT)}: {plain(row[1])}  ~  {plain(test[1])}")
+            print(f"{score:.2f}  {shown(row[2])}: {plain(row[1])}  ~  {plain(test[1])}")
         print(f"{len(pairs)} training examples at or above {args.threshold} similarity to a test example")
         return 1 if pairs else 0
     counts = Counter(r[0] for r in data)

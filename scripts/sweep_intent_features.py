@@ -1,11 +1,12 @@
 """Choose TfidfIntentClassifier's features and C by 5-fold cross-validation on the TRAINING data only.
 
     .venv-rasa/bin/python scripts/sweep_intent_features.py [--chars 1-3 1-4 1-5] [--C 10 20 50] [--no-words]
-        [--pinyin] [--fallback] [--solvers]
+        [--pinyin] [--fallback] [--second] [--solvers]
 
---fallback: instead of the sweep, the cross-validated probabilities of the first setting scored against
-FallbackClassifier thresholds: how many wrong predictions each setting turns into a fallback and how many right
-ones it eats.
+--fallback: instead of the sweep, the cross-validated probabilities of the model as config.yml configures it
+(TfidfIntentClassifier's settings there, its defaults otherwise) scored against FallbackClassifier thresholds: how
+many wrong predictions each setting turns into a fallback and how many right ones it eats.
+--second: CV accuracy of the configured model with its characters-only second opinion averaged in at several weights.
 --solvers: fit time of lbfgs against SAGA on all training data, and how far their probabilities differ.
 
 Prints CV accuracy for each setting (what the choice is made on) and, for information only, the held-out test
@@ -31,6 +32,7 @@ def main() -> None:
     parser.add_argument("--no-words", action="store_true", help="also try without Jieba word n-grams")
     parser.add_argument("--pinyin", action="store_true", help="try with and without pinyin syllable n-grams")
     parser.add_argument("--fallback", action="store_true", help="score FallbackClassifier thresholds instead")
+    parser.add_argument("--second", action="store_true", help="weigh the characters-only second opinion instead")
     parser.add_argument("--solvers", action="store_true", help="time lbfgs against SAGA instead")
     args = parser.parse_args()
     char_ranges = [tuple(int(x) for x in r.split("-")) for r in args.chars]
@@ -39,7 +41,8 @@ def main() -> None:
     from sklearn.model_selection import StratifiedKFold, cross_val_score
     from sklearn.pipeline import Pipeline
 
-    from hotline_nlu.text_features import build_classifier, build_vectorizer, mask_entities, place_matcher
+    from hotline_nlu.text_features import (build_classifier, build_intent_models, build_vectorizer, mask_entities,
+                                           place_matcher)
 
     train = load_examples(sorted((ROOT / "data" / "nlu").rglob("*.yml")))
     test = load_examples(sorted((ROOT / "tests" / "nlu").glob("*.yml")))
@@ -51,13 +54,14 @@ def main() -> None:
     aliases = {str(e): (t["name"], syn.get(str(e), str(e))) for t in roster.lookup_tables for e in t["elements"]}
     places = place_matcher(aliases)
     y, y_test = [e["intent"] for e in train], [e["intent"] for e in test]
-    if args.fallback or args.solvers:  # the first setting only, on the masked text as the component sees it
+    if args.fallback or args.second or args.solvers:  # on the masked text, as the component sees it
         masked = [mask_entities(e["text"], places, aliases) for e in train]
         if args.solvers:
             compare_solvers(masked, y, char_ranges[0], args.C[0])
+        elif args.second:
+            second_opinion_table(configured(), masked, y)
         else:
-            fallback_table(Pipeline([("features", build_vectorizer(char_ngrams=char_ranges[0], pinyin=True)),
-                                     ("clf", build_classifier(args.C[0]))]), masked, y)
+            fallback_table(cv_proba(build_intent_models(configured()), masked, y), y)
         return
     rows = []
     for mask, chars, words, pinyin, c in itertools.product((True,), char_ranges,
@@ -97,20 +101,49 @@ def compare_solvers(x: list[str], y: list[str], chars: tuple[int, int], c: float
     print(f"largest probability difference: {np.abs(probabilities[0] - probabilities[1]).max():.4f}")
 
 
-def fallback_table(model, x: list[str], y: list[str]) -> None:  # noqa: ANN001 - an unfitted sklearn Pipeline
-    """What each (threshold, ambiguity_threshold) of FallbackClassifier does to cross-validated predictions."""
-    import numpy as np
+def configured() -> dict:
+    """TfidfIntentClassifier's settings as training uses them: its defaults, overridden by config.yml."""
+    import yaml
+
+    from hotline_nlu.components import TfidfIntentClassifier
+
+    pipeline = yaml.safe_load((ROOT / "config.yml").read_text(encoding="utf-8"))["pipeline"]
+    entry = next(c for c in pipeline if c["name"].endswith("TfidfIntentClassifier"))
+    return {**TfidfIntentClassifier.get_default_config(), **{k: v for k, v in entry.items() if k != "name"}}
+
+
+def cv_proba(weighted: list, x: list[str], y: list[str]):  # noqa: ANN201 - (weight, unfitted Pipeline) pairs
+    """5-fold cross-validated probabilities of the weighted average of the models."""
     from sklearn.model_selection import StratifiedKFold, cross_val_predict
 
-    proba = cross_val_predict(model, x, y, cv=StratifiedKFold(5, shuffle=True, random_state=0),
-                              method="predict_proba")
+    folds = StratifiedKFold(5, shuffle=True, random_state=0)
+    return sum(weight * cross_val_predict(model, x, y, cv=folds, method="predict_proba") for weight, model in weighted)
+
+
+def second_opinion_table(config: dict, x: list[str], y: list[str]) -> None:
+    import numpy as np
+
+    (_, full), (_, chars) = build_intent_models({**config, "chars_weight": 0.5})
+    p_full, p_chars = cv_proba([(1.0, full)], x, y), cv_proba([(1.0, chars)], x, y)
+    classes = np.array(sorted(set(y)))
+    print(f"5-fold CV on {len(y)} training examples, chars_max_ngram {config['chars_max_ngram']}, C {config['C']}")
+    for weight in (0.0, 0.3, 0.5, 0.7, 1.0):
+        proba = (1 - weight) * p_full + weight * p_chars
+        print(f"  chars_weight {weight}: cv {np.mean(classes[proba.argmax(axis=1)] == np.array(y)):.4f}")
+
+
+def fallback_table(proba, y: list[str]) -> None:  # noqa: ANN001 - cross-validated probabilities, classes sorted
+    """What each (threshold, ambiguity_threshold) of FallbackClassifier does to cross-validated predictions."""
+    import numpy as np
+
     classes = np.array(sorted(set(y)))
     ranked = np.sort(proba, axis=1)
     confidence, margin = ranked[:, -1], ranked[:, -1] - ranked[:, -2]
     right = classes[proba.argmax(axis=1)] == np.array(y)
     print("# FallbackClassifier thresholds on cross-validated training predictions\n")
     print("`.venv-rasa/bin/python scripts/sweep_intent_features.py --fallback` (part of `make eval`)\n")
-    print(f"5-fold CV on {len(y)} training examples; accuracy without fallback {right.mean():.4f}. Net = wrong")
+    print(f"5-fold CV on {len(y)} training examples of the model config.yml configures; accuracy without fallback "
+          f"{right.mean():.4f}. Net = wrong")
     print("guesses turned into 'please rephrase' minus right answers eaten.\n")
     print("| threshold | ambiguity | accuracy | fallbacks | wrong caught | right eaten | net |")
     print("|---|---|---|---|---|---|---|")

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from actions.advisor import ActionFindAdvisor, ActionOfficeInfo, ValidateAdvisorForm
 from actions.common import sender_of
-from actions.dialogue import ActionDefaultAskAffirmation, ActionGoodbye, ActionResetForm
+from actions.dialogue import ActionDefaultAskAffirmation, ActionGoodbye, ActionPauseForm, ActionResetForm
 from actions.handoff import ActionHandoff
 from actions.legal_aid import ActionLegalAidAnswer, ValidateLegalAidForm
 from actions.topics import ActionAnswerTopic
@@ -204,6 +204,30 @@ async def test_reset_after_stop_forgets_the_answers_but_not_the_matter() -> None
     assert responses(d) == ["utter_stopped"]
     assert SlotSet("employer", None) in events and SlotSet("requested_slot", None) in events
     assert all(e["name"] not in ("open_topic", "street") for e in events)
+
+
+async def test_pausing_a_form_says_how_to_come_back_and_remembers_it() -> None:
+    events, d = await run(ActionPauseForm(), tracker("wage_form_asking.json"))
+    assert responses(d) == ["utter_pause_wage_claim"] and events == [SlotSet("paused_form", "wage_claim_form")]
+    events, d = await run(ActionPauseForm(), tracker("greet_only.json"))  # no form running: nothing to pause
+    assert events == [] and d.messages == []
+
+
+async def test_a_resumed_form_is_no_longer_paused() -> None:
+    answer = {"candidates": {"amount": "两万三"}, "text": "两万三"}
+    events, _ = await run(ValidateWageClaimForm(),
+                          tracker("wage_form_asking.json", slots={"paused_form": "wage_claim_form"}, **answer))
+    assert SlotSet("paused_form", None) in events
+    events, _ = await run(ValidateWageClaimForm(),  # another form's pause is left alone
+                          tracker("wage_form_asking.json", slots={"paused_form": "legal_aid_form"}, **answer))
+    assert all(e.get("name") != "paused_form" for e in events)
+
+
+def test_a_resumed_form_is_introduced_as_resumed() -> None:
+    for response, form in (("utter_wage_intro", "wage_claim_form"), ("utter_legal_aid_intro", "legal_aid_form")):
+        first, *rest = DOMAIN["responses"][response]
+        assert first["condition"] == [{"type": "slot", "name": "paused_form", "value": form}]
+        assert "接着" in first["text"] and all("condition" not in r and "接着" not in r["text"] for r in rest)
 
 
 # --- legal aid ----------------------------------------------------------------------------------------------------

@@ -99,3 +99,16 @@ def test_wage_claim_through_the_rest_channel_logs_exactly_one_row(stack: Stack) 
     # Saying goodbye after the flow ended does not log the same consultation twice.
     say(stack, sender, "好的谢谢，再见")
     assert len(rows(stack)) == 1
+
+
+def test_a_form_paused_for_another_matter_resumes_where_it_stopped(stack: Stack) -> None:
+    sender = "web:" + hash_sender("browser-456", "e2e-salt")
+    first = " ".join(r.get("text", "") for r in say(stack, sender, "老板欠我工资 三个月了"))
+    assert "我问几个问题" in first  # the first-time introduction
+    say(stack, sender, "鑫达劳务公司")
+    assert requested_slot(stack, sender) == "amount"
+    detour = " ".join(r.get("text", "") for r in say(stack, sender, "对了 我们东台社区的法律顾问是哪个"))
+    assert "先放着" in detour and "讨薪" in detour  # paused, and told how to come back
+    back = " ".join(r.get("text", "") for r in say(stack, sender, "讨薪"))
+    assert "接着刚才" in back and "我问几个问题" not in back
+    assert requested_slot(stack, sender) == "amount"  # the employer is kept; the next question is asked again

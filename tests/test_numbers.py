@@ -31,7 +31,8 @@ def test_contract_examples(entity: str, text: str, value: int | str) -> None:
 @pytest.mark.parametrize(
     ("text", "value"),
     [("七八千", 7000), ("一万出头", 10000), ("八千来块", 8000), ("万把块", 10000), ("2万5", 25000),
-     ("1,200元", 1200), ("３万", 30000), ("8k", 8000), ("两千三百五", 2350), ("欠我一万零五百", 10500)],
+     ("1,200元", 1200), ("３万", 30000), ("8k", 8000), ("两千三百五", 2350), ("欠我一万零五百", 10500),
+     ("2 万 5", 25000), ("1 千 2", 1200), ("欠了 5 万", 50000), ("两 万 多", 20000)],
 )
 def test_amounts_as_written(text: str, value: int) -> None:
     assert parse_amount(text) == value
@@ -68,6 +69,9 @@ def test_no_number_gives_none() -> None:
         ("欠了两个月工资", {("months_owed", 2)}),
         ("今年3月开始做的", set()),
         ("电话139-7721-2345", {("phone", "13977212345")}),
+        # Spaced on both sides of the unit is one number; a space after an unspaced unit starts the next fact.
+        ("工钱 2 万 5 还没给", {("amount", 25000)}),
+        ("欠了3万 5个人的工资", {("amount", 30000), ("people_count", 5)}),
     ],
 )
 def test_extract_reads_context(text: str, expected: set[tuple[str, int | str]]) -> None:

@@ -42,13 +42,7 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from hotline_nlu.employer import find_employers
 from hotline_nlu.numbers import NUMERIC_ENTITIES, extract, normalise_entity
-from hotline_nlu.text_features import (
-    LinearTextModel,
-    build_classifier,
-    build_vectorizer,
-    mask_entities,
-    place_matcher,
-)
+from hotline_nlu.text_features import AveragedTextModel, build_intent_models, mask_entities, place_matcher
 
 logger = logging.getLogger(__name__)
 
@@ -92,17 +86,20 @@ class TfidfIntentClassifier(GraphComponent, IntentClassifier):
             "use_words": True,
             "use_pinyin": True,
             "C": 20.0,
+            # A characters-only model (char 1–chars_max_ngram) averaged in with this weight; 0 turns it off.
+            "chars_weight": 0.5,
+            "chars_max_ngram": 3,
             "mask_entities": True,
             "ranking_length": 10,
         }
 
     def __init__(self, config: dict[str, Any], model_storage: ModelStorage, resource: Resource,
-                 model: Any = None, aliases: dict[str, tuple[str, str]] | None = None) -> None:
+                 models: list[tuple[float, Any]] | None = None,
+                 aliases: dict[str, tuple[str, str]] | None = None) -> None:
         self._config = config
         self._model_storage = model_storage
         self._resource = resource
-        self._model = model
-        self._fast = LinearTextModel(model) if model is not None else None
+        self._fast = AveragedTextModel(models) if models else None
         self._aliases = aliases or {}
         self._places = place_matcher(self._aliases)
 
@@ -115,8 +112,6 @@ class TfidfIntentClassifier(GraphComponent, IntentClassifier):
         return mask_entities(text, self._places, self._aliases) if self._config["mask_entities"] else text
 
     def train(self, training_data: TrainingData) -> Resource:
-        from sklearn.pipeline import Pipeline
-
         examples = [m for m in training_data.intent_examples if m.get(TEXT)]
         labels = [m.get(INTENT) for m in examples]
         if len(set(labels)) < 2:
@@ -125,19 +120,10 @@ class TfidfIntentClassifier(GraphComponent, IntentClassifier):
         self._aliases = _place_aliases(training_data)
         self._places = place_matcher(self._aliases)
         texts = [self._prepare(m.get(TEXT)) for m in examples]
-        vectorizer = build_vectorizer(
-            char_ngrams=(self._config["char_min_ngram"], self._config["char_max_ngram"]),
-            word_ngrams=(1, self._config["word_max_ngram"]),
-            words=self._config["use_words"],
-            pinyin=self._config["use_pinyin"],
-        )
-        self._model = Pipeline([
-            ("features", vectorizer),
-            ("clf", build_classifier(self._config["C"])),
-        ]).fit(texts, labels)
-        self._fast = LinearTextModel(self._model)
+        models = [(weight, pipeline.fit(texts, labels)) for weight, pipeline in build_intent_models(self._config)]
+        self._fast = AveragedTextModel(models)
         with self._model_storage.write_to(self._resource) as path:
-            joblib.dump(self._model, Path(path) / "intent_model.joblib")
+            joblib.dump(models, Path(path) / "intent_models.joblib")
             (Path(path) / "places.json").write_text(json.dumps(self._aliases, ensure_ascii=False), encoding="utf-8")
         return self._resource
 
@@ -146,11 +132,11 @@ class TfidfIntentClassifier(GraphComponent, IntentClassifier):
              execution_context: ExecutionContext, **kwargs: Any) -> TfidfIntentClassifier:
         try:
             with model_storage.read_from(resource) as path:
-                model = joblib.load(Path(path) / "intent_model.joblib")
+                models = joblib.load(Path(path) / "intent_models.joblib")
         except (ValueError, FileNotFoundError):
             logger.warning("No trained TfidfIntentClassifier found; it will predict nothing.")
-            model = None
-        return cls(config, model_storage, resource, model, _load_aliases(model_storage, resource))
+            models = None
+        return cls(config, model_storage, resource, models, _load_aliases(model_storage, resource))
 
     def process(self, messages: list[Message]) -> list[Message]:
         for message in messages:

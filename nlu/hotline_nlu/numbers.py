@@ -21,7 +21,10 @@ _MAX_YEARS_OWED = 30
 
 # A number expression: arabic digits (with a decimal point or thousands commas) or Chinese numerals, possibly
 # mixed with units (3.5万, 2万5, 一万二, 十来). Approximations like 七八千 are caught separately.
-_NUM = rf"(?:\d+(?:[.,]\d+)*|[{_CN_DIGITS}{_CN_UNITS}]+)(?:[多来余几]?[{_CN_UNITS}]+[\d{_CN_DIGITS}]*)*"
+# Voice input and slow typists space the parts out (2 万 5, 十 万 八): a unit with a space on its left may take one
+# on its right too. A space after an unspaced unit ends the number: 「3万 5个人」 is two facts, not 35000.
+_NUM = (rf"(?:\d+(?:[.,]\d+)*|[{_CN_DIGITS}{_CN_UNITS}]+)"
+        rf"(?:[多来余几]?[{_CN_UNITS}]+[\d{_CN_DIGITS}]*|[ \u3000][多来余几]?[{_CN_UNITS}]+(?:[ \u3000][\d{_CN_DIGITS}]+)?)*")
 _NUM_RE = re.compile(_NUM)
 # 七八千, 三四万, 十七八个: two neighbouring digits name a range; we take the lower bound.
 _RANGE_RE = re.compile(r"([一二两三四五六七八九])([二三四五六七八九])([十百千万]?)")
@@ -33,7 +36,7 @@ _WORD_VALUES = {"万把": 10000, "千把": 1000, "百把": 100}
 
 def _to_number(expr: str) -> float | None:
     """One number expression → float via cn2an, or None."""
-    expr = expr.translate(_FULLWIDTH).replace(",", "").strip()
+    expr = re.sub(r"[\s,]", "", expr.translate(_FULLWIDTH))
     if not expr:
         return None
     if expr in ("两",):
