@@ -123,6 +123,8 @@ def cv_proba(weighted: list, x: list[str], y: list[str]):  # noqa: ANN201 - (wei
 def second_opinion_table(config: dict, x: list[str], y: list[str]) -> None:
     import numpy as np
 
+    from hotline_nlu.text_features import build_intent_models
+
     (_, full), (_, chars) = build_intent_models({**config, "chars_weight": 0.5})
     p_full, p_chars = cv_proba([(1.0, full)], x, y), cv_proba([(1.0, chars)], x, y)
     classes = np.array(sorted(set(y)))

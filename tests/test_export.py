@@ -2,19 +2,24 @@
 from __future__ import annotations
 
 import csv
+from collections import Counter
+from datetime import date
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from openpyxl import load_workbook
-from sqlalchemy import func, select
+from sqlalchemy import create_engine, func, select
 from sqlalchemy.orm import Session
 
 from hotline.cli import main
-from hotline.export import ExportError, month_export, parse_month, write_csv, write_xlsx
-from hotline.ledger import import_ledger
+from hotline.codes import CATEGORIES, SERVICE_OUTCOMES, SERVICES
+from hotline.export import MISSING, ExportError, month_export, parse_month, write_csv, write_xlsx
+from hotline.ledger import COLUMNS, import_ledger
 from hotline.stats import annual_stats, period
-from hotline.store.models import Consultation
+from hotline.store.models import Base, Consultation
 
 SEED = Path(__file__).parent / "data" / "ledger_seed.csv"
 SHEETS = ("按服务类型和类别", "按街道", "按渠道")
@@ -104,3 +109,42 @@ def test_cli_bad_month(engine: object, tmp_path: Path) -> None:
                                        "--out", str(tmp_path / "x.csv")])
     assert (result.exit_code, result.output) == (1, "Error: month '2023-13' is not YYYY-MM\n")
     assert not (tmp_path / "x.csv").exists()
+
+
+# -- property: a ledger imported and exported gives back its own counts ------------------------------------------
+
+_ledger_rows = st.lists(
+    st.tuples(st.sampled_from(sorted(SERVICE_OUTCOMES)), st.sampled_from(["", *sorted(CATEGORIES)]),
+              st.sampled_from(["", "静兰街道", "沿江街道", "城中街道"]), st.integers(1, 50),
+              st.dates(date(2023, 2, 20), date(2023, 4, 10))),
+    max_size=40,
+)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(rows=_ledger_rows)
+def test_import_then_export_gives_the_ledgers_counts(tmp_path: Path, rows: list[tuple]) -> None:
+    lines = [",".join(COLUMNS)] + [
+        f"P{i},{day},{svc},{cat},0,{persons},{street},,{SERVICE_OUTCOMES[svc][0]},,"
+        for i, (svc, cat, street, persons, day) in enumerate(rows)
+    ]
+    path = tmp_path / "ledger.csv"
+    path.write_text("\r\n".join(lines) + "\r\n", encoding="utf-8-sig")
+    engine = create_engine("sqlite://")
+    Base.metadata.create_all(engine)
+    with Session(engine) as s:
+        import_ledger(session=s, path=path)
+        s.commit()
+        export = month_export(session=s, month="2023-03")
+    march = [r for r in rows if (r[4].year, r[4].month) == (2023, 3)]
+    cases, persons = len(march), sum(r[3] for r in march)
+    for table in export.tables:  # every table adds up to the month, whichever way it is cut
+        assert table.total[-2:] == (cases, persons)
+    by_service = Counter()
+    for svc, cat, _, n, _ in march:
+        by_service[(SERVICES[svc], CATEGORIES[cat] if cat else MISSING)] += n
+    assert {(r[0], r[1]): r[3] for r in export.tables[0].rows} == dict(by_service)
+    by_street = Counter()
+    for _, _, street, n, _ in march:
+        by_street[street or MISSING] += n
+    assert {r[0]: r[2] for r in export.tables[1].rows} == dict(by_street)

@@ -57,3 +57,12 @@ def test_entities_come_out_normalised(stack: Stack) -> None:
     result = parse(stack, "水上那边包工头欠我们12个工友三万五，拖了半年了")
     values = {(e["entity"], e["value"]) for e in result["entities"]}
     assert {("street", "沿江街道"), ("people_count", 12), ("amount", 35000), ("months_owed", 6)} <= values
+
+
+@pytest.mark.parametrize(("text", "not_expected"), [
+    ("城中区法援中心在哪条路", "street"),  # the district, not 城中街道
+    ("东台社区的法律顾问叫什么", "employer"),  # a question word
+    ("外地手机能打12348吗", "amount"),  # a hotline number
+])
+def test_look_alikes_are_not_entities(stack: Stack, text: str, not_expected: str) -> None:
+    assert not_expected not in {e["entity"] for e in parse(stack, text)["entities"]}

@@ -72,6 +72,11 @@ def test_no_number_gives_none() -> None:
         # Spaced on both sides of the unit is one number; a space after an unspaced unit starts the next fact.
         ("工钱 2 万 5 还没给", {("amount", 25000)}),
         ("欠了3万 5个人的工资", {("amount", 30000), ("people_count", 5)}),
+        # Hotline numbers are not sums unless something is owed; 人工 (an operator) is not a head count.
+        ("外地手机能打12348吗", set()),
+        ("欠我12345", {("amount", 12345)}),
+        ("换一个人工来接", set()),
+        ("我们5个人工资都没发", {("people_count", 5)}),
     ],
 )
 def test_extract_reads_context(text: str, expected: set[tuple[str, int | str]]) -> None:
@@ -126,6 +131,11 @@ def test_extract_context_edge_cases(text: str, expected: set[tuple[str, int]]) -
         ("我去法律援助中心问过", []),
         ("物业公司把水停了", []),
         ("老板跑路了", []),
+        # Look-alikes: a question word, a duration, a time word, a document.
+        ("东台社区的法律顾问叫什么", []),
+        ("做了两年厂里一直冇跟我签合同", []),
+        ("辞职以后公司扣着最后那笔工资不给", []),
+        ("离职证明公司拖着不开", []),
     ],
 )
 def test_employer_rules(text: str, names: list[str]) -> None:

@@ -40,7 +40,7 @@ from rasa.shared.nlu.constants import (
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from hotline_nlu.employer import find_employers
+from hotline_nlu.employer import find_employers, plausible_employer
 from hotline_nlu.numbers import NUMERIC_ENTITIES, extract, normalise_entity
 from hotline_nlu.text_features import AveragedTextModel, build_intent_models, mask_entities, place_matcher
 
@@ -48,6 +48,8 @@ logger = logging.getLogger(__name__)
 
 RULE_ENTITIES = (*NUMERIC_ENTITIES, "phone")
 PLACE_ENTITIES = ("street", "community")
+# 城中区 is the district, not 城中街道.
+_NOT_A_PLACE_AFTER = re.compile(r"区")
 
 
 def _place_aliases(training_data: TrainingData) -> dict[str, tuple[str, str]]:
@@ -209,6 +211,8 @@ class ChineseEntityNormalizer(GraphComponent, EntityExtractorMixin):
         ]
         if self._places is not None:
             for m in self._places.finditer(text):
+                if _NOT_A_PLACE_AFTER.match(text, m.end()):
+                    continue
                 entity, canonical = self._aliases[m.group(0)]
                 # 中南社区 after a bare street short name: the suffix decides.
                 tail = text[m.end() : m.end() + 2]
@@ -243,6 +247,8 @@ class ChineseEntityNormalizer(GraphComponent, EntityExtractorMixin):
                     continue
                 raw = text[start:end] if end > start else str(entity.get(ENTITY_ATTRIBUTE_VALUE, ""))
                 if etype in PLACE_ENTITIES:
+                    if _NOT_A_PLACE_AFTER.match(text, end):
+                        continue
                     place = self._canonical_place(etype, str(entity.get(ENTITY_ATTRIBUTE_VALUE, raw))) \
                         or self._canonical_place(etype, raw)
                     if place is None:
@@ -258,6 +264,8 @@ class ChineseEntityNormalizer(GraphComponent, EntityExtractorMixin):
             elif etype == "employer":
                 value = str(entity.get(ENTITY_ATTRIBUTE_VALUE, "")).strip(" ，,。的")
                 if len(value) < 2 and not re.search(r"[老小][\u4e00-\u9fff]", value):
+                    continue
+                if not plausible_employer(value):
                     continue
                 entity = {**entity, ENTITY_ATTRIBUTE_VALUE: value}
             merged.append(entity)

@@ -27,6 +27,15 @@ _GENERIC = {"公司", "工厂", "厂", "老板", "中心", "站", "物流", "快
             "服务中心", "法律援助中心", "司法所", "派出所", "医院", "人社局", "仲裁委", "法院", "社区", "街道"}
 _NOT_EMPLOYER = re.compile(r"(法律援助|司法|派出所|医院|法院|仲裁|人社|劳动局|监察|社区|街道|保险公司|贷款|网贷|银行|物业)")
 
+# Runs that take a name's place but are none: question words (「顾问叫什么」) and runs that begin with a duration or
+# hold a time word or a document (「做了两年厂里」, 「辞职以后公司」, 「离职证明公司」).
+_NOT_A_NAME = re.compile(r"^(?:什么|哪个|哪家|哪位|谁|啥)|^[\d一二两三四五六七八九十几半]+[年个月天]|以后|之后|以前|证明")
+
+
+def plausible_employer(name: str) -> bool:
+    """False for spans that only look like an employer's name; used on the CRF's spans as well as on ours."""
+    return not _NOT_A_NAME.search(name)
+
 
 def _trim_left(span: str) -> str:
     """Drop leading stop characters: '在恒昌钢构厂' → '恒昌钢构厂'."""
@@ -47,13 +56,13 @@ def find_employers(text: str) -> list[Found]:
         cut = max((i for i, ch in enumerate(span) if ch in _STOP), default=-1)
         name = _trim_left(span[cut + 1 :]) if cut >= 0 else _trim_left(span)
         start = m.end() - len(name)
-        if name in _GENERIC or _NOT_EMPLOYER.search(name) or len(name) < 3:
+        if name in _GENERIC or _NOT_EMPLOYER.search(name) or len(name) < 3 or not plausible_employer(name):
             continue
         found.append(Found("employer", start, m.end(), name, name))
     for m in _PERSON_RE.finditer(text):
         g = 1 if m.group(1) else 2
         name = m.group(g)
-        if name and name not in _GENERIC:
+        if name and name not in _GENERIC and plausible_employer(name):
             found.append(Found("employer", m.start(g), m.end(g), name, name))
     # Overlapping candidates ("阿华装修队" and "阿华"): keep the longest.
     found.sort(key=lambda f: (f.start, -(f.end - f.start)))

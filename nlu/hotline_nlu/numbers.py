@@ -192,8 +192,10 @@ _HOUSEHOLD_RE = re.compile(
     rf"(?:家里|家中|屋里|屋头|一家|全家|家庭)(?:有|共|一共|总共)?\s*({_NUMBER_SPAN}\s*(?:口人|口|个人))"
     rf"|({_NUMBER_SPAN}\s*口人)"
 )
+# Public service lines citizens name in passing; written bare, they are never amounts.
+_SERVICE_NUMBERS = frozenset({"12348", "12345", "12333", "12315", "12328", "110", "119", "120", "122"})
 _PEOPLE_RE = re.compile(
-    rf"({_NUMBER_SPAN}\s*(?:多|来|几)?(?:个|名|位)?\s*(?:人|工友|兄弟|工人|师傅|老乡|伙计|同事|农民工|民工|员工|姐妹|伙伴))"
+    rf"({_NUMBER_SPAN}\s*(?:多|来|几)?(?:个|名|位)?\s*(?:人(?!工(?!资|钱))|工友|兄弟|工人|师傅|老乡|伙计|同事|农民工|民工|员工|姐妹|伙伴))"
     rf"|(?:我们|一共|总共|共)\s*({_NUMBER_SPAN}\s*(?:多|来|几)?(?:个|名|位))"
 )
 _MONEY_RE = re.compile(
@@ -259,6 +261,9 @@ def _extract(raw: str) -> list[Found]:
         if value is None:
             continue
         has_unit = bool(re.search(r"[万千百元块圆蚊米kKwW]|块钱", span))
+        if not has_unit and span.strip() in _SERVICE_NUMBERS \
+                and not _OWED_VERB.search(text[max(0, m.start() - 3) : m.start()]):
+            continue  # 「能打12348吗」: a hotline, not a sum (「欠我12345」 still is one)
         if not has_unit and re.match(r"\s*(?:年|月|日|号|点|岁|楼|栋|路|层|室|天|周|公里|小时|分)", text[m.start() + len(span):]):
             continue  # 2023年, 3号楼, 40天: dates, addresses and durations, not money
         before = text[max(0, m.start() - 8) : m.start()]
