@@ -37,6 +37,10 @@ def yes_no(value: Any, yes: re.Pattern[str], no: re.Pattern[str]) -> bool | None
     return None
 
 
+# 「1500」, 「4个」, 「三万五块」: an answer that is only a quantity names nobody.
+_ONLY_A_QUANTITY = re.compile(r"[\d\s.,，、零〇一二两三四五六七八九十百千万亿多来几个人块元钱月年半左右]+")
+
+
 class ValidateWageClaimForm(FormValidationAction):
     def name(self) -> str:
         return "validate_wage_claim_form"
@@ -62,7 +66,7 @@ class ValidateWageClaimForm(FormValidationAction):
     def validate_employer(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                           domain: DomainDict) -> dict[str, Any]:
         text = str(value or "").strip(" 。，,.!！")
-        if 2 <= len(text) <= 60 and not text.isdigit():
+        if 2 <= len(text) <= 60 and not _ONLY_A_QUANTITY.fullmatch(text):
             return {"employer": text}
         dispatcher.utter_message(response="utter_bad_employer")
         return {"employer": None}

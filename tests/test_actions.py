@@ -334,6 +334,16 @@ async def test_good_amount(value: Any, expected: float) -> None:
     assert responses(d) == []
 
 
+@pytest.mark.parametrize(("value", "expected"), [("包工头老韦", "包工头老韦"), ("鑫达劳务公司。", "鑫达劳务公司"),
+                                                ("1500", None), ("4个", None), ("三万五块", None), ("老", None)])
+async def test_employer_answer_must_name_someone(value: str, expected: str | None) -> None:
+    t = tracker("wage_form_asking.json", slots={"requested_slot": "employer"}, candidates={"employer": value},
+                text=value)
+    events, d = await run(ValidateWageClaimForm(), t)
+    assert SlotSet("employer", expected) in events
+    assert responses(d) == ([] if expected else ["utter_bad_employer"])
+
+
 async def test_bad_amount_reasks_with_an_example() -> None:
     t = tracker("wage_form_asking.json", candidates={"amount": "好多好多"}, text="好多好多")
     events, d = await run(ValidateWageClaimForm(), t)

@@ -76,6 +76,9 @@ def test_no_number_gives_none() -> None:
         ("外地手机能打12348吗", set()),
         ("欠我12345", {("amount", 12345)}),
         ("换一个人工来接", set()),
+        # 「一个月一千五」 is a monthly rate; 「就欠一个月 三千块」 is one month owed.
+        ("一个月一千五左右", {("monthly_income", 1500)}),
+        ("一个月3000 拖了三个月", {("monthly_income", 3000), ("months_owed", 3)}),
         ("我们5个人工资都没发", {("people_count", 5)}),
     ],
 )

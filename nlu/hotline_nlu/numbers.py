@@ -243,6 +243,9 @@ def _extract(raw: str) -> list[Found]:
     for m in _MONTHS_RE.finditer(text):
         if text[max(0, m.start() - 1) : m.start()] == "每" or _MONTHS_NOT_OWED.search(text[m.end() : m.end() + 4]):
             continue
+        if m.group(0) in ("一个月", "1个月") and re.match(r"[\d一二两三四五六七八九十]", text[m.end() : m.end() + 1]):
+            continue  # 「一个月一千五」: a monthly rate, not one month owed
+
         if _WORKED_FOR.search(text[max(0, m.start() - 6) : m.start()]):
             continue
         if re.match(r"\d{4}\s*年", m.group(0)) or re.search(r"年\d{1,2}月", text[m.start() : m.end() + 3]):
