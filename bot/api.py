@@ -1,4 +1,5 @@
-"""The JSON API of CONTRACT §7 (citizen chat, eligibility, advisors, health, operator login and copilot)."""
+"""The JSON API of CONTRACT §7 (eligibility, advisors, health, operator login, copilot and handoffs); the web
+chat's door is bot/chat.py."""
 from __future__ import annotations
 
 import logging
@@ -14,7 +15,7 @@ from sqlalchemy import text as sql_text
 
 from bot import copilot
 from bot.deps import OperatorDep, SessionDep
-from bot.rasa_client import forward_to_rasa, parse, rasa_alive, resume_conversation
+from bot.rasa_client import parse, rasa_alive, resume_conversation
 from hotline import legal_aid
 from hotline.codes import CATEGORIES, ELIGIBILITY_VERDICTS, SERVICE_OUTCOMES
 from hotline.privacy import mask_text
@@ -30,18 +31,6 @@ LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 def today() -> date:
     """Today in Liuzhou: the date the legal rules are applied on."""
     return datetime.now(LOCAL_TZ).date()
-
-
-class ChatIn(BaseModel):
-    sender: str = Field(min_length=1, max_length=128)
-    message: str = Field(min_length=1, max_length=2000)
-
-
-@router.post("/api/chat")
-async def chat(body: ChatIn) -> dict[str, Any]:
-    """One turn of the citizen web chat."""
-    messages = await forward_to_rasa(body.sender, body.message.strip(), "web")
-    return {"messages": [m.to_api() for m in messages]}
 
 
 @router.post("/api/eligibility")

@@ -14,7 +14,7 @@ from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from bot import api, copilot, wechat
+from bot import api, chat, copilot, wechat
 from hotline.privacy import mask_text
 
 log = logging.getLogger(__name__)
@@ -60,6 +60,7 @@ def create_app() -> FastAPI:
     app.add_exception_handler(Exception, _on_unexpected_error)
     app.state.calls = copilot.CallMemory()
     app.include_router(api.router)
+    app.include_router(chat.router)
     app.include_router(wechat.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 

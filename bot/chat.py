@@ -1,0 +1,23 @@
+"""The web chat's door (CONTRACT §7): one citizen turn in, the bot's messages out."""
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+from pydantic import BaseModel, Field
+
+from bot.rasa_client import forward_to_rasa
+
+router = APIRouter()
+
+
+class ChatIn(BaseModel):
+    sender: str = Field(min_length=1, max_length=128)
+    message: str = Field(min_length=1, max_length=2000)
+
+
+@router.post("/api/chat")
+async def chat(body: ChatIn) -> dict[str, Any]:
+    """One turn of the citizen web chat."""
+    messages = await forward_to_rasa(body.sender, body.message.strip(), "web")
+    return {"messages": [m.to_api() for m in messages]}
