@@ -1,17 +1,15 @@
 """Legal aid: validation of legal_aid_form slot by slot and the answer at its end (hotline.legal_aid.assess)."""
 from __future__ import annotations
 
-import datetime as dt
 import re
 from typing import Any
 
-from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk import FormValidationAction, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.common import cite, disclaimer_once, number_from, resumed, run_with_skip
-from actions.consultation_log import record_consultation
+from actions.common import number_from, resumed, run_with_skip
 from actions.wage_claim import validate_street_value, yes_no
 from hotline.codes import GROUPS, MATTERS, code_for
 
@@ -171,72 +169,3 @@ class ValidateLegalAidForm(FormValidationAction):
                         domain: DomainDict) -> dict[str, Any]:
         return validate_street_value(value, dispatcher)
 
-
-_MEANS_TEST = {
-    "not_required": "这类情况不审查经济状况。",
-    "waived": "免予核查经济状况。",
-    "passed": "按您说的收入，符合经济困难标准。",
-    "failed": "按您说的收入，超过了经济困难标准。",
-    "unknown": "经济状况还要核实。",
-}
-
-
-def aid_facts(tracker: Tracker) -> Any:
-    from hotline.legal_aid import AidFacts
-
-    def num(slot: str) -> int | None:
-        value = tracker.get_slot(slot)
-        return int(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
-
-    return AidFacts(
-        matter=tracker.get_slot("matter") or "other",
-        migrant_worker=tracker.get_slot("migrant_worker"),
-        has_valuable_assets=tracker.get_slot("has_valuable_assets"),
-        groups=tuple(tracker.get_slot("groups") or ()),
-        household_size=num("household_size"),
-        monthly_income=num("monthly_income"),
-    )
-
-
-class ActionLegalAidAnswer(Action):
-    def name(self) -> str:
-        return "action_legal_aid_answer"
-
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
-        """Verdict, means test, reasons with basis, income line, materials, where, when, and how to object."""
-        from hotline.legal_aid import assess
-
-        facts = aid_facts(tracker)
-        a = assess(facts, dt.date.today())
-        events = disclaimer_once(dispatcher, tracker)
-        dispatcher.utter_message(response=f"utter_aid_{a.verdict}")
-        dispatcher.utter_message(response="utter_aid_means_test", said=_MEANS_TEST.get(a.means_test, ""))
-        for reason in a.reasons:
-            dispatcher.utter_message(response="utter_aid_reason", said=reason)
-        dispatcher.utter_message(response="utter_aid_basis", basis=cite(a.basis))
-        if a.threshold and a.means_test in ("passed", "failed", "unknown"):
-            t = a.threshold
-            dispatcher.utter_message(response="utter_aid_threshold", value=t.get("value"), unit=t.get("unit", "元/月"),
-                                     source=t.get("source", ""), effective=t.get("effective", ""),
-                                     verified="执行" if t.get("verified") else "执行，未核实")
-        if a.verdict == "needs_review":
-            dispatcher.utter_message(response="utter_aid_person")
-        elif a.verdict == "ineligible":
-            dispatcher.utter_message(response="utter_aid_objection", said=a.objection)
-            dispatcher.utter_message(response="utter_aid_alternatives")
-        else:
-            dispatcher.utter_message(response="utter_aid_materials", items="；".join(a.materials))
-            dispatcher.utter_message(response="utter_aid_where", places="".join(a.where_to_apply))
-            dispatcher.utter_message(response="utter_aid_decision", said=a.decision_time)
-            dispatcher.utter_message(response="utter_aid_objection", said=a.objection)
-        return events + record_consultation(
-            tracker,
-            category=category_for(facts.matter),
-            outcome="referred" if a.verdict == "needs_review" else "answered",
-            referral="12348/法律援助中心" if a.verdict != "ineligible" else None,
-            migrant_worker=bool(facts.migrant_worker),
-            street=tracker.get_slot("street"),
-            eligibility=a.verdict,
-            legal_basis="；".join(a.basis),
-            summary=f"法律援助咨询：{MATTERS.get(facts.matter, facts.matter)}",
-        )

@@ -1,19 +1,15 @@
 """Unpaid wages: validation of wage_claim_form slot by slot, and the advice at its end (hotline.wage_claim)."""
 from __future__ import annotations
 
-import datetime as dt
 import re
 from typing import Any
 
-from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk import FormValidationAction, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.common import (
-    cite, disclaimer_once, number_from, office_kwargs, office_of, resumed, run_with_skip, street_for, user_texts,
-)
-from actions.consultation_log import record_consultation
+from actions.common import number_from, resumed, run_with_skip, street_for
 
 SKIPPABLE = {"employer", "amount", "people_count", "months_owed", "employment_ended", "has_contract", "evidence",
              "street", "phone"}
@@ -22,8 +18,6 @@ _ENDED = re.compile(r"不干了|不做了|离职|辞职|辞退|走了|结束|完
 _ONGOING = re.compile(r"还在|没走|在干|在做|没离职|没辞职|还没结束")
 _SIGNED = re.compile(r"(签了|签过|有合同|有劳动合同)")
 _UNSIGNED = re.compile(r"(没签|没有签|未签|没合同|没有合同|没有劳动合同)")
-# Words that mark a construction site: the general-contractor rule (条例第三十条) then applies.
-_CONSTRUCTION = re.compile(r"工地|建筑|施工|包工头|工程|项目部|装修|搬砖|钢筋|泥水|木工")
 
 
 def yes_no(value: Any, yes: re.Pattern[str], no: re.Pattern[str]) -> bool | None:
@@ -163,89 +157,3 @@ def validate_street_value(value: Any, dispatcher: CollectingDispatcher) -> dict[
     dispatcher.utter_message(response="utter_bad_street", said=text[:20])
     return {"street": None}
 
-
-def wage_facts(tracker: Tracker) -> Any:
-    from hotline.wage_claim import WageFacts
-
-    def num(slot: str) -> int | None:
-        value = tracker.get_slot(slot)
-        return int(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
-
-    texts = " ".join([*user_texts(tracker), tracker.get_slot("employer") or ""])
-    return WageFacts(
-        employer=tracker.get_slot("employer"),
-        amount=num("amount"),
-        people_count=num("people_count"),
-        months_owed=num("months_owed"),
-        employment_ended=tracker.get_slot("employment_ended"),
-        has_contract=tracker.get_slot("has_contract"),
-        evidence=tuple(tracker.get_slot("evidence") or ()),
-        street=tracker.get_slot("street"),
-        construction=True if _CONSTRUCTION.search(texts) else None,
-        migrant_worker=True,
-    )
-
-
-def summary_of(facts: Any) -> str:
-    parts = []
-    if facts.employer:
-        parts.append(f"{facts.employer}欠")
-    parts.append(f"{facts.people_count}人" if facts.people_count else "您")
-    if facts.amount:
-        parts.append(f"共{facts.amount}元")
-    if facts.months_owed:
-        parts.append(f"约{facts.months_owed}个月工资")
-    return "".join(parts)
-
-
-class ActionWageClaimAdvice(Action):
-    def name(self) -> str:
-        return "action_wage_claim_advice"
-
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
-        """The routes, the deadline, the evidence, the contractor and crime notes, legal aid and the nearest 司法所."""
-        from hotline.wage_claim import guidance
-
-        facts = wage_facts(tracker)
-        g = guidance(facts, dt.date.today())
-        events = disclaimer_once(dispatcher, tracker)
-        dispatcher.utter_message(response="utter_wage_summary", summary=summary_of(facts))
-        dispatcher.utter_message(response="utter_wage_routes_intro")
-        for n, route in enumerate(g.routes, start=1):
-            dispatcher.utter_message(response="utter_wage_route", n=n, title=route.title, detail=route.detail,
-                                     basis=cite(route.basis))
-        dispatcher.utter_message(response="utter_wage_limitation", summary=g.limitation.summary,
-                                 basis=cite(g.limitation.basis))
-        if g.limitation.deadline:
-            dispatcher.utter_message(response="utter_wage_deadline", deadline=g.limitation.deadline.isoformat())
-        if g.missing_evidence:
-            dispatcher.utter_message(response="utter_wage_missing_evidence", items="、".join(g.missing_evidence))
-        if g.general_contractor:
-            dispatcher.utter_message(response="utter_wage_general_contractor", said=g.general_contractor)
-        if g.crime_note:
-            dispatcher.utter_message(response="utter_wage_crime_note", said=g.crime_note)
-        aid = g.legal_aid
-        verdict = aid.to_api().get("verdict_label", aid.verdict)
-        dispatcher.utter_message(response="utter_wage_legal_aid", verdict=verdict,
-                                 reason=aid.reasons[-1] if aid.reasons else "", basis=cite(aid.basis))
-        office = office_of(facts.street)
-        if office:
-            dispatcher.utter_message(response="utter_wage_office", **office_kwargs(office))
-            if office.sample:
-                dispatcher.utter_message(response="utter_sample_data")
-        else:
-            dispatcher.utter_message(response="utter_office_district")
-        dispatcher.utter_message(response="utter_wage_next")
-        return events + record_consultation(
-            tracker,
-            category="wage_arrears",
-            outcome="answered",
-            migrant_worker=True,
-            persons=facts.people_count or 1,
-            street=facts.street,
-            amount=facts.amount,
-            eligibility=aid.verdict,
-            legal_basis="；".join(dict.fromkeys([*aid.basis, *g.limitation.basis])),
-            summary=summary_of(facts),
-            phone=tracker.get_slot("phone") if tracker.get_slot("consent_phone") else None,
-        )

@@ -16,12 +16,13 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from actions.advisor import ActionFindAdvisor, ActionOfficeInfo, ValidateAdvisorForm
+from actions.answers import ActionLegalAidAnswer, ActionWageClaimAdvice
 from actions.common import sender_of
 from actions.dialogue import ActionDefaultAskAffirmation, ActionGoodbye, ActionPauseForm, ActionResetForm
 from actions.handoff import ActionHandoff
-from actions.legal_aid import ActionLegalAidAnswer, ValidateLegalAidForm
+from actions.legal_aid import ValidateLegalAidForm
 from actions.topics import ActionAnswerTopic
-from actions.wage_claim import ActionWageClaimAdvice, ValidateWageClaimForm
+from actions.wage_claim import ValidateWageClaimForm
 from hotline.directory import parse_roster
 from hotline.privacy import hash_sender
 from hotline.store import repository

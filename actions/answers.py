@@ -1,0 +1,180 @@
+"""The final answers of the wage claim (hotline.wage_claim.guidance) and of legal aid (hotline.legal_aid.assess).
+
+The forms that collect the facts live in actions/wage_claim.py and actions/legal_aid.py; their wording here is in
+domain/answers.yml.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions.common import cite, disclaimer_once, office_kwargs, office_of, user_texts
+from actions.consultation_log import record_consultation
+from actions.legal_aid import category_for
+from hotline.codes import MATTERS
+
+# Words that mark a construction site: the general-contractor rule (条例第三十条) then applies.
+_CONSTRUCTION = re.compile(r"工地|建筑|施工|包工头|工程|项目部|装修|搬砖|钢筋|泥水|木工")
+
+
+def wage_facts(tracker: Tracker) -> Any:
+    from hotline.wage_claim import WageFacts
+
+    def num(slot: str) -> int | None:
+        value = tracker.get_slot(slot)
+        return int(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+
+    texts = " ".join([*user_texts(tracker), tracker.get_slot("employer") or ""])
+    return WageFacts(
+        employer=tracker.get_slot("employer"),
+        amount=num("amount"),
+        people_count=num("people_count"),
+        months_owed=num("months_owed"),
+        employment_ended=tracker.get_slot("employment_ended"),
+        has_contract=tracker.get_slot("has_contract"),
+        evidence=tuple(tracker.get_slot("evidence") or ()),
+        street=tracker.get_slot("street"),
+        construction=True if _CONSTRUCTION.search(texts) else None,
+        migrant_worker=True,
+    )
+
+
+def summary_of(facts: Any) -> str:
+    parts = []
+    if facts.employer:
+        parts.append(f"{facts.employer}欠")
+    parts.append(f"{facts.people_count}人" if facts.people_count else "您")
+    if facts.amount:
+        parts.append(f"共{facts.amount}元")
+    if facts.months_owed:
+        parts.append(f"约{facts.months_owed}个月工资")
+    return "".join(parts)
+
+
+class ActionWageClaimAdvice(Action):
+    def name(self) -> str:
+        return "action_wage_claim_advice"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        """The routes, the deadline, the evidence, the contractor and crime notes, legal aid and the nearest 司法所."""
+        from hotline.wage_claim import guidance
+
+        facts = wage_facts(tracker)
+        g = guidance(facts, dt.date.today())
+        events = disclaimer_once(dispatcher, tracker)
+        dispatcher.utter_message(response="utter_wage_summary", summary=summary_of(facts))
+        dispatcher.utter_message(response="utter_wage_routes_intro")
+        for n, route in enumerate(g.routes, start=1):
+            dispatcher.utter_message(response="utter_wage_route", n=n, title=route.title, detail=route.detail,
+                                     basis=cite(route.basis))
+        dispatcher.utter_message(response="utter_wage_limitation", summary=g.limitation.summary,
+                                 basis=cite(g.limitation.basis))
+        if g.limitation.deadline:
+            dispatcher.utter_message(response="utter_wage_deadline", deadline=g.limitation.deadline.isoformat())
+        if g.missing_evidence:
+            dispatcher.utter_message(response="utter_wage_missing_evidence", items="、".join(g.missing_evidence))
+        if g.general_contractor:
+            dispatcher.utter_message(response="utter_wage_general_contractor", said=g.general_contractor)
+        if g.crime_note:
+            dispatcher.utter_message(response="utter_wage_crime_note", said=g.crime_note)
+        aid = g.legal_aid
+        verdict = aid.to_api().get("verdict_label", aid.verdict)
+        dispatcher.utter_message(response="utter_wage_legal_aid", verdict=verdict,
+                                 reason=aid.reasons[-1] if aid.reasons else "", basis=cite(aid.basis))
+        office = office_of(facts.street)
+        if office:
+            dispatcher.utter_message(response="utter_wage_office", **office_kwargs(office))
+            if office.sample:
+                dispatcher.utter_message(response="utter_sample_data")
+        else:
+            dispatcher.utter_message(response="utter_office_district")
+        dispatcher.utter_message(response="utter_wage_next")
+        return events + record_consultation(
+            tracker,
+            category="wage_arrears",
+            outcome="answered",
+            migrant_worker=True,
+            persons=facts.people_count or 1,
+            street=facts.street,
+            amount=facts.amount,
+            eligibility=aid.verdict,
+            legal_basis="；".join(dict.fromkeys([*aid.basis, *g.limitation.basis])),
+            summary=summary_of(facts),
+            phone=tracker.get_slot("phone") if tracker.get_slot("consent_phone") else None,
+        )
+
+
+_MEANS_TEST = {
+    "not_required": "这类情况不审查经济状况。",
+    "waived": "免予核查经济状况。",
+    "passed": "按您说的收入，符合经济困难标准。",
+    "failed": "按您说的收入，超过了经济困难标准。",
+    "unknown": "经济状况还要核实。",
+}
+
+
+def aid_facts(tracker: Tracker) -> Any:
+    from hotline.legal_aid import AidFacts
+
+    def num(slot: str) -> int | None:
+        value = tracker.get_slot(slot)
+        return int(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+
+    return AidFacts(
+        matter=tracker.get_slot("matter") or "other",
+        migrant_worker=tracker.get_slot("migrant_worker"),
+        has_valuable_assets=tracker.get_slot("has_valuable_assets"),
+        groups=tuple(tracker.get_slot("groups") or ()),
+        household_size=num("household_size"),
+        monthly_income=num("monthly_income"),
+    )
+
+
+class ActionLegalAidAnswer(Action):
+    def name(self) -> str:
+        return "action_legal_aid_answer"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        """Verdict, means test, reasons with basis, income line, materials, where, when, and how to object."""
+        from hotline.legal_aid import assess
+
+        facts = aid_facts(tracker)
+        a = assess(facts, dt.date.today())
+        events = disclaimer_once(dispatcher, tracker)
+        dispatcher.utter_message(response=f"utter_aid_{a.verdict}")
+        dispatcher.utter_message(response="utter_aid_means_test", said=_MEANS_TEST.get(a.means_test, ""))
+        for reason in a.reasons:
+            dispatcher.utter_message(response="utter_aid_reason", said=reason)
+        dispatcher.utter_message(response="utter_aid_basis", basis=cite(a.basis))
+        if a.threshold and a.means_test in ("passed", "failed", "unknown"):
+            t = a.threshold
+            dispatcher.utter_message(response="utter_aid_threshold", value=t.get("value"), unit=t.get("unit", "元/月"),
+                                     source=t.get("source", ""), effective=t.get("effective", ""),
+                                     verified="执行" if t.get("verified") else "执行，未核实")
+        if a.verdict == "needs_review":
+            dispatcher.utter_message(response="utter_aid_person")
+        elif a.verdict == "ineligible":
+            dispatcher.utter_message(response="utter_aid_objection", said=a.objection)
+            dispatcher.utter_message(response="utter_aid_alternatives")
+        else:
+            dispatcher.utter_message(response="utter_aid_materials", items="；".join(a.materials))
+            dispatcher.utter_message(response="utter_aid_where", places="".join(a.where_to_apply))
+            dispatcher.utter_message(response="utter_aid_decision", said=a.decision_time)
+            dispatcher.utter_message(response="utter_aid_objection", said=a.objection)
+        return events + record_consultation(
+            tracker,
+            category=category_for(facts.matter),
+            outcome="referred" if a.verdict == "needs_review" else "answered",
+            referral="12348/法律援助中心" if a.verdict != "ineligible" else None,
+            migrant_worker=bool(facts.migrant_worker),
+            street=tracker.get_slot("street"),
+            eligibility=a.verdict,
+            legal_basis="；".join(a.basis),
+            summary=f"法律援助咨询：{MATTERS.get(facts.matter, facts.matter)}",
+        )
