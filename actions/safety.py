@@ -6,8 +6,9 @@ that citizen fails the same way. The guard wraps `ActionExecutor.run` once, when
 (rasa-sdk imports every module of `actions`), so it covers actions added later without anyone remembering it.
 
 On any exception the citizen gets `utter_action_failed` (an apology with 重新开始 / 转人工 / 12348), the active form is
-deactivated (`ActiveLoop(None)`, `requested_slot` cleared: Rasa's FormAction treats both as "done") and the slots
-this turn set are emptied, so a value that made the validator fail is not validated again. The error is logged with
+deactivated (`ActiveLoop(None)`, `requested_slot` cleared: Rasa 3.6's FormAction.request_next_slot/is_done treat both as
+"stop the form early"), Rasa is told to listen next (`FollowupAction`) so no completion rule runs the form's answer
+on half the facts, and the slots this turn set are emptied, so a value that made the validator fail is not validated again. The error is logged with
 the action's name and the exception type and a masked message: no text of the citizen, no raw ids.
 """
 from __future__ import annotations
@@ -19,7 +20,7 @@ import traceback
 from typing import Any
 
 from rasa_sdk import Tracker
-from rasa_sdk.events import ActiveLoop, SlotSet
+from rasa_sdk.events import ActiveLoop, FollowupAction, SlotSet
 from rasa_sdk.executor import ActionExecutor, CollectingDispatcher
 from rasa_sdk.interfaces import ActionExecutionRejection, ActionNotFoundException
 
@@ -28,7 +29,8 @@ from hotline.privacy import mask_text
 logger = logging.getLogger(__name__)
 
 FAILED_RESPONSE = "utter_action_failed"
-# Fault injection for tests of the real stack: the actions named here (comma-separated) raise on purpose.
+# Fault injection for tests of the real stack: the actions named here raise on purpose. Comma-separated entries
+# `action` or `action@sender_prefix` (only conversations whose sender id starts with the prefix).
 FAULT_ENV = "HOTLINE_FAULT_ACTIONS"
 
 
@@ -48,6 +50,9 @@ def recovery_events(tracker: Tracker) -> list[dict[str, Any]]:
     except Exception:  # a tracker too broken to read: the form reset above is what matters
         just_set = {}
     events.extend(SlotSet(slot, None) for slot in just_set if slot != "requested_slot")
+    # A form that ends early counts as completed for the rules (its answer would follow with half the facts):
+    # listen instead.
+    events.append(FollowupAction("action_listen"))
     return events
 
 
@@ -73,6 +78,18 @@ def failure_response(executor: ActionExecutor, action_call: dict[str, Any], exc:
     return executor._create_api_response(events, dispatcher.messages)
 
 
+def injected_fault(action_call: dict[str, Any]) -> bool:
+    faults = os.environ.get(FAULT_ENV, "")
+    if not faults:
+        return False
+    name, sender = action_call.get("next_action"), str(action_call.get("sender_id") or "")
+    for entry in faults.split(","):
+        action, _, prefix = entry.strip().partition("@")
+        if action == name and sender.startswith(prefix):
+            return True
+    return False
+
+
 def install() -> None:
     """Wrap `ActionExecutor.run` (idempotent). Rejections and unknown actions keep rasa-sdk's own meaning."""
     original = ActionExecutor.run
@@ -82,8 +99,7 @@ def install() -> None:
     @functools.wraps(original)
     async def guarded_run(self: ActionExecutor, action_call: dict[str, Any]) -> dict[str, Any] | None:
         try:
-            faults = os.environ.get(FAULT_ENV, "")
-            if faults and action_call.get("next_action") in faults.split(","):
+            if injected_fault(action_call):
                 raise InjectedFault(f"fault injected into {action_call.get('next_action')}")
             return await original(self, action_call)
         except (ActionExecutionRejection, ActionNotFoundException):

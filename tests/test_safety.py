@@ -71,6 +71,7 @@ async def test_a_raising_action_apologises_and_resets_the_form(caplog: pytest.Lo
     assert slots["requested_slot"] is None
     assert slots["groups"] is None  # the value that broke the validator is not validated again
     assert "matter" not in slots  # what was set in earlier turns stays
+    assert events[-1] == {"event": "followup", "name": "action_listen", "timestamp": events[-1].get("timestamp")}
     logged = caplog.text
     assert "action_exploding" in logged and "TypeError" in logged
     assert "13977212345" not in logged and "都不是" not in logged
@@ -90,9 +91,12 @@ async def test_a_rejection_keeps_its_meaning() -> None:
 
 async def test_fault_injection_names_actions(monkeypatch: pytest.MonkeyPatch) -> None:
     ex = executor()
-    monkeypatch.setenv(FAULT_ENV, "action_rejecting,other")
+    monkeypatch.setenv(FAULT_ENV, "action_rejecting@web:,other")
     result = await ex.run(call("action_rejecting"))  # injected before the action runs
     assert result is not None and result["responses"][0]["response"] == FAILED_RESPONSE
+    monkeypatch.setenv(FAULT_ENV, "action_rejecting@telegram:")
+    with pytest.raises(ActionExecutionRejection):  # another sender: the action itself runs
+        await ex.run(call("action_rejecting"))
 
 
 def test_the_apology_offers_a_way_out() -> None:

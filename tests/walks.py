@@ -1,0 +1,225 @@
+"""The conversation space, generated from the domain and the rules, and a client that walks it on a real Rasa.
+
+What is walked comes from the files, so a new form, slot or button is covered without anyone writing a test:
+- forms and their questions: `forms.*.required_slots` of the merged `domain/*.yml`; each question is the
+  response `utter_ask_<slot>` with its buttons;
+- how a form starts: the rules whose first step is an intent followed by `action: <form>` (sent as `/intent`);
+- typed answers of each kind a citizen gives (yes, no, 不知道, 跳过, a number, a place, gibberish) to every question.
+When `hotline/flows/` (the flow spec) lands, `questions()` is the one place to read it instead.
+"""
+from __future__ import annotations
+
+import json
+import random
+import re
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# One typed answer of each kind, as citizens write them.
+TYPED: dict[str, str] = {
+    "yes": "是的",
+    "no": "不是",
+    "dont_know": "不知道",
+    "skip": "跳过",
+    "number": "3",
+    "place": "沿江街道",
+    "gibberish": "asdf ?? 哈哈",
+}
+# A valid typed answer for questions without buttons (the walk needs one to reach the next question). A slot not
+# listed gets 跳过 (every form honours it) and, failing that, its first button.
+GOOD: dict[str, str] = {
+    "employer": "恒通建筑公司",
+    "amount": "两万三",
+    "people_count": "5个人",
+    "months_owed": "3个月",
+    "phone": "13977212345",
+    "monthly_income": "两千",
+    "household_size": "4口人",
+    "community": "不知道",
+    "street": "沿江街道",
+}
+# Follow-up after an answer: the chat must still answer (it is never wedged).
+PROBES = ("你好", "转人工", "我想申请法律援助")
+# Text that means an action raised (actions/safety.py), and the marks of an unfilled template.
+_UNFILLED = re.compile(r"\{[a-z_]+\}")
+
+
+def load_domain() -> dict[str, Any]:
+    merged: dict[str, Any] = {"responses": {}, "forms": {}, "slots": {}}
+    for path in sorted((ROOT / "domain").glob("*.yml")):
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        for key in merged:
+            merged[key].update(data.get(key) or {})
+    return merged
+
+
+def load_rules() -> list[dict[str, Any]]:
+    rules: list[dict[str, Any]] = []
+    for path in sorted((ROOT / "data" / "rules").glob("*.yml")):
+        rules.extend((yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("rules") or [])
+    return rules
+
+
+@dataclass(frozen=True)
+class Button:
+    title: str
+    payload: str
+
+
+@dataclass(frozen=True)
+class Question:
+    form: str
+    slot: str
+    buttons: tuple[Button, ...]
+
+
+def buttons_of(response: list[dict[str, Any]]) -> tuple[Button, ...]:
+    out: list[Button] = []
+    for variant in response:
+        for b in variant.get("buttons") or []:
+            button = Button(str(b["title"]), str(b["payload"]))
+            if button not in out:
+                out.append(button)
+    return tuple(out)
+
+
+def sendable(button: Button) -> bool:
+    """Links (tel:, http) are opened by the channel, not sent to the bot."""
+    return not re.match(r"^(tel|https?):", button.payload)
+
+
+def questions(domain: dict[str, Any] | None = None) -> list[Question]:
+    domain = domain or load_domain()
+    out = []
+    for form, spec in domain["forms"].items():
+        for slot in spec.get("required_slots") or []:
+            response = domain["responses"].get(f"utter_ask_{slot}") or []
+            out.append(Question(form, slot, buttons_of(response)))
+    return out
+
+
+def openers(rules: list[dict[str, Any]] | None = None) -> dict[str, str]:
+    """form → the message that starts it: the intent of an unconditional rule that runs the form."""
+    out: dict[str, str] = {}
+    for rule in rules or load_rules():
+        steps = rule.get("steps") or []
+        if rule.get("condition") or not steps or "intent" not in steps[0]:
+            continue
+        for step in steps[1:]:
+            action = step.get("action", "")
+            if action.endswith("_form") and action not in out:
+                out[action] = "/" + steps[0]["intent"]
+    return out
+
+
+def good_answer(question: Question) -> str:
+    if question.slot in GOOD:
+        return GOOD[question.slot]
+    sendable_buttons = [b for b in question.buttons if sendable(b)]
+    return sendable_buttons[0].payload if sendable_buttons else TYPED["skip"]
+
+
+@dataclass
+class Turn:
+    said: str
+    messages: list[dict[str, Any]]
+
+    @property
+    def texts(self) -> list[str]:
+        return [m.get("text") or "" for m in self.messages]
+
+    @property
+    def buttons(self) -> list[Button]:
+        return [Button(str(b.get("title")), str(b.get("payload"))) for m in self.messages
+                for b in m.get("buttons") or []]
+
+
+@dataclass
+class Bot:
+    """The REST channel and the tracker API of one Rasa server."""
+    rasa_url: str
+    token: str | None = None
+    failed_text: str = ""
+    client: httpx.Client = field(default_factory=lambda: httpx.Client(timeout=60))
+
+    def _params(self) -> dict[str, str]:
+        return {"token": self.token} if self.token else {}
+
+    def say(self, sender: str, text: str) -> Turn:
+        r = self.client.post(f"{self.rasa_url}/webhooks/rest/webhook", json={"sender": sender, "message": text})
+        r.raise_for_status()
+        return Turn(text, r.json())
+
+    def tracker(self, sender: str) -> dict[str, Any]:
+        r = self.client.get(f"{self.rasa_url}/conversations/{sender}/tracker", params=self._params())
+        r.raise_for_status()
+        return r.json()
+
+    def requested_slot(self, sender: str) -> tuple[str | None, str | None]:
+        t = self.tracker(sender)
+        return (t.get("active_loop") or {}).get("name"), t["slots"].get("requested_slot")
+
+    def clone(self, source: str) -> str:
+        """A new conversation in exactly the state of `source` (its events replayed): branches without re-walking."""
+        events = self.tracker(source)["events"]
+        target = f"{source}-{uuid.uuid4().hex[:8]}"
+        r = self.client.put(f"{self.rasa_url}/conversations/{target}/tracker/events", params=self._params(),
+                            content=json.dumps(events), headers={"Content-Type": "application/json"})
+        r.raise_for_status()
+        return target
+
+
+def problems(turn: Turn, failed_text: str) -> list[str]:
+    """What is wrong with one answer: nothing said, an action raised, a template left unfilled."""
+    found = []
+    if not any(t.strip() for t in turn.texts) and not turn.buttons:
+        found.append(f"no answer to {turn.said!r}")
+    for text in turn.texts:
+        if failed_text and failed_text in text:
+            found.append(f"an action raised on {turn.said!r}")
+        if _UNFILLED.search(text):
+            found.append(f"unfilled template after {turn.said!r}: {text}")
+    return found
+
+
+def walk_to(bot: Bot, sender: str, opener: str, form: str, slot: str, limit: int = 25) -> bool:
+    """Start `form` and answer its questions with good answers until it asks `slot`; False if it never does."""
+    domain_questions = {q.slot: q for q in questions() if q.form == form}
+    bot.say(sender, opener)
+    for _ in range(limit):
+        loop, asked = bot.requested_slot(sender)
+        if loop != form or asked is None:
+            return False
+        if asked == slot:
+            return True
+        bot.say(sender, good_answer(domain_questions.get(asked, Question(form, asked, ()))))
+    return False
+
+
+def answers_for(question: Question) -> list[str]:
+    """Every sendable button's payload and one typed answer of each kind."""
+    return [b.payload for b in question.buttons if sendable(b)] + list(TYPED.values())
+
+
+def random_walk(bot: Bot, sender: str, rng: random.Random, turns: int, openers_: list[str]) -> list[Turn]:
+    """Tap a button of the last answer (70 %) or type an answer of a random kind; restart from an opener now and
+    then. Returns every turn so the caller can check each one."""
+    out = [bot.say(sender, rng.choice(openers_))]
+    for _ in range(turns - 1):
+        buttons = [b for b in out[-1].buttons if sendable(b)]
+        roll = rng.random()
+        if buttons and roll < 0.7:
+            text = rng.choice(buttons).payload
+        elif roll < 0.93:
+            text = rng.choice([*TYPED.values(), *GOOD.values()])
+        else:
+            text = rng.choice(openers_)
+        out.append(bot.say(sender, text))
+    return out
