@@ -199,7 +199,7 @@ def handoffs(operator: OperatorDep, session: SessionDep) -> list[dict[str, Any]]
     """The queue of citizens who asked for a person and are not done with yet (open, then taken), oldest first."""
 
     # Taken ones stay listed: the operator who took one still has to close it from here.
-    pending = [*repository.list_handoffs(session=session, status="open"),
+    pending = [*repository.list_handoffs(session=session, status="waiting"),
                *repository.list_handoffs(session=session, status="taken")]
     pending.sort(key=lambda h: (h.created_at, h.id))
     return [_handoff_to_api(h) for h in pending]

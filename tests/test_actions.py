@@ -450,7 +450,7 @@ async def test_handoff_says_how_to_reach_a_person_queues_and_pauses(roster_db: S
     roster_db.expire_all()
     [handoff] = roster_db.scalars(select(Handoff)).all()
     assert (handoff.channel, handoff.sender_hash, handoff.category, handoff.status) == (
-        "telegram", SENDER_HASH, "wage_arrears", "open")
+        "telegram", SENDER_HASH, "wage_arrears", "waiting")
     assert "13" not in (handoff.summary or "")  # no phone number in the queue
     [row] = rows(roster_db)
     assert (row.outcome, row.category) == ("referred", "wage_arrears")

@@ -75,7 +75,7 @@ def test_status_needs_an_operator(client: TestClient, queue: dict[str, Any], eng
                                   fake_rasa_events: FakeRasaWithEvents, headers: dict[str, str]) -> None:
     resp = client.post(f"/api/handoffs/{queue['id']}/status", headers=headers, json={"status": "closed"})
     assert resp.status_code == 401
-    assert stored(engine, queue["id"]).status == "open"
+    assert stored(engine, queue["id"]).status == "waiting"
     assert fake_rasa_events.event_calls == []
 
 
@@ -94,7 +94,7 @@ def test_take_records_the_operator_and_keeps_it_queued(client: TestClient, auth:
     assert fake_rasa_events.event_calls == []  # taking does not wake the bot: the operator is talking now
     listed = {h["id"]: h for h in client.get("/api/handoffs", headers=auth).json()}
     assert listed[queue["id"]]["status"] == "taken" and listed[queue["id"]]["operator"] == "op.zhao"
-    assert listed[queue["other_id"]]["status"] == "open"
+    assert listed[queue["other_id"]]["status"] == "waiting"
 
 
 def test_close_resumes_the_citizens_conversation(client: TestClient, auth: dict[str, str], queue: dict[str, Any],
@@ -129,13 +129,13 @@ def test_unknown_handoff_is_404(client: TestClient, auth: dict[str, str], queue:
     assert fake_rasa_events.event_calls == []
 
 
-@pytest.mark.parametrize("body", [{"status": "done"}, {"status": "open"}, {"status": None}, {}, {"status": "CLOSED"}])
+@pytest.mark.parametrize("body", [{"status": "done"}, {"status": "open"}, {"status": "waiting"}, {"status": None}, {}, {"status": "CLOSED"}])
 def test_bad_status_is_422(client: TestClient, auth: dict[str, str], queue: dict[str, Any], engine: Engine,
                            fake_rasa_events: FakeRasaWithEvents, body: dict[str, Any]) -> None:
     resp = client.post(f"/api/handoffs/{queue['id']}/status", headers=auth, json=body)
     assert resp.status_code == 422, resp.text
     assert "status" in resp.json()["detail"]
-    assert stored(engine, queue["id"]).status == "open"
+    assert stored(engine, queue["id"]).status == "waiting"
     assert fake_rasa_events.event_calls == []
 
 

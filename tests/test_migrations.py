@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from hotline.store import migrate
 from hotline.store.models import Base
 
-TABLES = {"consultations", "advisors", "operators", "operator_sessions", "handoffs"}
+TABLES = {"consultations", "advisors", "operators", "operator_sessions", "handoffs", "login_failures", "chat_messages"}
 
 
 def tables(url: str) -> set[str]:
@@ -37,7 +37,7 @@ def schema_diff(url: str) -> list:
 
 
 # The newest revision; a new migration bumps this and adds its file below.
-HEAD = "0002"
+HEAD = "0003"
 
 
 def test_revisions_are_numbered_and_named() -> None:
@@ -45,6 +45,7 @@ def test_revisions_are_numbered_and_named() -> None:
     assert [p.name for p in versions] == [
         "0001_create_consultations_advisors_operators_sessions_handoffs.py",
         "0002_add_stats_breakdown_indexes.py",
+        "0003_operator_sessions_lockout_and_two_way_handoff.py",
     ]
     assert migrate.head() == HEAD
 

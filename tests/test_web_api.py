@@ -195,7 +195,7 @@ def test_console_cookie_also_authenticates(client: TestClient, auth: dict[str, s
 
 def test_handoff_queue_masks_summary(client: TestClient, auth: dict[str, str]) -> None:
     [item] = client.get("/api/handoffs", headers=auth).json()
-    assert item["channel"] == "wechat" and item["category"] == "wage_arrears" and item["status"] == "open"
+    assert item["channel"] == "wechat" and item["category"] == "wage_arrears" and item["status"] == "waiting"
     assert "13977212345" not in item["summary"] and "139****2345" in item["summary"]
     assert "a" * 64 not in str(item)
 

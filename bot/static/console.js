@@ -100,7 +100,7 @@
         const about = when + " " + (h.category_label || "") + " " + (h.summary || "");
         li.append(pill, state, document.createTextNode(about));
         const actions = document.createElement("div"); actions.className = "actions";
-        if (h.status === "open") actions.appendChild(handoffButton(h.id, "taken", "接手", ""));
+        if (h.status === "waiting") actions.appendChild(handoffButton(h.id, "taken", "接手", ""));
         actions.appendChild(handoffButton(h.id, "closed", "结束", "secondary"));
         li.appendChild(actions);
         list.appendChild(li);

@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import Boolean, DateTime, ForeignKey, Index, Integer, Numeric, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, DateTime, ForeignKey, Index, Integer, Numeric, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -80,6 +80,20 @@ class Operator(Base):
     password_hash: Mapped[str] = mapped_column(String(256))
     created_at: Mapped[datetime] = mapped_column(DateTime)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Set for a new login (its password was printed once by the CLI): the console asks for a new one first.
+    must_change_password: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    password_changed_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class LoginFailures(Base):
+    """Wrong passwords in a row per username (known or not): five lock the name out for a while (OWASP)."""
+
+    __tablename__ = "login_failures"
+
+    username: Mapped[str] = mapped_column(String(64), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    last_failed_at: Mapped[datetime | None] = mapped_column(DateTime)
+    locked_until: Mapped[datetime | None] = mapped_column(DateTime)
 
 
 class OperatorSession(Base):
@@ -92,6 +106,8 @@ class OperatorSession(Base):
     operator_id: Mapped[int] = mapped_column(ForeignKey("operators.id", ondelete="CASCADE"))
     created_at: Mapped[datetime] = mapped_column(DateTime)
     expires_at: Mapped[datetime] = mapped_column(DateTime)
+    last_seen_at: Mapped[datetime | None] = mapped_column(DateTime, index=True)  # "on shift" reads this
+    ended_at: Mapped[datetime | None] = mapped_column(DateTime)  # logout: the token is refused from then on
 
 
 class Handoff(Base):
@@ -105,5 +121,32 @@ class Handoff(Base):
     sender_hash: Mapped[str] = mapped_column(String(64), index=True)
     category: Mapped[str | None] = mapped_column(String(32))
     summary: Mapped[str | None] = mapped_column(Text)
-    status: Mapped[str] = mapped_column(String(16), default="open")  # open | taken | closed
+    status: Mapped[str] = mapped_column(String(16), default="waiting")  # waiting | taken | closed
     operator: Mapped[str | None] = mapped_column(String(64))
+    conversation_id: Mapped[str | None] = mapped_column(String(160), index=True)  # "channel:sender_hash"
+    taken_at: Mapped[datetime | None] = mapped_column(DateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # The raw chat id (WeChat openid, Telegram chat id), encrypted with the secret key: needed to deliver the
+    # operator's replies, kept only while the handoff is open.
+    reply_address: Mapped[str | None] = mapped_column(Text)
+    last_citizen_at: Mapped[datetime | None] = mapped_column(DateTime)  # WeChat's 48-hour window starts here
+    acknowledged: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    callback_phone: Mapped[str | None] = mapped_column(String(32))  # given with consent after hours
+    consultation_id: Mapped[int | None] = mapped_column(Integer)  # the log row written when it closed
+
+
+class ChatMessage(Base):
+    """One line of a conversation's transcript; `seq` counts per conversation and is the web chat's push cursor."""
+
+    __tablename__ = "chat_messages"
+    __table_args__ = (UniqueConstraint("conversation_id", "seq", name="uq_chat_messages_conversation_seq"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    conversation_id: Mapped[str] = mapped_column(String(160))
+    seq: Mapped[int] = mapped_column(Integer)
+    author: Mapped[str] = mapped_column(String(16))  # citizen | bot | operator
+    text: Mapped[str] = mapped_column(Text)
+    buttons: Mapped[str | None] = mapped_column(Text)  # JSON list of {title, payload}
+    at: Mapped[datetime] = mapped_column(DateTime)
+    operator: Mapped[str | None] = mapped_column(String(64))
+    pushed: Mapped[bool] = mapped_column(Boolean, default=False)  # delivered later (operator words, notices)

@@ -7,22 +7,37 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 import re
 import secrets
 from collections.abc import Sequence
 from datetime import date, datetime, time, timedelta, timezone
 from decimal import Decimal, InvalidOperation
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from hotline import codes
 from hotline.directory import AdvisorEntry, lookup
 from hotline.privacy import mask_phone, mask_text
-from hotline.store.models import Advisor, Consultation, Handoff, Operator, OperatorSession
+from hotline.store.models import (
+    Advisor,
+    ChatMessage,
+    Consultation,
+    Handoff,
+    LoginFailures,
+    Operator,
+    OperatorSession,
+)
 
 SESSION_LIFETIME = timedelta(hours=12)
-HANDOFF_STATUSES = ("open", "taken", "closed")
+SESSION_IDLE = timedelta(hours=2)  # a console left open overnight must log in again
+ON_SHIFT_WINDOW = timedelta(minutes=15)  # the console polls every 30 s, so a live operator is seen every minute
+LOCKOUT_AFTER = 5  # wrong passwords in a row (OWASP ASVS 2.2.1)
+LOCKOUT_FOR = timedelta(minutes=15)
+MIN_PASSWORD = 10
+HANDOFF_STATUSES = ("waiting", "taken", "closed")
+MESSAGE_AUTHORS = ("citizen", "bot", "operator")
 # CONTRACT §5 columns, in order: the keys of consultation_to_dict and of `hotline consultations list --json`.
 CONSULTATION_COLUMNS: tuple[str, ...] = (
     "id", "occurred_at", "service", "channel", "category", "migrant_worker", "persons", "street", "community",
@@ -43,6 +58,18 @@ class InvalidConsultation(StoreError):
 
 class OperatorExists(StoreError):
     pass
+
+
+class WrongPassword(StoreError):
+    pass
+
+
+class LoginLocked(StoreError):
+    """Too many wrong passwords in a row: no login for this username until `until` (naive UTC)."""
+
+    def __init__(self, until: datetime) -> None:
+        super().__init__("too many failed logins; try again later")
+        self.until = until
 
 
 class SampleOverRealRoster(StoreError):
@@ -293,48 +320,117 @@ def create_operator(*, session: Session, username: str) -> str:
     if session.scalar(select(Operator.id).where(Operator.username == username)) is not None:
         raise OperatorExists(f"operator {username!r} already exists")
     password = secrets.token_urlsafe(12)
-    session.add(Operator(username=username, password_hash=hash_password(password), created_at=utcnow(), active=True))
+    session.add(Operator(username=username, password_hash=hash_password(password), created_at=utcnow(), active=True,
+                         must_change_password=True))
     session.flush()
     return password
 
 
 def login(*, session: Session, username: str, password: str) -> str | None:
-    """A bearer token valid for 12 hours, or None for an unknown, inactive or wrong login."""
-    operator = session.scalar(select(Operator).where(Operator.username == (username or "").strip()))
+    """A bearer token valid for 12 hours, or None for an unknown, inactive or wrong login.
+
+    Raises LoginLocked after LOCKOUT_AFTER wrong passwords in a row for that username, until LOCKOUT_FOR has
+    passed — even when the password is right this time.
+    """
+    name = (username or "").strip()[:64]
+    now = utcnow()
+    failures = session.get(LoginFailures, name)
+    if failures is not None and failures.locked_until is not None and failures.locked_until > now:
+        raise LoginLocked(failures.locked_until)
+    operator = session.scalar(select(Operator).where(Operator.username == name))
     if operator is None:
         hash_password(password or "")  # same work as a real check, so timing does not reveal usernames
+        _count_failure(session=session, username=name, now=now)
         return None
     if not verify_password(password or "", operator.password_hash) or not operator.active:
+        _count_failure(session=session, username=name, now=now)
         return None
+    if failures is not None:
+        session.delete(failures)
     token = secrets.token_urlsafe(32)
-    now = utcnow()
     session.add(
         OperatorSession(token_hash=_token_hash(token), operator_id=operator.id, created_at=now,
-                        expires_at=now + SESSION_LIFETIME)
+                        expires_at=now + SESSION_LIFETIME, last_seen_at=now)
     )
     session.flush()
     return token
 
 
+def _count_failure(*, session: Session, username: str, now: datetime) -> None:
+    row = session.get(LoginFailures, username)
+    if row is None:
+        row = LoginFailures(username=username, failures=0)
+        session.add(row)
+    if row.locked_until is not None and row.locked_until <= now:
+        row.failures, row.locked_until = 0, None  # the lock ran out: a fresh count
+    row.failures += 1
+    row.last_failed_at = now
+    if row.failures >= LOCKOUT_AFTER:
+        row.locked_until = now + LOCKOUT_FOR
+    session.flush()
+
+
 def operator_for_token(*, session: Session, token: str) -> Operator | None:
-    """The active operator a live token belongs to, or None."""
+    """The active operator a live token belongs to (not logged out, not expired, not idle), or None.
+
+    Marks the session as seen (at most once a minute, to spare the database a write per request).
+    """
     if not token:
         return None
-    return session.scalar(
-        select(Operator)
+    now = utcnow()
+    row = session.execute(
+        select(Operator, OperatorSession)
         .join(OperatorSession, OperatorSession.operator_id == Operator.id)
         .where(
             OperatorSession.token_hash == _token_hash(token),
-            OperatorSession.expires_at > utcnow(),
+            OperatorSession.expires_at > now,
+            OperatorSession.ended_at.is_(None),
             Operator.active.is_(True),
         )
-    )
+    ).first()
+    if row is None:
+        return None
+    operator, op_session = row
+    last = op_session.last_seen_at or op_session.created_at
+    if now - last > SESSION_IDLE:
+        return None
+    if now - last > timedelta(minutes=1):
+        op_session.last_seen_at = now
+        session.flush()
+    return operator
 
 
 def logout(*, session: Session, token: str) -> bool:
-    """End a session; True when the token existed."""
-    result = session.execute(delete(OperatorSession).where(OperatorSession.token_hash == _token_hash(token)))
+    """End a session on the server (the token is refused afterwards); True when it was live."""
+    result = session.execute(
+        update(OperatorSession)
+        .where(OperatorSession.token_hash == _token_hash(token), OperatorSession.ended_at.is_(None))
+        .values(ended_at=utcnow())
+    )
     return bool(result.rowcount)
+
+
+def change_password(*, session: Session, operator: Operator, old: str, new: str) -> None:
+    """Replace an operator's password (the old one must be right); clears the forced change."""
+    if not verify_password(old or "", operator.password_hash):
+        raise WrongPassword("the current password is wrong")
+    if len(new or "") < MIN_PASSWORD or new == old:
+        raise StoreError(f"the new password must have at least {MIN_PASSWORD} characters and differ from the old")
+    operator.password_hash = hash_password(new)
+    operator.must_change_password = False
+    operator.password_changed_at = utcnow()
+    session.flush()
+
+
+def operators_on_shift(*, session: Session, within: timedelta = ON_SHIFT_WINDOW) -> list[str]:
+    """Operators with a live session seen in the last `within`: someone who can answer a handoff now."""
+    now = utcnow()
+    return list(session.scalars(
+        select(Operator.username).distinct()
+        .join(OperatorSession, OperatorSession.operator_id == Operator.id)
+        .where(OperatorSession.ended_at.is_(None), OperatorSession.expires_at > now,
+               OperatorSession.last_seen_at >= now - within, Operator.active.is_(True))
+    ))
 
 
 def hash_password(password: str) -> str:
@@ -360,32 +456,55 @@ def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-# --- handoffs --------------------------------------------------------------------------------------------
+# --- handoffs and transcripts ----------------------------------------------------------------------------
 
 
 def open_handoff(
     *, session: Session, channel: str, sender_hash: str, category: str | None = None, summary: str | None = None
 ) -> Handoff:
-    """Queue a citizen who asked for a person."""
+    """Queue a citizen who asked for a person; a conversation with a handoff still waiting or taken keeps that one."""
+    conversation = f"{channel}:{sender_hash}"
+    existing = active_handoff(session=session, conversation_id=conversation)
+    if existing is not None:
+        if summary:
+            existing.summary = summary
+        session.flush()
+        return existing
     handoff = Handoff(
         created_at=utcnow(),
         channel=_code(channel, codes.CHANNELS, "channel"),
         sender_hash=sender_hash,
+        conversation_id=conversation,
         category=_code(category, codes.CATEGORIES, "category") if category else None,
         summary=summary or None,
-        status="open",
+        status="waiting",
+        acknowledged=False,
     )
     session.add(handoff)
     session.flush()
     return handoff
 
 
-def list_handoffs(*, session: Session, status: str | None = "open") -> list[Handoff]:
+def list_handoffs(*, session: Session, status: str | None = "waiting") -> list[Handoff]:
     """The queue, oldest first; status None lists every handoff."""
     query = select(Handoff).order_by(Handoff.created_at, Handoff.id)
     if status is not None:
         query = query.where(Handoff.status == status)
     return list(session.scalars(query))
+
+
+def get_handoff(*, session: Session, handoff_id: int) -> Handoff | None:
+    return session.get(Handoff, handoff_id)
+
+
+def active_handoff(*, session: Session, conversation_id: str) -> Handoff | None:
+    """The conversation's handoff that is waiting for or talking with an operator, if any."""
+    return session.scalar(
+        select(Handoff)
+        .where(Handoff.conversation_id == conversation_id, Handoff.status.in_(("waiting", "taken")))
+        .order_by(Handoff.id.desc())
+        .limit(1)
+    )
 
 
 def set_handoff_status(
@@ -397,8 +516,71 @@ def set_handoff_status(
     handoff = session.get(Handoff, handoff_id)
     if handoff is None:
         return None
+    now = utcnow()
+    if status == "taken" and handoff.taken_at is None:
+        handoff.taken_at = now
+    if status == "closed" and handoff.closed_at is None:
+        handoff.closed_at = now
+        handoff.reply_address = None  # delivery is over: the raw chat id goes
     handoff.status = status
     if operator:
         handoff.operator = operator
     session.flush()
     return handoff
+
+
+def record_message(
+    *, session: Session, conversation_id: str, author: str, text: str, buttons: list[dict] | None = None,
+    operator: str | None = None, pushed: bool = False,
+) -> ChatMessage:
+    """Append one line to a conversation's transcript (author citizen | bot | operator)."""
+    if author not in MESSAGE_AUTHORS:
+        raise StoreError(f"unknown message author {author!r}")
+    last = session.scalar(select(func.max(ChatMessage.seq)).where(ChatMessage.conversation_id == conversation_id))
+    row = ChatMessage(conversation_id=conversation_id, seq=(last or 0) + 1, author=author, text=text,
+                      buttons=json.dumps(buttons, ensure_ascii=False) if buttons else None, at=utcnow(),
+                      operator=operator or None, pushed=pushed)
+    session.add(row)
+    session.flush()
+    return row
+
+
+def transcript(*, session: Session, conversation_id: str, since: datetime | None = None,
+               limit: int = 500) -> list[ChatMessage]:
+    """A conversation's lines in order (the last `limit`, from `since` on when given)."""
+    query = select(ChatMessage).where(ChatMessage.conversation_id == conversation_id)
+    if since is not None:
+        query = query.where(ChatMessage.at >= since)
+    rows = list(session.scalars(query.order_by(ChatMessage.seq.desc()).limit(limit)))
+    return rows[::-1]
+
+
+def pushed_since(*, session: Session, conversation_id: str, since: int) -> tuple[list[ChatMessage], int]:
+    """Lines to push to the web chat after cursor `since`, and the new cursor (the conversation's last seq)."""
+    rows = list(session.scalars(
+        select(ChatMessage)
+        .where(ChatMessage.conversation_id == conversation_id, ChatMessage.seq > since, ChatMessage.pushed.is_(True))
+        .order_by(ChatMessage.seq)
+    ))
+    last = session.scalar(select(func.max(ChatMessage.seq)).where(ChatMessage.conversation_id == conversation_id))
+    return rows, max(since, last or 0)
+
+
+def message_buttons(row: ChatMessage) -> list[dict]:
+    try:
+        return list(json.loads(row.buttons)) if row.buttons else []
+    except ValueError:
+        return []
+
+
+def counts_by(*, session: Session, column: str, start: datetime, end: datetime) -> dict[str, int]:
+    """Consultations in [start, end) counted by `column` (service or category); a null key reads "other"."""
+    key = getattr(Consultation, column)
+    rows = session.execute(
+        select(key, func.count()).where(Consultation.occurred_at >= start, Consultation.occurred_at < end)
+        .group_by(key)
+    )
+    out: dict[str, int] = {}
+    for k, n in rows:
+        out[k or "other"] = out.get(k or "other", 0) + int(n)
+    return out
