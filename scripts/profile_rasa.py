@@ -1,0 +1,101 @@
+"""Where a Rasa turn spends its time: py-spy on the running Rasa server while citizens talk to it (issue 13).
+
+    /tmp/speed-tools/bin/pip install py-spy==0.4.3    # a scratch venv; py-spy is a binary, not a project package
+    .venv/bin/python scripts/profile_rasa.py --label before --model models/current.tar.gz --concurrency 4
+
+Starts the same private stack as scripts/bench_load.py (free loopback ports), plays whole conversations through
+the web app while py-spy samples the Rasa process (and, with --actions, the action server), and writes the top of
+the profile — inclusive and self shares of the samples, by function — to reports/profile_<label>.md. The raw
+collapsed stacks go to var/profile_<label>.txt for a flame graph (`flamegraph.pl` or speedscope.app).
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import collections
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "scripts"))
+import bench_load  # noqa: E402
+
+
+def top(raw: Path, n: int, skip_idle: bool = True) -> tuple[int, list[tuple[str, int]], list[tuple[str, int]]]:
+    """Inclusive and self sample counts per function from py-spy's collapsed stacks."""
+    inclusive: collections.Counter[str] = collections.Counter()
+    own: collections.Counter[str] = collections.Counter()
+    total = 0
+    for line in raw.read_text(errors="replace").splitlines():
+        stack, _, count = line.rpartition(" ")
+        if not stack or not count.isdigit():
+            continue
+        frames = [f.split(" (")[0] + " (" + f.split(" (")[1].split(":")[0].split("site-packages/")[-1] + ")"
+                  if " (" in f else f for f in stack.split(";")]
+        leaf = frames[-1]
+        if skip_idle and any(k in leaf for k in ("select (selectors", "epoll", "_run_once (asyncio", "poll (")):
+            continue
+        c = int(count)
+        total += c
+        own[leaf] += c
+        for f in set(frames):
+            inclusive[f] += c
+    return total, inclusive.most_common(n), own.most_common(n)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--label", required=True)
+    parser.add_argument("--model", default="models/current.tar.gz")
+    parser.add_argument("--conversations", type=int, default=24)
+    parser.add_argument("--concurrency", type=int, default=4)
+    parser.add_argument("--rate", type=int, default=100, help="py-spy samples per second")
+    parser.add_argument("--actions", action="store_true", help="profile the action server instead of Rasa")
+    parser.add_argument("--py-spy", default="/tmp/speed-tools/bin/py-spy")
+    parser.add_argument("--top", type=int, default=40)
+    args = parser.parse_args()
+
+    tmp = Path(tempfile.mkdtemp(prefix="profile_rasa_"))
+    stack = bench_load.Stack("profile", bench_load.latest_model(args.model), tmp, 1)
+    raw = ROOT / "var" / f"profile_{args.label}.txt"
+    raw.parent.mkdir(exist_ok=True)
+    try:
+        stack.start(300)
+        asyncio.run(bench_load.run_load(stack, 4, 4, 1, "tracker", 25, 120))  # warm-up
+        target = stack.procs[0] if args.actions else stack.rasa_procs[0]
+        spy = subprocess.Popen([args.py_spy, "record", "--format", "raw", "-r", str(args.rate), "--nonblocking",
+                                "-p", str(target.pid), "-o", str(raw)], stdout=subprocess.DEVNULL,
+                               stderr=subprocess.PIPE)
+        time.sleep(1)
+        load = asyncio.run(bench_load.run_load(stack, args.conversations, args.concurrency, 12348, "tracker", 25, 600))
+        spy.send_signal(2)  # SIGINT: py-spy writes its file and exits
+        spy.wait(timeout=60)
+    finally:
+        stack.stop()
+        shutil.rmtree(tmp, ignore_errors=True)
+    total, incl, own = top(raw, args.top)
+    turns = len(load.latencies_ms)
+    who = "action server" if args.actions else "Rasa server"
+    lines = [f"# Profile `{args.label}`: the {who} under load", "",
+             f"`{' '.join(sys.argv)}`, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}: py-spy at "
+             f"{args.rate} Hz on the {who} while {args.conversations} conversations ({turns} turns, "
+             f"{args.concurrency} at once) went through the web app; {load.wall_s:.1f} s, "
+             f"{turns / load.wall_s:.1f} turns/s, p50 {bench_load.pct(load.latencies_ms, .5):.0f} ms, "
+             f"p95 {bench_load.pct(load.latencies_ms, .95):.0f} ms. {total} busy samples (idle event-loop waits "
+             f"left out), {total / max(turns, 1) / args.rate * 1000:.1f} ms of {who} CPU per turn.", "",
+             "## Inclusive (the function and everything it called)", "", "| share | samples | function |",
+             "|---|---|---|"]
+    lines += [f"| {100 * c / total:.1f}% | {c} | `{f}` |" for f, c in incl]
+    lines += ["", "## Self (the leaf itself)", "", "| share | samples | function |", "|---|---|---|"]
+    lines += [f"| {100 * c / total:.1f}% | {c} | `{f}` |" for f, c in own[:25]]
+    out = ROOT / "reports" / f"profile_{args.label}.md"
+    out.write_text("\n".join(lines) + "\n")
+    print("\n".join(lines[:12 + 25]))
+
+
+if __name__ == "__main__":
+    main()
