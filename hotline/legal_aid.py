@@ -10,16 +10,28 @@ Dates before 2022-01-01 (when the Legal Aid Law took effect) get `needs_review`,
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from hotline.codes import GROUPS, MATTERS, code_for
 from hotline.law.params import ParameterValue, latest_verified, parameter, parameter_or_none
 
+log = logging.getLogger(__name__)
+
+# The data files (hotline/law/data/<file>.yaml) these rules read: their change dates are the test dates.
+LAW_FILES = ("legal_aid", "hardship", "minimum_wage")
+
 CRIMINAL_ROLES = ("suspect", "defendant", "victim", "private_prosecutor", "civil_plaintiff")
 _CRIMINAL_FLAGS = ("minor", "blind_deaf_mute", "mental_incapacity", "facing_life_or_death", "death_review",
                    "in_absentia", "has_lawyer")
 _OWN_MEANS_MATTERS = ("support_payment", "family_dispute")
+# The role a criminal matter implies when the caller does not say (CONTRACT §7 `criminal` object).
+DEFAULT_ROLES = {"criminal_defense": "defendant", "criminal_victim": "victim"}
+# The legal-aid facts a conversation can collect, in asking order (CONTRACT §4 slots of the legal-aid form).
+FACTS_ORDER = ("matter", "migrant_worker", "groups", "monthly_income", "household_size", "has_valuable_assets")
+MEANS_FACTS = ("monthly_income", "household_size", "has_valuable_assets")
 _CN_DIGITS = "零一二三四五六七八九十"
 
 VERDICT_LABELS = {"eligible": "可以申请法律援助", "ineligible": "目前不符合法律援助条件",
@@ -170,6 +182,28 @@ def _art42_item(facts: AidFacts, on: dt.date) -> dict[str, Any] | None:
     return None
 
 
+def migrant_waiver_matters(on: dt.date) -> tuple[str, ...]:
+    """The matters for which Art. 42 waives a migrant worker's means test on `on` (wages and work injury), from
+    the data; () when the law is not in force."""
+    pv = parameter_or_none("legal_aid.art42", on)
+    if pv is None:
+        return ()
+    return tuple(m for item in pv.value["items"] if item.get("migrant_worker") for m in item.get("matters", []))
+
+
+def _migrant_note(facts: AidFacts, on: dt.date, d: _Draft) -> None:
+    """Why a labour claim is (still) means-tested: the Art. 42(3) waiver needs a migrant worker and a matter it
+    covers. Cited only where it applies; here it does not, so it is explained without being quoted as basis."""
+    matters = migrant_waiver_matters(on)
+    if facts.matter in matters and facts.migrant_worker is None:
+        d.say("还不知道您是不是进城务工人员（农民工）：是的话，讨要工资、工伤赔偿申请法律援助可以免予核查经济状况；"
+              "不是的话，要看家里的经济条件。")
+    elif facts.matter in matters and facts.migrant_worker is False:
+        d.say("免予核查经济状况的规定只适用于进城务工人员（农民工）讨要工资、工伤赔偿；您不是农民工，要看家里的经济条件。")
+    elif facts.migrant_worker and facts.matter not in matters:
+        d.say("农民工免予核查经济状况只适用于讨要工资和工伤赔偿，这件事还要看经济条件。")
+
+
 def _waive(facts: AidFacts, item: dict[str, Any], on: dt.date, d: _Draft) -> None:
     d.cite(item_citation(parameter("legal_aid.art42", on), item["item"]))
     d.say(f"您属于“{item['text']}”，带上证明材料就可以免予核查经济困难状况。")
@@ -184,22 +218,39 @@ def _threshold(current: ParameterValue, verified: ParameterValue | None, std: Pa
     return out
 
 
+def _missing(name: str, on: dt.date, d: _Draft) -> None:
+    """A parameter the rule needs has no value on `on`: a person decides, and the gap is logged, never filled in."""
+    log.warning("legal aid: parameter %s has no value on %s; answer goes to review", name, on.isoformat())
+    d.say("这个日期适用的标准我们没有收录，需要工作人员审核。")
+
+
 def _means_test(facts: AidFacts, on: dt.date, d: _Draft) -> tuple[str, dict[str, Any] | None]:
-    """Guangxi's hardship standard: no valuable assets and per-capita income below the local minimum wage."""
+    """Guangxi's hardship standard (hardship.yaml): no valuable assets (when the standard asks for it) and household
+    per-capita income over its months below the line it names (the local minimum wage)."""
     std = parameter_or_none("hardship.guangxi_standard", on)
     if std is None:
-        d.say("这个日期没有可用的经济困难标准，需要工作人员审核。")
+        _missing("hardship.guangxi_standard", on, d)
         return "unknown", None
     d.cite(std.citation)
-    wage_name = std.value["minimum_wage_parameter"]
-    current = parameter(wage_name, on)
+    rule = std.value
+    months = rule["months"]
+    if rule["income_line"] != "minimum_wage":  # the only line this code knows how to read
+        log.warning("legal aid: unknown income_line %r in hardship.guangxi_standard", rule["income_line"])
+        d.say("经济困难标准的收入线我们不认识，需要工作人员审核。")
+        return "unknown", None
+    wage_name = rule["minimum_wage_parameter"]
+    current = parameter_or_none(wage_name, on)
+    if current is None:
+        _missing(wage_name, on, d)
+        return "unknown", None
     verified = latest_verified(wage_name, on)
     threshold = _threshold(current, verified, std)
-    if facts.matter in _OWN_MEANS_MATTERS and std.value.get("own_means_only_against_household"):
+    if facts.matter in _OWN_MEANS_MATTERS and rule.get("own_means_only_against_household"):
         d.say("如果是和家里人之间的纠纷，只算您本人的收入和财产。")
     if verified is not None:
         d.cite(verified.citation)
-    if facts.has_valuable_assets is True:
+    assets_matter = bool(rule.get("no_valuable_assets"))
+    if assets_matter and facts.has_valuable_assets is True:
         if not std.verified:
             d.say(f"您家有高价值财产，按标准一般不算经济困难；但当时适用的{std.citation}我们没有核实，需要工作人员审核。")
             return "unknown", threshold
@@ -207,7 +258,7 @@ def _means_test(facts: AidFacts, on: dt.date, d: _Draft) -> tuple[str, dict[str,
         return "failed", threshold
     income = facts.per_capita_income()
     if income is None:
-        d.say("还不知道您家近12个月的人均月收入，没法判断是否经济困难。")
+        d.say(f"还不知道您家近{months}个月的人均月收入，没法判断是否经济困难。")
         return "unknown", threshold
     if verified is None:
         d.say(f"当地最低工资标准{current.value}元还没有核实，需要工作人员审核。")
@@ -227,13 +278,14 @@ def _means_test(facts: AidFacts, on: dt.date, d: _Draft) -> tuple[str, dict[str,
         return "unknown", threshold
     if not below:
         d.say(f"您家人均月收入{shown}元，不低于柳州最低工资标准{verified.value}元，一般不算经济困难。")
-        if std.value.get("emergency_spending_alternative"):
-            d.next_steps.append("如果近12个月因急病、意外事故等花销超过了收入，也可能算经济困难，可以向法律援助中心说明。")
+        if rule.get("emergency_spending_alternative"):
+            d.next_steps.append(f"如果近{months}个月因急病、意外事故等花销超过了收入，也可能算经济困难，可以向法律援助中心说明。")
         return "failed", threshold
-    if facts.has_valuable_assets is None:
+    if assets_matter and facts.has_valuable_assets is None:
         d.say(f"您家人均月收入{shown}元，低于柳州最低工资标准{verified.value}元；还要确认家里没有高价值财产（如多套房、车、大额存款）。")
         return "unknown", threshold
-    d.say(f"您家人均月收入{shown}元，低于柳州最低工资标准{verified.value}元，又没有高价值财产，符合经济困难条件。")
+    tail = "，又没有高价值财产" if assets_matter else ""
+    d.say(f"您家人均月收入{shown}元，低于柳州最低工资标准{verified.value}元{tail}，符合经济困难条件。")
     return "passed", threshold
 
 
@@ -262,16 +314,14 @@ def _civil(facts: AidFacts, on: dt.date, d: _Draft) -> _Outcome:
     if waiver is not None:
         _waive(facts, waiver, on, d)
         return _Outcome("eligible", "waived", None, waiver["item"])
-    if facts.migrant_worker and facts.matter not in ("wage_arrears", "work_injury"):
-        d.say("农民工免予核查经济状况只适用于讨要工资和工伤赔偿，这件事还要看经济条件。")
+    _migrant_note(facts, on, d)
     means, threshold = _means_test(facts, on, d)
     verdict = {"passed": "eligible", "failed": "ineligible"}.get(means, "needs_review")
     return _Outcome(verdict, means, threshold)
 
 
 def _criminal(facts: AidFacts, on: dt.date, d: _Draft) -> _Outcome:
-    default_role = "victim" if facts.matter == "criminal_victim" else "defendant"
-    crim = facts.criminal or CriminalFacts(role=default_role)
+    crim = facts.criminal or CriminalFacts(role=DEFAULT_ROLES.get(facts.matter, "defendant"))
     art24 = parameter("legal_aid.art24", on)
     if crim.role in art24.value["roles"]:
         art25 = parameter("legal_aid.art25", on)
@@ -316,6 +366,7 @@ def _criminal(facts: AidFacts, on: dt.date, d: _Draft) -> _Outcome:
 def _materials(facts: AidFacts, outcome: _Outcome, on: dt.date) -> list[str]:
     pv = parameter_or_none("legal_aid.materials", on)
     if pv is None:
+        log.warning("legal aid: parameter legal_aid.materials has no value on %s", on.isoformat())
         return []
     m = pv.value
     items = [m["application"], m["identity"]]
@@ -391,6 +442,62 @@ def assess(facts: AidFacts, on: dt.date) -> Assessment:
     )
 
 
+# --- which facts a conversation must still ask ----------------------------------------------------------------
+
+def _int(value: Any) -> int | None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    return int(value)
+
+
+def facts_from_slots(slots: Mapping[str, Any]) -> AidFacts:
+    """AidFacts from the slots of a conversation (CONTRACT §4 names); an unknown matter reads as `other`."""
+    matter = slots.get("matter")
+    return AidFacts(
+        matter=matter if matter in MATTERS else "other",
+        migrant_worker=slots.get("migrant_worker") if isinstance(slots.get("migrant_worker"), bool) else None,
+        has_valuable_assets=(slots.get("has_valuable_assets")
+                             if isinstance(slots.get("has_valuable_assets"), bool) else None),
+        groups=tuple(g for g in (slots.get("groups") or ()) if g in GROUPS),
+        household_size=_int(slots.get("household_size")) or None,
+        monthly_income=_int(slots.get("monthly_income")),
+    )
+
+
+def facts_needed(slots: Mapping[str, Any], on: dt.date) -> tuple[str, ...]:
+    """The legal-aid facts (FACTS_ORDER names) whose answer can still change the assessment of `slots` on `on`.
+
+    Read from the rules themselves: migrant status only for the matters of Art. 42(3); the groups unless the
+    means test is already waived; income, household and assets only while the means test decides (an Art. 32
+    group counts only for the matters it covers: a domestic-violence victim's traffic claim is means-tested);
+    assets only when they could turn the answer."""
+    needed = ["matter"]
+    if slots.get("matter") not in MATTERS or parameter_or_none("legal_aid.in_force", on) is None:
+        return tuple(needed)
+    facts = facts_from_slots(slots)
+    if facts.matter in migrant_waiver_matters(on):
+        needed.append("migrant_worker")
+    bare = replace(facts, groups=(), monthly_income=None, household_size=None, has_valuable_assets=None)
+    if assess(bare, on).means_test in ("waived", "not_required"):
+        return tuple(needed)
+    needed.append("groups")
+    if slots.get("groups") is not None and assess(
+            replace(facts, monthly_income=None, household_size=None, has_valuable_assets=None),
+            on).means_test in ("waived", "not_required"):
+        return tuple(needed)
+    needed += ["monthly_income", "household_size"]
+    std = parameter_or_none("hardship.guangxi_standard", on)
+    if std is None or not std.value.get("no_valuable_assets"):
+        return tuple(needed)
+    if facts.per_capita_income() is None:
+        needed.append("has_valuable_assets")
+        return tuple(needed)
+    with_assets, without = (assess(replace(facts, has_valuable_assets=v), on) for v in (True, False))
+    if (with_assets.verdict, with_assets.means_test) != (without.verdict, without.means_test):
+        needed.append("has_valuable_assets")
+    return tuple(needed)
+
+
 # --- the JSON edge (POST /api/eligibility) -------------------------------------------------------------------
 
 def _opt_bool(body: dict[str, Any], key: str) -> bool | None:
@@ -413,7 +520,8 @@ def _opt_amount(body: dict[str, Any], key: str, *, positive: bool = False) -> in
     return int(round(value))
 
 
-def _criminal_from_api(raw: Any) -> CriminalFacts | None:
+def _criminal_from_api(raw: Any, matter: str) -> CriminalFacts | None:
+    """The `criminal` object of CONTRACT §7; its role, when absent, follows from the matter."""
     if raw is None:
         return None
     if not isinstance(raw, dict):
@@ -422,6 +530,11 @@ def _criminal_from_api(raw: Any) -> CriminalFacts | None:
     if unknown:
         raise ValueError(f"criminal 里有未知字段 / unknown criminal fields: {', '.join(sorted(unknown))}")
     role = raw.get("role")
+    if role is None and matter in DEFAULT_ROLES:
+        role = DEFAULT_ROLES[matter]
+    if role is None:
+        raise ValueError("criminal.role 必填（事项不是 criminal_defense 或 criminal_victim 时）/ criminal.role is required "
+                         "unless matter is criminal_defense or criminal_victim")
     if role not in CRIMINAL_ROLES:
         raise ValueError(f"未知的刑事身份 / unknown criminal role '{role}' (one of {', '.join(CRIMINAL_ROLES)})")
     flags = {}
@@ -461,7 +574,7 @@ def facts_from_api(body: Any) -> AidFacts:
         monthly_income_per_capita=_opt_amount(body, "monthly_income_per_capita"),
         has_valuable_assets=_opt_bool(body, "has_valuable_assets"),
         groups=tuple(groups),
-        criminal=_criminal_from_api(body.get("criminal")),
+        criminal=_criminal_from_api(body.get("criminal"), matter),
         household_size=_opt_amount(body, "household_size", positive=True),
         monthly_income=_opt_amount(body, "monthly_income"),
     )

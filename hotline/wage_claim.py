@@ -6,12 +6,20 @@ rule, a careful note on the crime of refusing to pay, and the legal-aid fast lan
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from hotline.law.params import ParameterValue, latest_verified, parameter_or_none
-from hotline.legal_aid import AidFacts, Assessment, assess
+from hotline.legal_aid import AidFacts, Assessment, assess, migrant_waiver_matters
+
+log = logging.getLogger(__name__)
+
+# The data files (hotline/law/data/<file>.yaml) these rules read: their change dates are the test dates.
+LAW_FILES = ("labor_arbitration", "labor_inspection", "labor_litigation", "mediation", "minimum_wage",
+             "wage_payment", "criminal_law", "legal_aid", "hardship")
 
 EVIDENCE_ITEMS: tuple[str, ...] = (
     "劳动合同", "工牌/工作证", "考勤记录", "工资条", "银行流水/转账记录", "欠条", "微信聊天记录",
@@ -47,8 +55,8 @@ class WageFacts:
     has_contract: bool | None = None
     evidence: tuple[str, ...] = ()
     street: str | None = None
-    construction: bool | None = None
-    migrant_worker: bool = True
+    construction: bool | None = None  # a construction project: the general-contractor rule applies
+    migrant_worker: bool | None = None  # asked, never assumed: Art. 42(3) waives the means test only for them
 
 
 @dataclass(frozen=True)
@@ -75,9 +83,17 @@ class WageGuidance:
     crime_note: str | None
     legal_aid: Assessment
     basis: list[str] = field(default_factory=list)
+    # Parameters the guidance needed and found no value for on the day: the answer then goes to a person.
+    missing_parameters: list[str] = field(default_factory=list)
+
+    @property
+    def needs_review(self) -> bool:
+        return bool(self.missing_parameters)
 
     def to_api(self) -> dict[str, Any]:
         return {
+            "needs_review": self.needs_review,
+            "missing_parameters": list(self.missing_parameters),
             "routes": [{"key": r.key, "title": r.title, "detail": r.detail, "basis": r.basis} for r in self.routes],
             "limitation": {"summary": self.limitation.summary,
                            "deadline": self.limitation.deadline.isoformat() if self.limitation.deadline else None,
@@ -124,8 +140,20 @@ def _cn_date(day: dt.date) -> str:
 
 
 class _Basis:
-    def __init__(self) -> None:
+    def __init__(self, on: dt.date) -> None:
+        self.on = on
         self.items: list[str] = []
+        self.missing: list[str] = []
+
+    def required(self, name: str) -> ParameterValue | None:
+        """A parameter the text cannot do without: when absent on the day it is logged and the guidance marked for
+        review — never replaced by a figure typed here."""
+        pv = parameter_or_none(name, self.on)
+        if pv is None and name not in self.missing:
+            log.warning("wage claim: parameter %s has no value on %s; guidance goes to review", name,
+                        self.on.isoformat())
+            self.missing.append(name)
+        return pv
 
     def use(self, *values: ParameterValue | None) -> list[str]:
         """Citations of the values given (None skipped), also recorded for the overall basis."""
@@ -149,7 +177,7 @@ def _p(name: str, on: dt.date) -> ParameterValue | None:
 
 
 def _limitation(facts: WageFacts, on: dt.date, b: _Basis) -> Limitation:
-    pv = _p("labor_arbitration.limitation", on)
+    pv = b.required("labor_arbitration.limitation")
     if pv is None:
         return Limitation("这个日期的仲裁时效规定没有收录，请咨询12348。", None, [])
     years = pv.value["years"]
@@ -176,9 +204,11 @@ def _limitation(facts: WageFacts, on: dt.date, b: _Basis) -> Limitation:
 
 def _minimum_wage_text(on: dt.date, b: _Basis) -> tuple[str, list[str], int | None, int | None]:
     """'12个月最低工资' in yuan: (text, citations, verified line ×12, unverified line ×12 or None)."""
-    final = _p("labor_arbitration.final_award", on)
-    months = final.value["months_of_minimum_wage"] if final else 12
-    current = _p("minimum_wage.liuzhou", on)
+    final = b.required("labor_arbitration.final_award")
+    if final is None:
+        return "", [], None, None
+    months = final.value["months_of_minimum_wage"]
+    current = b.required("minimum_wage.liuzhou")
     verified = latest_verified("minimum_wage.liuzhou", on)
     if current is None or verified is None:
         return f"当地{months}个月最低工资", b.use(final), None, None
@@ -201,15 +231,16 @@ def _routes(facts: WageFacts, on: dt.date, evidence: list[str], b: _Basis) -> li
         detail += art50.value
     routes.append(Route("negotiate", "整理证据，先和老板协商", detail, b.use(negotiation, art33 if facts.construction else None, art50)))
 
-    two_years, hotline = _p("labor_inspection.two_year_rule", on), _p("labor_inspection.hotline", on)
-    number = hotline.value if hotline else "12333"
-    detail = (f"到城中区人力资源和社会保障局（劳动保障监察）投诉，或打{number}。投诉不收费，监察部门可以责令老板支付。")
+    two_years, hotline = _p("labor_inspection.two_year_rule", on), b.required("labor_inspection.hotline")
+    call = f"，或打{hotline.value}" if hotline else ""
+    detail = f"到城中区人力资源和社会保障局（劳动保障监察）投诉{call}。投诉不收费，监察部门可以责令老板支付。"
     if two_years is not None:
         years = two_years.value["years"]
         detail += f"拖欠超过{years}年又没人投诉过的，监察部门不再查处，要尽快。"
         if facts.end_date is not None and _add_years(facts.end_date, years) < on:
             detail += f"您离职已超过{years}年，投诉可能不再受理，可以走仲裁或法院。"
-    routes.append(Route("inspection", f"向劳动保障监察投诉（{number}）", detail, b.use(two_years, hotline)))
+    title = f"向劳动保障监察投诉（{hotline.value}）" if hotline else "向劳动保障监察投诉"
+    routes.append(Route("inspection", title, detail, b.use(two_years, hotline)))
 
     order = _p("labor_arbitration.payment_order", on)
     m3, m4, m31, m33 = (_p(f"mediation.art{n}", on) for n in (3, 4, 31, 33))
@@ -228,7 +259,9 @@ def _routes(facts: WageFacts, on: dt.date, evidence: list[str], b: _Basis) -> li
     if timing is not None:
         detail += f"；一般{timing.value['days']}天内裁决，复杂的可以延长{timing.value['extension_days']}天"
     cap_text, cap_basis, cap, pending = _minimum_wage_text(on, b)
-    detail += f"。追讨工资不超过{cap_text}的，仲裁裁决是终局的，老板不能再起诉拖延。"
+    detail += "。"
+    if cap_text:
+        detail += f"追讨工资不超过{cap_text}的，仲裁裁决是终局的，老板不能再起诉拖延。"
     if facts.amount is not None and cap is not None:
         each = facts.amount / max(facts.people_count or 1, 1)
         who = "每人" if (facts.people_count or 1) > 1 else "您"
@@ -240,10 +273,10 @@ def _routes(facts: WageFacts, on: dt.date, evidence: list[str], b: _Basis) -> li
             detail += f"{who}约{each:.0f}元，超过这个范围，对裁决不服的双方都可以起诉。"
     routes.append(Route("arbitration", "申请劳动仲裁", detail, b.use(free, timing) + cap_basis))
 
-    court = _p("labor_arbitration.court_after_award", on)
-    days = court.value["days"] if court else 15
+    court = b.required("labor_arbitration.court_after_award")
+    within = f"收到裁决书{court.value['days']}日内" if court else "在法定期限内"
     routes.append(Route("court", "到法院起诉",
-                        f"对仲裁裁决不服的，收到裁决书{days}日内可以向法院起诉。工资纠纷一般要先仲裁，不能直接起诉（有欠条的除外）。",
+                        f"对仲裁裁决不服的，{within}可以向法院起诉。工资纠纷一般要先仲裁，不能直接起诉（有欠条的除外）。",
                         b.use(court)))
 
     iou = _p("labor_litigation.iou", on)
@@ -287,7 +320,7 @@ def _crime_note(facts: WageFacts, on: dt.date, b: _Basis) -> str | None:
 
 def guidance(facts: WageFacts, on: dt.date) -> WageGuidance:
     """What a worker owed wages can do, as of `on`, with every citation used."""
-    b = _Basis()
+    b = _Basis(on)
     evidence: list[str] = []
     for text in facts.evidence:
         items = [text] if text in EVIDENCE_ITEMS else normalise_evidence(text)
@@ -304,4 +337,48 @@ def guidance(facts: WageFacts, on: dt.date) -> WageGuidance:
     b.extend(aid.basis)
     missing = [item for item in EVIDENCE_ITEMS if item not in evidence]
     return WageGuidance(routes=routes, limitation=limitation, missing_evidence=missing,
-                        general_contractor=contractor, crime_note=crime, legal_aid=aid, basis=b.items)
+                        general_contractor=contractor, crime_note=crime, legal_aid=aid, basis=b.items,
+                        missing_parameters=b.missing)
+
+
+# --- which facts a conversation must still ask ----------------------------------------------------------------
+
+# The wage-claim facts a conversation can collect (CONTRACT §4 slots plus migrant_worker and construction).
+FACTS_ORDER = ("employer", "amount", "people_count", "months_owed", "migrant_worker", "construction",
+               "employment_ended", "has_contract", "evidence")
+
+
+def facts_needed(slots: Mapping[str, Any], on: dt.date) -> tuple[str, ...]:
+    """The wage-claim facts whose answer changes the guidance on `on`: migrant status only while Art. 42(3) waives
+    a migrant worker's means test for wages; a construction site only while 条例 Art. 30 (the general contractor
+    pays first) is in force."""
+    needed = list(FACTS_ORDER)
+    if "wage_arrears" not in migrant_waiver_matters(on):
+        needed.remove("migrant_worker")
+    if parameter_or_none("wage_payment.art30", on) is None:
+        needed.remove("construction")
+    return tuple(needed)
+
+
+def _int(value: Any) -> int | None:
+    return int(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+
+
+def facts_from_slots(slots: Mapping[str, Any]) -> WageFacts:
+    """WageFacts from the slots of a conversation; yes/no facts are taken only when answered (never assumed)."""
+    def yes_no(name: str) -> bool | None:
+        value = slots.get(name)
+        return value if isinstance(value, bool) else None
+
+    return WageFacts(
+        employer=slots.get("employer") or None,
+        amount=_int(slots.get("amount")),
+        people_count=_int(slots.get("people_count")),
+        months_owed=_int(slots.get("months_owed")),
+        employment_ended=yes_no("employment_ended"),
+        has_contract=yes_no("has_contract"),
+        evidence=tuple(slots.get("evidence") or ()),
+        street=slots.get("street") or None,
+        construction=yes_no("construction"),
+        migrant_worker=yes_no("migrant_worker"),
+    )

@@ -11,17 +11,20 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from hotline.codes import ELIGIBILITY_VERDICTS, GROUPS, MATTERS, MEANS_TEST_RESULTS
+from hotline.law.params import change_dates
 from hotline.legal_aid import (
     CRIMINAL_ROLES,
+    LAW_FILES,
     AidFacts,
     CriminalFacts,
     assess,
     cn_number,
     facts_from_api,
+    facts_needed,
 )
 
 CASES = yaml.safe_load((Path(__file__).parent / "cases" / "legal_aid.yaml").read_text(encoding="utf-8"))
-CHANGE_DATES = [dt.date(2018, 2, 1), dt.date(2020, 1, 1), dt.date(2022, 1, 1), dt.date(2025, 12, 11)]
+CHANGE_DATES = change_dates(*LAW_FILES)  # from the data's history, never typed here
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c["name"] for c in CASES])
@@ -37,6 +40,69 @@ def test_case(case: dict[str, Any]) -> None:
         assert result.threshold["pending_unverified"]["value"] == expected["pending"]  # type: ignore[index]
     if "reasons_contain" in expected:
         assert any(expected["reasons_contain"] in r for r in result.reasons), result.reasons
+    for citation in expected.get("basis_excludes", []):
+        assert citation not in result.basis, (citation, result.basis)
+    if "where_contains" in expected:
+        assert any(expected["where_contains"] in w for w in result.where_to_apply), result.where_to_apply
+
+
+ON = dt.date(2026, 1, 10)
+
+
+@pytest.mark.parametrize(("slots", "needed"), [
+    ({}, ("matter",)),
+    ({"matter": "wage_arrears"}, ("matter", "migrant_worker", "groups", "monthly_income", "household_size",
+                                  "has_valuable_assets")),
+    ({"matter": "wage_arrears", "migrant_worker": True}, ("matter", "migrant_worker")),
+    ({"matter": "labor_dispute", "migrant_worker": True},
+     ("matter", "groups", "monthly_income", "household_size", "has_valuable_assets")),
+    ({"matter": "traffic_accident", "groups": ["domestic_violence_victim"]},
+     ("matter", "groups", "monthly_income", "household_size", "has_valuable_assets")),
+    ({"matter": "family_dispute", "groups": ["domestic_violence_victim"]}, ("matter", "groups")),
+    ({"matter": "traffic_accident", "groups": ["social_assistance"]}, ("matter", "groups")),
+    ({"matter": "traffic_accident", "groups": [], "monthly_income": 9000, "household_size": 1},
+     ("matter", "groups", "monthly_income", "household_size")),
+    ({"matter": "traffic_accident", "groups": [], "monthly_income": 3000, "household_size": 3},
+     ("matter", "groups", "monthly_income", "household_size", "has_valuable_assets")),
+])
+def test_facts_needed_asks_only_what_can_change_the_answer(slots: dict[str, Any], needed: tuple[str, ...]) -> None:
+    assert facts_needed(slots, ON) == needed
+
+
+def test_before_the_law_only_the_matter_is_asked() -> None:
+    assert facts_needed({"matter": "wage_arrears"}, dt.date(2021, 12, 31)) == ("matter",)
+
+
+def test_a_missing_standard_goes_to_review_and_is_logged(monkeypatch: pytest.MonkeyPatch,
+                                                         caplog: pytest.LogCaptureFixture) -> None:
+    import hotline.legal_aid as la
+
+    real = la.parameter_or_none
+    monkeypatch.setattr(la, "parameter_or_none",
+                        lambda name, on: None if name == "hardship.guangxi_standard" else real(name, on))
+    with caplog.at_level("WARNING", logger="hotline.legal_aid"):
+        result = assess(AidFacts("traffic_accident", monthly_income_per_capita=100, has_valuable_assets=False), ON)
+    assert (result.verdict, result.means_test) == ("needs_review", "unknown")
+    assert "hardship.guangxi_standard" in caplog.text
+
+
+def test_hardship_months_and_asset_rule_are_read_from_the_data(monkeypatch: pytest.MonkeyPatch) -> None:
+    import hotline.legal_aid as la
+
+    real = la.parameter_or_none
+
+    def patched(name: str, on: dt.date) -> Any:
+        pv = real(name, on)
+        if name == "hardship.guangxi_standard" and pv is not None:
+            from dataclasses import replace
+            return replace(pv, value={**pv.value, "months": 6, "no_valuable_assets": False})
+        return pv
+
+    monkeypatch.setattr(la, "parameter_or_none", patched)
+    unknown = assess(AidFacts("traffic_accident"), ON)
+    assert any("近6个月" in r for r in unknown.reasons)
+    rich = assess(AidFacts("traffic_accident", monthly_income_per_capita=1000, has_valuable_assets=True), ON)
+    assert rich.means_test == "passed"  # assets are no condition when the standard does not name them
 
 
 @pytest.mark.parametrize("day", CHANGE_DATES)

@@ -10,12 +10,12 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from hotline.wage_claim import EVIDENCE_ITEMS, WageFacts, guidance, normalise_evidence
+from hotline.law.params import change_dates
+from hotline.wage_claim import EVIDENCE_ITEMS, LAW_FILES, WageFacts, facts_needed, guidance, normalise_evidence
 
 CASES = yaml.safe_load((Path(__file__).parent / "cases" / "wage_claim.yaml").read_text(encoding="utf-8"))
 ROUTE_ORDER = ["negotiate", "inspection", "mediation", "arbitration", "court", "iou"]
-CHANGE_DATES = [dt.date(2018, 2, 1), dt.date(2020, 1, 1), dt.date(2020, 5, 1), dt.date(2021, 1, 1),
-                dt.date(2022, 1, 1), dt.date(2025, 12, 11)]
+CHANGE_DATES = change_dates(*LAW_FILES)  # from the data's history, never typed here
 
 
 def _facts(raw: dict[str, Any]) -> WageFacts:
@@ -49,6 +49,14 @@ def test_case(case: dict[str, Any]) -> None:
         assert (result.legal_aid.verdict, result.legal_aid.means_test) == (aid["verdict"], aid["means_test"])
     for citation in expected.get("basis_includes", []):
         assert citation in result.basis, (citation, result.basis)
+    for citation in expected.get("basis_excludes", []):
+        assert citation not in result.basis, (citation, result.basis)
+    if "needs_review" in expected:
+        assert result.needs_review == expected["needs_review"], result.missing_parameters
+    for name in expected.get("missing_parameters_include", []):
+        assert name in result.missing_parameters, result.missing_parameters
+    if "aid_reason_contains" in expected:
+        assert any(expected["aid_reason_contains"] in r for r in result.legal_aid.reasons), result.legal_aid.reasons
 
 
 @pytest.mark.parametrize("day", CHANGE_DATES)
@@ -92,10 +100,41 @@ def test_general_contractor_cites_article_30() -> None:
 
 
 def test_to_api_is_plain_data() -> None:
-    body = guidance(WageFacts(employment_ended=True, end_date=dt.date(2026, 1, 5)), on=dt.date(2026, 6, 1)).to_api()
+    body = guidance(WageFacts(employment_ended=True, end_date=dt.date(2026, 1, 5), migrant_worker=True),
+                    on=dt.date(2026, 6, 1)).to_api()
     assert body["limitation"]["deadline"] == "2027-01-05"
     assert body["legal_aid"]["verdict"] == "eligible"
     assert [r["key"] for r in body["routes"]] == ROUTE_ORDER[:5]
+    assert body["needs_review"] is False and body["missing_parameters"] == []
+
+
+def test_change_dates_come_from_the_data() -> None:
+    assert dt.date(2023, 9, 1) in CHANGE_DATES and dt.date(2025, 1, 1) in CHANGE_DATES  # the ones once missed
+    assert dt.date(2021, 1, 1) in CHANGE_DATES  # the day after an `end`
+
+
+def test_a_missing_parameter_goes_to_review_and_is_logged(monkeypatch: pytest.MonkeyPatch,
+                                                           caplog: pytest.LogCaptureFixture) -> None:
+    import hotline.wage_claim as wc
+
+    real = wc.parameter_or_none
+    monkeypatch.setattr(wc, "parameter_or_none",
+                        lambda name, on: None if name == "labor_inspection.hotline" else real(name, on))
+    with caplog.at_level("WARNING", logger="hotline.wage_claim"):
+        result = guidance(WageFacts(amount=8000), on=dt.date(2026, 6, 1))
+    inspection = next(r for r in result.routes if r.key == "inspection")
+    assert result.needs_review and result.missing_parameters == ["labor_inspection.hotline"]
+    assert "12333" not in inspection.detail + inspection.title
+    assert "labor_inspection.hotline" in caplog.text
+
+
+@pytest.mark.parametrize(("day", "migrant", "construction"), [
+    (dt.date(2020, 4, 30), False, False), (dt.date(2020, 5, 1), False, True),
+    (dt.date(2021, 12, 31), False, True), (dt.date(2022, 1, 1), True, True)])
+def test_migrant_and_construction_are_asked_only_while_the_law_makes_them_matter(
+        day: dt.date, migrant: bool, construction: bool) -> None:
+    needed = facts_needed({}, day)
+    assert ("migrant_worker" in needed, "construction" in needed) == (migrant, construction)
 
 
 # --- properties ----------------------------------------------------------------------------------------------
@@ -112,7 +151,7 @@ wage_facts = st.builds(
     has_contract=st.none() | st.booleans(),
     evidence=st.lists(st.text(max_size=20) | st.sampled_from(EVIDENCE_ITEMS), max_size=4).map(tuple),
     construction=st.none() | st.booleans(),
-    migrant_worker=st.booleans(),
+    migrant_worker=st.none() | st.booleans(),
 )
 
 

@@ -181,3 +181,17 @@ def latest_verified(name: str, on: dt.date) -> ParameterValue | None:
         if value.verified and value.effective <= on and (value.end is None or on <= value.end):
             return value
     return None
+
+
+def change_dates(*files: str) -> list[dt.date]:
+    """Every day on which a parameter of the given data files (all files when none given) starts or stops being in
+    force: the dates test cases must sit on both sides of."""
+    days: set[dt.date] = set()
+    for name in names():
+        if files and name.split(".", 1)[0] not in files:
+            continue
+        for value in history(name):
+            days.add(value.effective)
+            if value.end is not None:
+                days.add(value.end + dt.timedelta(days=1))
+    return sorted(days)
