@@ -54,13 +54,13 @@ run: setup train  ## start the whole assistant locally (Rasa 5005, actions 5055,
 	@scripts/run.sh
 
 shell: setup train  ## talk to the bot in the terminal (starts the action server too)
-	@$(APP)/python -m rasa_sdk --actions actions -p 5055 >var/actions.log 2>&1 & pid=$$!; \
+	@source scripts/local_env.sh; $(APP)/python -m actions.server -p 5055 >var/actions.log 2>&1 & pid=$$!; \
 	trap "kill $$pid 2>/dev/null" EXIT INT TERM HUP; $(RASA)/rasa shell -m $(MODEL) --endpoints endpoints.yml
 
 test: setup train  ## every test: pytest, rasa data validate, conversation tests, NLU smoke test
 	$(RASA)/rasa data validate --config config.yml --domain domain --data data --fail-on-warnings
 	HOTLINE_REQUIRE_MODEL=1 $(APP)/pytest -q
-	$(RASA)/rasa test core --model $(MODEL) --stories tests/test_stories.yml --endpoints endpoints.yml \
+	source scripts/local_env.sh && $(RASA)/rasa test core --model $(MODEL) --stories tests/test_stories.yml --endpoints endpoints.yml \
 	  --fail-on-prediction-errors --out var/rasa-test-results
 
 eval: setup train  ## score the model on the test sets: reports/nlu_eval.md (dev), nlu_holdout.md, nlu_holdout_2/3.md (blind)

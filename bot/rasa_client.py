@@ -5,6 +5,7 @@ The raw chat id never leaves this module: Rasa (and so the actions and the datab
 """
 from __future__ import annotations
 
+import hashlib
 import logging
 from dataclasses import dataclass, field
 from typing import Any
@@ -79,14 +80,54 @@ def _to_messages(data: Any) -> list[BotMessage]:
     return out
 
 
-async def _post(path: str, body: dict[str, Any], client: httpx.AsyncClient | None) -> Any:
+def rasa_urls_for(conversation: str | None, urls: tuple[str, ...] | None = None) -> list[str]:
+    """The Rasa processes to try for one conversation, best first: each conversation always lands on the same process
+    (rendezvous hashing, so removing one process moves only its own conversations), the others follow as fail-over.
+
+    Sticky routing is what keeps two processes from serving one conversation at the same moment: Rasa's
+    RedisLockStore issues its tickets with a read-then-write that is not atomic across processes (RasaHQ/rasa#9213).
+    """
+    urls = urls if urls is not None else get_settings().rasa_urls
+    if conversation is None or len(urls) < 2:
+        return list(urls)
+    return sorted(urls, key=lambda u: hashlib.sha256(f"{u}|{conversation}".encode()).digest(), reverse=True)
+
+
+async def _request(
+    method: str, path: str, client: httpx.AsyncClient | None, *, conversation: str | None = None,
+    body: dict[str, Any] | None = None, params: dict[str, str] | None = None, timeout: float | None = None,
+) -> httpx.Response:
+    """One call to Rasa, to the conversation's own process, else the next one that takes the connection.
+
+    Only a refused or timed-out *connection* moves on: the process never saw the request, so the turn cannot be
+    processed twice. A slow answer or an error after the request was sent is the caller's to handle.
+    """
     settings = get_settings()
-    url = f"{settings.rasa_url}{path}"
-    if client is not None:
-        resp = await client.post(url, json=body, timeout=settings.rasa_timeout_s)
-    else:
-        async with httpx.AsyncClient(timeout=settings.rasa_timeout_s, trust_env=False) as own:
-            resp = await own.post(url, json=body)
+    timeout = settings.rasa_timeout_s if timeout is None else timeout
+    last: Exception | None = None
+    for base in rasa_urls_for(conversation, settings.rasa_urls):
+        try:
+            if client is not None:
+                return await client.request(method, f"{base}{path}", json=body, params=params, timeout=timeout)
+            async with httpx.AsyncClient(timeout=timeout, trust_env=False) as own:
+                return await own.request(method, f"{base}{path}", json=body, params=params)
+        except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
+            log.warning("Rasa process %s refused the connection; trying the next one", base)
+            last = exc
+    assert last is not None
+    raise last
+
+
+def _api_params(extra: dict[str, str] | None = None) -> dict[str, str]:
+    """Query parameters of Rasa's HTTP API: its token (Rasa's --auth-token) and whatever the call adds."""
+    return {"token": get_settings().rasa_token, **(extra or {})}
+
+
+async def _post(
+    path: str, body: dict[str, Any], client: httpx.AsyncClient | None, *, conversation: str | None = None,
+    params: dict[str, str] | None = None,
+) -> Any:
+    resp = await _request("POST", path, client, conversation=conversation, body=body, params=params)
     resp.raise_for_status()
     return resp.json()
 
@@ -97,7 +138,7 @@ async def forward_to_rasa(
     """Send one user turn to Rasa's REST channel; the bot's answers in order, or the polite fallback."""
     body = {"sender": rasa_sender(sender_id, channel), "message": text}
     try:
-        messages = _to_messages(await _post("/webhooks/rest/webhook", body, client))
+        messages = _to_messages(await _post("/webhooks/rest/webhook", body, client, conversation=body["sender"]))
     except (httpx.HTTPError, ValueError) as exc:  # ValueError covers undecodable JSON too
         log.warning("Rasa unavailable for %s turn: %s", channel, type(exc).__name__)
         return fallback_messages()
@@ -112,7 +153,7 @@ async def parse(text: str, *, client: httpx.AsyncClient | None = None) -> dict[s
 
     Raises httpx.HTTPError or ValueError when Rasa is unavailable: the copilot reports it to the operator.
     """
-    data = await _post("/model/parse", {"text": text}, client)
+    data = await _post("/model/parse", {"text": text}, client, params=_api_params())
     if not isinstance(data, dict) or not isinstance(data.get("intent"), dict):
         raise ValueError("Rasa parse answer has no intent")
     return data
@@ -124,9 +165,11 @@ async def resume_conversation(channel: str, sender_hash: str, *, client: httpx.A
     Never raises: the caller has already closed the handoff and only needs to tell the operator.
     """
     # include_events=NONE: Rasa would otherwise send the whole transcript back, citizen's words included.
-    path = f"/conversations/{quote(conversation_id(channel, sender_hash), safe=':')}/tracker/events?include_events=NONE"
+    conv = conversation_id(channel, sender_hash)
+    path = f"/conversations/{quote(conv, safe=':')}/tracker/events"
     try:
-        await _post(path, {"event": "resume"}, client)
+        await _post(path, {"event": "resume"}, client, conversation=conv,
+                    params=_api_params({"include_events": "NONE"}))
     except (httpx.HTTPError, httpx.InvalidURL, ValueError) as exc:  # ValueError: answer not JSON
         # The sender hash is a pseudonym of a citizen: log the channel and the failure only.
         log.warning("Rasa did not resume a %s conversation: %s", channel, type(exc).__name__)
@@ -135,14 +178,10 @@ async def resume_conversation(channel: str, sender_hash: str, *, client: httpx.A
 
 
 async def rasa_alive(*, client: httpx.AsyncClient | None = None) -> bool:
-    """Whether the Rasa server answers on its root URL."""
+    """Whether a Rasa server answers on its root URL (any of them, when several serve)."""
     settings = get_settings()
     try:
-        if client is not None:
-            resp = await client.get(f"{settings.rasa_url}/", timeout=min(settings.rasa_timeout_s, 3.0))
-        else:
-            async with httpx.AsyncClient(timeout=min(settings.rasa_timeout_s, 3.0), trust_env=False) as own:
-                resp = await own.get(f"{settings.rasa_url}/")
+        resp = await _request("GET", "/", client, timeout=min(settings.rasa_timeout_s, 3.0))
     except httpx.HTTPError:
         return False
     return resp.status_code == 200

@@ -25,12 +25,19 @@ def _secret(name: str, filename: str) -> str:
     return value
 
 
+def _rasa_urls() -> tuple[str, ...]:
+    """RASA_URLS (comma list: several Rasa processes, a conversation always on the same one), else RASA_URL."""
+    urls = [u.strip().rstrip("/") for u in os.environ.get("RASA_URLS", "").split(",") if u.strip()]
+    return tuple(urls) or (os.environ.get("RASA_URL", "http://localhost:5005").rstrip("/"),)
+
+
 @dataclass(frozen=True)
 class Settings:
     database_url: str = field(
         default_factory=lambda: os.environ.get("HOTLINE_DATABASE_URL", f"sqlite:///{VAR_DIR / 'hotline.db'}")
     )
     rasa_url: str = field(default_factory=lambda: os.environ.get("RASA_URL", "http://localhost:5005").rstrip("/"))
+    rasa_urls: tuple[str, ...] = field(default_factory=_rasa_urls)
     rasa_timeout_s: float = field(default_factory=lambda: float(os.environ.get("HOTLINE_RASA_TIMEOUT", "8")))
     telegram_bot_token: str | None = field(default_factory=lambda: os.environ.get("TELEGRAM_BOT_TOKEN"))
     telegram_webhook_url: str | None = field(default_factory=lambda: os.environ.get("TELEGRAM_WEBHOOK_URL"))
@@ -45,6 +52,9 @@ class Settings:
     )
     sender_salt: str = field(default_factory=lambda: _secret("HOTLINE_SENDER_SALT", "sender_salt"))
     secret_key: str = field(default_factory=lambda: _secret("HOTLINE_SECRET_KEY", "secret_key"))
+    # Closed doors (CONTRACT §1): the token of Rasa's HTTP API (`?token=`) and the secret Rasa shows the action server.
+    rasa_token: str = field(default_factory=lambda: _secret("HOTLINE_RASA_TOKEN", "rasa_token"))
+    actions_token: str = field(default_factory=lambda: _secret("HOTLINE_ACTIONS_TOKEN", "actions_token"))
 
 
 @lru_cache(maxsize=1)

@@ -52,8 +52,7 @@ def say(stack: Stack, sender: str, message: str) -> list[dict]:
 
 
 def requested_slot(stack: Stack, sender: str) -> str | None:
-    tracker = httpx.get(f"{stack.rasa_url}/conversations/{sender}/tracker", timeout=30).json()
-    return tracker["slots"].get("requested_slot")
+    return stack.tracker(sender)["slots"].get("requested_slot")
 
 
 def rows(stack: Stack) -> list[dict]:

@@ -43,7 +43,8 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
 
 
 def parse(stack: Stack, text: str) -> dict:
-    response = httpx.post(f"{stack.rasa_url}/model/parse", json={"text": text}, timeout=30)
+    response = httpx.post(f"{stack.rasa_url}/model/parse", json={"text": text}, params={"token": stack.rasa_token},
+                          timeout=30)
     response.raise_for_status()
     return response.json()
 
