@@ -10,18 +10,15 @@ session (slots reset, count back to 0) or a restarted Rasa server still gets row
 from __future__ import annotations
 
 import logging
-import re
-from decimal import Decimal
 from typing import Any
 
 from rasa_sdk import Tracker
 from rasa_sdk.events import EventType, SlotSet
 
 from actions.common import sender_of
+from hotline import outbox
 
 logger = logging.getLogger(__name__)
-
-_REFINABLE = ("street", "community", "amount", "eligibility", "legal_basis", "referral", "summary", "phone")
 
 
 def session_started_at(tracker: Tracker) -> int:
@@ -49,33 +46,21 @@ def record_consultation(
     phone: str | None = None,
 ) -> list[EventType]:
     """Log (or refine) this conversation's consultation about `category`; the slot events that remember it."""
-    from hotline.store import repository
-    from hotline.store.db import session_scope
-
     sender = sender_of(tracker)
     count = int(tracker.get_slot("consultation_count") or 0)
     same_matter = count > 0 and tracker.get_slot("consultation_category") == category
     n = count if same_matter else count + 1
     fields: dict[str, Any] = {
+        "service": "online", "channel": sender.channel, "category": category, "migrant_worker": migrant_worker,
+        "persons": max(1, persons or 1), "outcome": outcome, "sender_hash": sender.sender_hash,
         "street": street, "community": community, "referral": referral, "amount": amount,
         "eligibility": eligibility, "legal_basis": legal_basis, "summary": summary, "phone": phone,
     }
+    entry = outbox.consultation_entry(
+        source_id=f"bot:{sender.sender_hash}:{session_started_at(tracker)}:{n}", refine=same_matter, fields=fields)
     try:
-        with session_scope() as session:
-            row = repository.log_consultation(
-                session=session,
-                service="online",
-                channel=sender.channel,
-                category=category,
-                migrant_worker=migrant_worker,
-                persons=max(1, persons or 1),
-                outcome=outcome,
-                sender_hash=sender.sender_hash,
-                source_id=f"bot:{sender.sender_hash}:{session_started_at(tracker)}:{n}",
-                **fields,
-            )
-            if same_matter:
-                _refine(row, outcome=outcome, migrant_worker=migrant_worker, persons=persons, fields=fields)
+        # Written now, or kept in the durable outbox until the database is back (hotline/outbox.py).
+        outbox.deliver(entry)
     except Exception:  # the answer was given; a log failure is for the operators, not the citizen
         logger.exception("consultation not logged")
         return []
@@ -84,24 +69,6 @@ def record_consultation(
         SlotSet("consultation_category", category),
         SlotSet("open_topic", None),
     ]
-
-
-def _refine(row: Any, *, outcome: str, migrant_worker: bool, persons: int | None, fields: dict[str, Any]) -> None:
-    """Later facts about the same matter complete the row: a referral outranks an answer, more persons count."""
-    if outcome == "referred" or row.outcome is None:
-        row.outcome = outcome
-    row.migrant_worker = row.migrant_worker or migrant_worker
-    if persons and persons > (row.persons or 1):
-        row.persons = persons
-    for key in _REFINABLE:
-        value = fields.get(key)
-        if value in (None, ""):
-            continue
-        if key == "amount":
-            value = Decimal(str(value))
-        elif key == "phone":
-            value = re.sub(r"\D", "", str(value)) or None
-        setattr(row, key, value)
 
 
 def record_open_topic(tracker: Tracker, *, outcome: str = "answered") -> list[EventType]:

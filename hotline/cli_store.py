@@ -16,7 +16,7 @@ from sqlalchemy import inspect
 from sqlalchemy.exc import OperationalError, ProgrammingError
 from sqlalchemy.orm import Session
 
-from hotline import codes
+from hotline import codes, outbox
 from hotline.directory import RosterError, parse_roster
 from hotline.store import migrate, repository
 from hotline.store.db import get_engine, session_scope
@@ -240,4 +240,47 @@ def purge(before: datetime) -> None:
     click.echo(f"Purged {count} consultations dated before {day.isoformat()}.")
 
 
-COMMANDS.extend([db_group, directory_group, consultations_group, operators_group, purge])
+# --- outbox ----------------------------------------------------------------------------------------------
+
+
+@click.group("outbox")
+def outbox_group() -> None:
+    """Consultations that waited while the database was down (hotline/outbox.py).
+
+    Example: hotline outbox flush
+    """
+
+
+@outbox_group.command("status")
+def outbox_status() -> None:
+    """How many consultations wait to be written, and any the store refused (kept, not dropped).
+
+    Example: hotline outbox status
+    """
+    box = outbox.Outbox()
+    waiting, aside = box.items(), box.items(dead=True)
+    click.echo(f"{len(waiting)} consultations waiting in {box.path}.")
+    if waiting:
+        oldest = datetime.fromtimestamp(waiting[0].queued_at, timezone.utc)
+        click.echo(f"Oldest queued {oldest:%Y-%m-%d %H:%M} UTC; last error: {waiting[0].last_error or '-'}")
+    for item in aside:
+        click.echo(f"set aside: {item.source_id}: {item.last_error}")
+
+
+@outbox_group.command("flush")
+def outbox_flush() -> None:
+    """Write the waiting consultations now, oldest first; each once, however often this runs.
+
+    Example: hotline outbox flush
+    """
+    result = outbox.Outbox().flush()
+    message = f"Wrote {result.written} consultations; {result.remaining} waiting."
+    if result.dead:
+        message += f" {result.dead} set aside as invalid (see hotline outbox status)."
+    if result.remaining:
+        raise click.ClickException(f"{message[:-1]}: {result.remaining} consultations still waiting "
+                                   f"(database: {result.error})")
+    click.echo(message)
+
+
+COMMANDS.extend([db_group, directory_group, consultations_group, operators_group, purge, outbox_group])
