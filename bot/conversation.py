@@ -1,0 +1,105 @@
+"""The one entry every channel calls for a citizen's turn (BRIEF interface 1).
+
+It records the citizen's words and the bot's answers in the conversation's transcript (operator data; the logs
+get masked text only). While a handoff of the conversation is waiting or taken, Rasa is not asked: the words go
+to the operator's console, and the citizen gets a short acknowledgement the first time.
+"""
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from functools import lru_cache
+from pathlib import Path
+
+import yaml
+from sqlalchemy.orm import Session
+
+from bot.delivery import seal
+from bot.rasa_client import BotMessage, forward_to_rasa, rasa_sender
+from hotline.office_hours import office_hours
+from hotline.privacy import mask_phone
+from hotline.settings import PROJECT_ROOT
+from hotline.store import repository
+from hotline.store.db import session_scope
+from hotline.store.models import Handoff
+
+log = logging.getLogger(__name__)
+RESPONSES = PROJECT_ROOT / "domain" / "handoff.yml"
+_MOBILE = re.compile(r"(?<!\d)(1[3-9]\d)[\s-]?(\d{4})[\s-]?(\d{4})(?!\d)")
+
+
+@dataclass(frozen=True)
+class Turn:
+    messages: list[BotMessage]
+    conversation_id: str
+
+
+@lru_cache(maxsize=1)
+def _responses(path: Path = RESPONSES) -> dict[str, str]:
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    return {name: variants[0]["text"] for name, variants in (data.get("responses") or {}).items()}
+
+
+def say(name: str, **slots: str) -> str:
+    """The first variant of a domain response of domain/handoff.yml, its {slots} filled."""
+    return _responses()[name].format(**slots)
+
+
+def staffed(*, session: Session, now: datetime) -> bool:
+    """Within office hours and with an operator whose console was seen recently."""
+    return office_hours().is_open(now) and bool(repository.operators_on_shift(session=session))
+
+
+def _record(session: Session, conversation: str, author: str, messages: list[BotMessage]) -> None:
+    for m in messages:
+        buttons = [{"title": b.title, "payload": b.payload} for b in m.buttons]
+        repository.record_message(session=session, conversation_id=conversation, author=author, text=m.text,
+                                  buttons=buttons or None)
+
+
+def _while_handed_off(session: Session, handoff: Handoff, channel: str, raw_sender: str, text: str,
+                      now: datetime) -> list[BotMessage]:
+    """What the citizen is told while a person is (to be) answering: once an acknowledgement, then nothing."""
+    handoff.last_citizen_at = now
+    if channel != "web":
+        handoff.reply_address = seal(raw_sender)
+    phone = _MOBILE.search(text)
+    if phone and not staffed(session=session, now=now):
+        # After hours the bot asked for a call-back number; the citizen sending one is the consent.
+        handoff.callback_phone = "".join(phone.groups())
+        return [BotMessage(say("utter_handoff_callback_noted", phone=mask_phone(handoff.callback_phone) or ""))]
+    if handoff.acknowledged:
+        return []
+    handoff.acknowledged = True
+    return [BotMessage(say("utter_handoff_ack" if staffed(session=session, now=now) else "utter_handoff_ack_unstaffed"))]
+
+
+async def handle_turn(channel: str, raw_sender: str, text: str) -> Turn:
+    """One citizen turn on any channel: to the operator while handed off, else to Rasa; recorded either way."""
+    conversation = rasa_sender(raw_sender, channel)
+    now = repository.utcnow()
+    try:
+        with session_scope() as session:
+            repository.record_message(session=session, conversation_id=conversation, author="citizen", text=text)
+            handoff = repository.active_handoff(session=session, conversation_id=conversation)
+            if handoff is not None:
+                answer = _while_handed_off(session, handoff, channel, raw_sender, text, now)
+                _record(session, conversation, "bot", answer)
+                return Turn(answer, conversation)
+    except Exception:  # the store is down: the citizen still gets the bot (never stuck)
+        log.exception("transcript not recorded for a %s turn", channel)
+    messages = await forward_to_rasa(raw_sender, text, channel)
+    try:
+        with session_scope() as session:
+            _record(session, conversation, "bot", messages)
+            handoff = repository.active_handoff(session=session, conversation_id=conversation)
+            if handoff is not None and handoff.last_citizen_at is None:
+                # action_handoff queued it during this turn: keep what delivery needs while it is open.
+                handoff.last_citizen_at = now
+                if channel != "web":
+                    handoff.reply_address = seal(raw_sender)
+    except Exception:
+        log.exception("bot answer not recorded for a %s turn", channel)
+    return Turn(messages, conversation)

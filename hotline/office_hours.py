@@ -1,0 +1,47 @@
+"""Whether the bureau's operators are at their desks: office hours as data (office_hours.yml), a pure check."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timezone
+from functools import lru_cache
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import yaml
+
+DATA = Path(__file__).resolve().parent / "office_hours.yml"
+
+
+@dataclass(frozen=True)
+class OfficeHours:
+    tz: ZoneInfo
+    weekdays: frozenset[int]
+    periods: tuple[tuple[time, time], ...]
+    closed_dates: frozenset[date]
+    open_dates: frozenset[date]
+    label: str
+
+    def is_open(self, at: datetime) -> bool:
+        """True when `at` (aware, or naive UTC) falls in a working period on a working day."""
+        local = (at if at.tzinfo else at.replace(tzinfo=timezone.utc)).astimezone(self.tz)
+        day = local.date()
+        working = (local.isoweekday() in self.weekdays or day in self.open_dates) and day not in self.closed_dates
+        return working and any(start <= local.time() < end for start, end in self.periods)
+
+
+def _time(text: str) -> time:
+    hours, minutes = str(text).split(":")
+    return time(int(hours), int(minutes))
+
+
+@lru_cache(maxsize=1)
+def office_hours() -> OfficeHours:
+    data = yaml.safe_load(DATA.read_text(encoding="utf-8"))
+    return OfficeHours(
+        tz=ZoneInfo(data["timezone"]),
+        weekdays=frozenset(int(d) for d in data["weekdays"]),
+        periods=tuple((_time(a), _time(b)) for a, b in data["periods"]),
+        closed_dates=frozenset(date.fromisoformat(str(d)) for d in data.get("closed_dates") or []),
+        open_dates=frozenset(date.fromisoformat(str(d)) for d in data.get("open_dates") or []),
+        label=str(data["label"]),
+    )
