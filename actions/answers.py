@@ -6,6 +6,7 @@ domain/answers.yml.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import re
 from typing import Any
 
@@ -18,6 +19,8 @@ from actions.common import cite, disclaimer_once, office_kwargs, office_of, user
 from actions.consultation_log import record_consultation
 from actions.legal_aid import category_for
 from hotline.codes import MATTERS
+
+logger = logging.getLogger(__name__)
 
 # Words that mark a construction site: the general-contractor rule (条例第三十条) then applies.
 _CONSTRUCTION = re.compile(r"工地|建筑|施工|包工头|工程|项目部|装修|搬砖|钢筋|泥水|木工")
@@ -57,43 +60,72 @@ def summary_of(facts: Any) -> str:
     return "".join(parts)
 
 
+def fragment(domain: DomainDict, name: str, **values: Any) -> str:
+    """One line of an answer, worded in the domain (responses named here are parts of a message, not sent alone)."""
+    variants = (domain.get("responses") or {}).get(name) or []
+    text = next((v.get("text") for v in variants if not v.get("condition") and v.get("text")), None)
+    if text is None:
+        logger.error("response %s missing from the domain", name)
+        return ""
+    return str(text).format(**{k: ("" if v is None else v) for k, v in values.items()})
+
+
+def office_line(domain: DomainDict, street: str | None) -> tuple[str, bool]:
+    """The nearest 司法所 with its number (the web chat makes it tap-to-call); whether it is sample data."""
+    office = office_of(street)
+    if office is None:
+        return fragment(domain, "utter_office_line_district"), False
+    return fragment(domain, "utter_office_line", **office_kwargs(office)), bool(office.sample)
+
+
 class ActionWageClaimAdvice(Action):
     def name(self) -> str:
         return "action_wage_claim_advice"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
-        """The routes, the deadline, the evidence, the contractor and crime notes, legal aid and the nearest 司法所."""
+        """Short first (fits a phone): the point that matters for these facts, what to do now, legal aid yes/no, the
+        nearest 司法所. Then one folded message with the routes, deadline, evidence, notes and every citation."""
+        from hotline.answer_order import citizen_basis, citizen_text, first_route, key_points
+        from hotline.law.params import parameter_or_none
         from hotline.wage_claim import guidance
 
+        on = dt.date.today()
         facts = wage_facts(tracker)
-        g = guidance(facts, dt.date.today())
-        events = disclaimer_once(dispatcher, tracker)
-        dispatcher.utter_message(response="utter_wage_summary", summary=summary_of(facts))
-        dispatcher.utter_message(response="utter_wage_routes_intro")
-        for n, route in enumerate(g.routes, start=1):
-            dispatcher.utter_message(response="utter_wage_route", n=n, title=route.title, detail=route.detail,
-                                     basis=cite(route.basis))
-        dispatcher.utter_message(response="utter_wage_limitation", summary=g.limitation.summary,
-                                 basis=cite(g.limitation.basis))
-        if g.limitation.deadline:
-            dispatcher.utter_message(response="utter_wage_deadline", deadline=g.limitation.deadline.isoformat())
-        if g.missing_evidence:
-            dispatcher.utter_message(response="utter_wage_missing_evidence", items="、".join(g.missing_evidence))
-        if g.general_contractor:
-            dispatcher.utter_message(response="utter_wage_general_contractor", said=g.general_contractor)
-        if g.crime_note:
-            dispatcher.utter_message(response="utter_wage_crime_note", said=g.crime_note)
+        g = guidance(facts, on)
+        points = key_points(facts, on, g)
         aid = g.legal_aid
-        verdict = aid.to_api().get("verdict_label", aid.verdict)
-        dispatcher.utter_message(response="utter_wage_legal_aid", verdict=verdict,
-                                 reason=aid.reasons[-1] if aid.reasons else "", basis=cite(aid.basis))
-        office = office_of(facts.street)
-        if office:
-            dispatcher.utter_message(response="utter_wage_office", **office_kwargs(office))
-            if office.sample:
-                dispatcher.utter_message(response="utter_sample_data")
-        else:
-            dispatcher.utter_message(response="utter_office_district")
+        hotline = parameter_or_none("labor_inspection.hotline", on)
+        where, sample = office_line(domain, facts.street)
+        aid_basis = citizen_basis(aid.basis)
+        aid_line = fragment(domain, "utter_aid_line_waived" if aid.means_test == "waived" else "utter_aid_line",
+                            verdict=aid.to_api().get("verdict_label", aid.verdict),
+                            basis=aid_basis[-1] if aid_basis else "")
+        dispatcher.utter_message(
+            response="utter_wage_short", summary=summary_of(facts),
+            points="".join(fragment(domain, f"utter_point_{p.key}", **p.values) + "\n" for p in points[:2]),
+            now=fragment(domain, f"utter_now_{first_route(g)}", hotline=hotline.value if hotline else "12348"),
+            aid=aid_line, office=where)
+
+        details = [fragment(domain, f"utter_point_{p.key}", **p.values) for p in points[2:]]
+        details.append(fragment(domain, "utter_wage_routes_intro"))
+        details += [fragment(domain, "utter_wage_route", n=n, title=r.title, detail=citizen_text(r.detail),
+                             basis=cite(citizen_basis(r.basis))) for n, r in enumerate(g.routes, start=1)]
+        details.append(fragment(domain, "utter_wage_limitation", summary=g.limitation.summary,
+                                basis=cite(g.limitation.basis)))
+        if g.limitation.deadline:
+            details.append(fragment(domain, "utter_wage_deadline", deadline=g.limitation.deadline.isoformat()))
+        if g.missing_evidence:
+            details.append(fragment(domain, "utter_wage_missing_evidence", items="、".join(g.missing_evidence)))
+        if g.general_contractor:
+            details.append(fragment(domain, "utter_wage_general_contractor", said=g.general_contractor))
+        if g.crime_note:
+            details.append(fragment(domain, "utter_wage_crime_note", said=g.crime_note))
+        details.append(fragment(domain, "utter_wage_legal_aid", verdict=aid.to_api().get("verdict_label", aid.verdict),
+                                reason=aid.reasons[-1] if aid.reasons else "", basis=cite(aid_basis)))
+        dispatcher.utter_message(response="utter_wage_details", details="\n".join(d for d in details if d))
+        events = disclaimer_once(dispatcher, tracker)
+        if sample:
+            dispatcher.utter_message(response="utter_sample_data")
         dispatcher.utter_message(response="utter_wage_next")
         return events + record_consultation(
             tracker,
@@ -141,32 +173,42 @@ class ActionLegalAidAnswer(Action):
         return "action_legal_aid_answer"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
-        """Verdict, means test, reasons with basis, income line, materials, where, when, and how to object."""
+        """Short first: the verdict, the means test, the next step and where. Then one folded message with the
+        reasons, basis, income line (verified figures only), materials, where, when and how to object."""
+        from hotline.answer_order import citizen_basis
         from hotline.legal_aid import assess
 
         facts = aid_facts(tracker)
         a = assess(facts, dt.date.today())
-        events = disclaimer_once(dispatcher, tracker)
-        dispatcher.utter_message(response=f"utter_aid_{a.verdict}")
-        dispatcher.utter_message(response="utter_aid_means_test", said=_MEANS_TEST.get(a.means_test, ""))
-        for reason in a.reasons:
-            dispatcher.utter_message(response="utter_aid_reason", said=reason)
-        dispatcher.utter_message(response="utter_aid_basis", basis=cite(a.basis))
+        where, sample = office_line(domain, tracker.get_slot("street"))
+        dispatcher.utter_message(
+            response="utter_aid_short", verdict=fragment(domain, f"utter_aid_{a.verdict}"),
+            means=_MEANS_TEST.get(a.means_test, ""), next=a.next_steps[0] if a.next_steps else "", office=where)
+        details = [fragment(domain, "utter_aid_reason", said=r) for r in a.reasons]
+        details.append(fragment(domain, "utter_aid_basis", basis=cite(citizen_basis(a.basis))))
         if a.threshold and a.means_test in ("passed", "failed", "unknown"):
             t = a.threshold
-            dispatcher.utter_message(response="utter_aid_threshold", value=t.get("value"), unit=t.get("unit", "元/月"),
-                                     source=t.get("source", ""), effective=t.get("effective", ""),
-                                     verified="执行" if t.get("verified") else "执行，未核实")
+            if t.get("verified"):
+                details.append(fragment(domain, "utter_aid_threshold", value=t.get("value"),
+                                        unit=t.get("unit", "元/月"), source=t.get("source", ""),
+                                        effective=t.get("effective", ""), verified="执行"))
+            else:  # an unchecked figure goes to operators (the copilot), not to citizens
+                details.append(fragment(domain, "utter_aid_threshold_unverified"))
+        if a.verdict != "ineligible":
+            details.append(fragment(domain, "utter_aid_materials", items="；".join(a.materials)))
+            details.append(fragment(domain, "utter_aid_where", places="".join(a.where_to_apply)))
+            details.append(fragment(domain, "utter_aid_decision", said=a.decision_time))
+        details.append(fragment(domain, "utter_aid_objection", said=a.objection))
+        dispatcher.utter_message(response="utter_aid_details", details="\n".join(d for d in details if d))
+        events = disclaimer_once(dispatcher, tracker)
+        if sample:
+            dispatcher.utter_message(response="utter_sample_data")
         if a.verdict == "needs_review":
             dispatcher.utter_message(response="utter_aid_person")
         elif a.verdict == "ineligible":
-            dispatcher.utter_message(response="utter_aid_objection", said=a.objection)
             dispatcher.utter_message(response="utter_aid_alternatives")
         else:
-            dispatcher.utter_message(response="utter_aid_materials", items="；".join(a.materials))
-            dispatcher.utter_message(response="utter_aid_where", places="".join(a.where_to_apply))
-            dispatcher.utter_message(response="utter_aid_decision", said=a.decision_time)
-            dispatcher.utter_message(response="utter_aid_objection", said=a.objection)
+            dispatcher.utter_message(response="utter_aid_next")
         return events + record_consultation(
             tracker,
             category=category_for(facts.matter),

@@ -1,0 +1,83 @@
+"""What a citizen's phone shows first: the point that matters for these facts, and only verified figures.
+
+Pure rules over `hotline.wage_claim` / `hotline.legal_aid` results (no Rasa, no web). The wording lives in the
+domain's responses (`utter_point_<key>`); here only the choice, the order and the values with their citations.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+
+from hotline.law.params import ParameterValue, names, parameter_or_none
+from hotline.wage_claim import WageFacts, WageGuidance
+
+# A deadline this close (days) is the first thing said.
+DEADLINE_CLOSE_DAYS = 90
+
+
+@dataclass(frozen=True)
+class KeyPoint:
+    key: str  # the domain response is utter_point_<key>
+    values: dict[str, str] = field(default_factory=dict)
+    basis: list[str] = field(default_factory=list)
+
+
+def _cn_date(day: dt.date) -> str:
+    return f"{day.year}年{day.month}月{day.day}日"
+
+
+def key_points(facts: WageFacts, on: dt.date, guidance: WageGuidance) -> list[KeyPoint]:
+    """The points that matter for these facts, most urgent first: a deadline close or past, the general contractor
+    paying first on a construction site (条例第三十条), double wages without a written contract (《劳动合同法》
+    第八十二条, when the law data holds it)."""
+    points: list[KeyPoint] = []
+    deadline = guidance.limitation.deadline
+    if deadline is not None:
+        days = (deadline - on).days
+        if days < 0:
+            points.append(KeyPoint("deadline_passed", {"deadline": _cn_date(deadline)}, guidance.limitation.basis))
+        elif days <= DEADLINE_CLOSE_DAYS:
+            points.append(KeyPoint("deadline_close", {"deadline": _cn_date(deadline), "days": str(days)},
+                                   guidance.limitation.basis))
+    art30 = parameter_or_none("wage_payment.art30", on)
+    if facts.construction and guidance.general_contractor and art30 is not None:
+        points.append(KeyPoint("general_contractor", {"basis": art30.citation}, [art30.citation]))
+    art82 = _known("labor_contract.art82", on)
+    if facts.has_contract is False and art82 is not None and verified_enough(art82.verified):
+        points.append(KeyPoint("double_wages", {"basis": art82.citation}, [art82.citation]))
+    return points
+
+
+def _known(name: str, on: dt.date) -> ParameterValue | None:
+    """A parameter the law data may not hold yet (then the point is left out, never worded from memory)."""
+    return parameter_or_none(name, on) if name in names() else None
+
+
+def verified_enough(verified: bool) -> bool:
+    """Citizens get checked law only; the unchecked goes to operators (the copilot shows everything)."""
+    return verified is True
+
+
+# hotline.wage_claim words an unverified pending figure like this; a citizen gets the verified one and 12348.
+_PENDING_FIGURE = re.compile(r"（按已核实的标准是(\d+)元，按未核实的新标准是\d+元）")
+_UNVERIFIED_CITATION = re.compile(r"未核实")
+
+
+def citizen_text(text: str) -> str:
+    """Text for a citizen: an unverified figure replaced by the verified one and a pointer to 12348."""
+    return _PENDING_FIGURE.sub(r"（\1元，最新标准请拨12348核实）", text)
+
+
+def citizen_basis(citations: list[str] | tuple[str, ...]) -> list[str]:
+    """Citations a citizen is shown: those not marked unverified, in order, without repeats."""
+    return [c for c in dict.fromkeys(citations) if not _UNVERIFIED_CITATION.search(c)]
+
+
+def first_route(guidance: WageGuidance) -> str:
+    """The one step to take now: with an IOU, the court directly; otherwise the labour inspection complaint."""
+    by_key = {r.key: r for r in guidance.routes}
+    for key in ("iou", "inspection", "arbitration"):
+        if key in by_key:
+            return key
+    return guidance.routes[0].key if guidance.routes else ""
