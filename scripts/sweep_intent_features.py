@@ -41,8 +41,8 @@ def main() -> None:
     from sklearn.model_selection import StratifiedKFold, cross_val_score
     from sklearn.pipeline import Pipeline
 
-    from hotline_nlu.text_features import (build_classifier, build_intent_models, build_vectorizer, mask_entities,
-                                           place_matcher)
+    from hotline_nlu.text_features import (build_classifier, build_intent_models, build_vectorizer, intent_input,
+                                           mask_entities, place_matcher)
 
     train = load_examples(sorted((ROOT / "data" / "nlu").rglob("*.yml")))
     test = load_examples(sorted((ROOT / "tests" / "nlu").glob("*.yml")))
@@ -54,8 +54,9 @@ def main() -> None:
     aliases = {str(e): (t["name"], syn.get(str(e), str(e))) for t in roster.lookup_tables for e in t["elements"]}
     places = place_matcher(aliases)
     y, y_test = [e["intent"] for e in train], [e["intent"] for e in test]
-    if args.fallback or args.second or args.solvers:  # on the masked text, as the component sees it
-        masked = [mask_entities(e["text"], places, aliases) for e in train]
+    if args.fallback or args.second or args.solvers:  # greeting cut and entities masked, as the component sees it
+        masked = [intent_input(e["text"], places, aliases, strip_greeting=configured().get("strip_greeting", False))
+                  for e in train]
         if args.solvers:
             compare_solvers(masked, y, char_ranges[0], args.C[0])
         elif args.second:

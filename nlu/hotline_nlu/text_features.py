@@ -46,6 +46,60 @@ def mask_entities(text: str, places: re.Pattern[str] | None = None,
     return masked
 
 
+# A greeting in front of a question ("您好！我在工地干了半年…", "律师你好 请问…") must not be read as `greet`: the
+# classifier sees the message without its leading salutations (split_greeting), in training and in use, and the
+# component reports what it cut as `greeting`. Only salutations and "are you there" calls are cut, never 请问.
+_TITLE = (r"(?:律师|律師|老师|老師|同志们?|同志們|领导|領導|师傅|師傅|工作人员|工作人員|小姐姐|小哥哥|大哥|大姐|"
+          r"美女|靓女|靓仔|阿姨|叔叔|老乡|老鄉|各位|大家|主任|法官|专家|專家|客服|小?助手|小?助理|机器人|朋友们?|"
+          r"亲们?|親|老表|老铁|老哥|姐姐|哥哥)")
+_HELLO = r"(?:[你您妳尼泥](?:们|們)?好(?![好像些久])(?:呀|啊|哇|哈|吖|啦|鸭)?)"
+_TIME_HELLO = r"(?:(?:早上|上午|中午|下午|晚上|早晨|新年|过年|过節|节日|周末)好(?:呀|啊)?|早安|早晨|早啊)"
+_LATIN = r"(?:hello|hallo|hi|hey|nihao|nin ?hao|nh|哈[喽啰罗咯]|嗨|嘿|喂+)"
+_END = r"(?=[\s,，.。!！~～、:：;；?？…]|$)"  # "有人不…" or "在不同…" go on into a sentence: not a call
+_THERE = (rf"(?:(?:请问)?(?:有人|有没有人|有冇人)(?:在|值班|在线|在線)?(?:[吗嗎么嘛]|[没不沒]{_END}|{_END})"
+          rf"|在(?:[吗嗎么嘛]|不在|线[吗嗎]|線嗎|的吧|(?:不|否|线|線){_END})|在(?=[?？]))")
+_BOTHER = r"(?:(?:不好意思|冒昧)?打扰(?:一下下?|了|啦|您了|您一下|一哈)?|打擾(?:一下|了)?)"
+_SEP = r"[\s,，.。!！~～、:：;；?？…👋🙏☀️😊]*"
+_GREETING_PIECE = re.compile(
+    rf"(?:[\u4e00-\u9fff]{{0,6}}?{_TITLE}[\s,，]*(?:{_HELLO}|好(?![好像些久的])(?:呀|啊)?)"
+    rf"|{_HELLO}(?:[\s,，]*[\u4e00-\u9fff]{{0,3}}?{_TITLE})?"
+    rf"|{_TIME_HELLO}(?:[\s,，]*{_TITLE})?|{_LATIN}(?:[\s,，]*{_TITLE})?|{_THERE}|{_BOTHER}){_SEP}",
+    re.IGNORECASE,
+)
+
+
+def split_greeting(text: str) -> tuple[str, str]:
+    """(leading greeting, the rest). The greeting is "" when the message does not start with one; the rest is ""
+    when the message is nothing but greetings (then it is a plain `greet`)."""
+    pos = 0
+    while pos < len(text):
+        m = _GREETING_PIECE.match(text, pos)
+        if not m or m.end() == pos:
+            break
+        pos = m.end()
+    lead = _SEP_RE.match(text, 0)
+    if pos == 0 or (lead and lead.end() == pos):
+        return "", text
+    rest = text[pos:]
+    # A latin greeting glued to a word ("hi"+"story") is not a greeting.
+    if rest and rest[0].isascii() and rest[0].isalnum() and text[pos - 1].isascii() and text[pos - 1].isalnum():
+        return "", text
+    return text[:pos].strip(), rest.strip()
+
+
+_SEP_RE = re.compile(_SEP)
+
+
+def intent_input(text: str, places: re.Pattern[str] | None = None,
+                 aliases: Mapping[str, tuple[str, str]] | None = None, *, mask: bool = True,
+                 strip_greeting: bool = True) -> str:
+    """What the intent classifier reads, in training and in use: the message without its leading greeting (unless
+    that is all it is), entities masked."""
+    if strip_greeting:
+        text = split_greeting(text)[1] or text
+    return mask_entities(text, places, aliases) if mask else text
+
+
 def jieba_tokens(text: str) -> list[str]:
     import jieba
 
@@ -60,11 +114,21 @@ def pinyin_tokens(text: str) -> list[str]:
     return [s for s in lazy_pinyin(text, style=Style.NORMAL, errors="ignore") if s.strip()]
 
 
+class _Tail:
+    """The last n characters of a message (picklable, unlike a lambda): in a long story the ask comes last."""
+
+    def __init__(self, n: int) -> None:
+        self.n = n
+
+    def __call__(self, text: str) -> str:
+        return text.rstrip(" ，,。.！!？?…~～")[-self.n :].lower()
+
+
 def build_vectorizer(char_ngrams: tuple[int, int] = (1, 4), word_ngrams: tuple[int, int] = (1, 2),
                      words: bool = True, pinyin: bool = False,
-                     preprocess: Callable[[str], str] | None = None):  # noqa: ANN201
+                     preprocess: Callable[[str], str] | None = None, tail: int = 0):  # noqa: ANN201
     """TF-IDF over character n-grams (robust to typos and unsegmented text), Jieba word n-grams and, optionally,
-    pinyin syllable 1–2-grams."""
+    pinyin syllable 1–2-grams and character 1–3-grams of the last `tail` characters."""
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.pipeline import FeatureUnion
 
@@ -82,16 +146,20 @@ def build_vectorizer(char_ngrams: tuple[int, int] = (1, 4), word_ngrams: tuple[i
             ("pinyin", TfidfVectorizer(tokenizer=pinyin_tokens, token_pattern=None, ngram_range=(1, 2),
                                        sublinear_tf=True, preprocessor=preprocess, lowercase=True))
         )
+    if tail:
+        parts.append(
+            ("tail", TfidfVectorizer(analyzer="char", ngram_range=(1, 3), sublinear_tf=True, preprocessor=_Tail(tail)))
+        )
     return FeatureUnion(parts)
 
 
-def build_classifier(C: float = 20.0):  # noqa: ANN201
+def build_classifier(C: float = 20.0, class_weight: str | None = "balanced"):  # noqa: ANN201
     """Multinomial logistic regression over the TF-IDF features. SAGA, not lbfgs: on ~5,000 messages x 160,000
     n-grams lbfgs took 67 s and SAGA 12 s for probabilities within 0.01 of each other (scripts/sweep_intent_features.py
     --solvers). A fixed random_state keeps SAGA's shuffling, and so the model, the same from one training to the next."""
     from sklearn.linear_model import LogisticRegression
 
-    return LogisticRegression(C=C, solver="saga", tol=1e-3, max_iter=3000, class_weight="balanced", random_state=0)
+    return LogisticRegression(C=C, solver="saga", tol=1e-3, max_iter=3000, class_weight=class_weight, random_state=0)
 
 
 def build_intent_models(config: Mapping[str, Any]) -> list[tuple[float, Any]]:
@@ -104,8 +172,8 @@ def build_intent_models(config: Mapping[str, Any]) -> list[tuple[float, Any]]:
     full = Pipeline([
         ("features", build_vectorizer(char_ngrams=(config["char_min_ngram"], config["char_max_ngram"]),
                                       word_ngrams=(1, config["word_max_ngram"]), words=config["use_words"],
-                                      pinyin=config["use_pinyin"])),
-        ("clf", build_classifier(config["C"])),
+                                      pinyin=config["use_pinyin"], tail=int(config.get("tail_chars", 0)))),
+        ("clf", build_classifier(config["C"], config.get("class_weight", "balanced"))),
     ])
     weight = float(config.get("chars_weight", 0.0))
     if weight <= 0:
@@ -113,7 +181,7 @@ def build_intent_models(config: Mapping[str, Any]) -> list[tuple[float, Any]]:
     chars = Pipeline([
         ("features", build_vectorizer(char_ngrams=(config["char_min_ngram"], config["chars_max_ngram"]),
                                       words=False)),
-        ("clf", build_classifier(config["C"])),
+        ("clf", build_classifier(config["C"], config.get("class_weight", "balanced"))),
     ])
     return [(1.0 - weight, full), (weight, chars)]
 
