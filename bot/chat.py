@@ -6,7 +6,7 @@ from typing import Any
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
-from bot.rasa_client import forward_to_rasa
+from bot.conversation import handle_turn
 
 router = APIRouter()
 
@@ -19,5 +19,5 @@ class ChatIn(BaseModel):
 @router.post("/api/chat")
 async def chat(body: ChatIn) -> dict[str, Any]:
     """One turn of the citizen web chat."""
-    messages = await forward_to_rasa(body.sender, body.message.strip(), "web")
-    return {"messages": [m.to_api() for m in messages]}
+    turn = await handle_turn("web", body.sender, body.message.strip())
+    return {"messages": [m.to_api() for m in turn.messages], "conversation_id": turn.conversation_id}
