@@ -487,7 +487,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--conversations", type=int, default=100)
     parser.add_argument("--concurrency", type=int, default=32)
-    parser.add_argument("--variants", default="current,stock", help="comma list of current, stock")
+    parser.add_argument("--variants", default="current,stock",
+                        help="comma list of current, stock and NAME=MODEL experiments")
     parser.add_argument("--processes", default="1", help="Rasa processes per stack; e.g. 1,2 for both")
     parser.add_argument("--model", default="models/current.tar.gz")
     parser.add_argument("--stock-model", default="models/stock", help="a .tar.gz or a directory (newest one)")
@@ -500,10 +501,15 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=ROOT / "reports" / "bench_load.md")
     args = parser.parse_args()
 
-    models = {"current": latest_model(args.model), "stock": latest_model(args.stock_model)}
+    models = {"current": latest_model(args.model)}
+    if "stock" in args.variants.split(","):
+        models["stock"] = latest_model(args.stock_model)
     rows = []
     for processes in [int(p) for p in args.processes.split(",")]:
         for variant in args.variants.split(","):
+            if "=" in variant:  # an experiment: name=path/to/model.tar.gz
+                variant, spec = variant.split("=", 1)
+                models[variant] = latest_model(spec)
             tmp = Path(tempfile.mkdtemp(prefix=f"bench_load_{variant}_"))
             stack = Stack(variant, models[variant], tmp, processes)
             print(f"{variant} x{processes}: starting ({stack.model.relative_to(ROOT)}) ...", flush=True)
