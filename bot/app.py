@@ -14,7 +14,7 @@ from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from bot import api, chat, copilot, wechat
+from bot import api, chat, copilot, limits, metrics, wechat
 from hotline.privacy import mask_text
 
 log = logging.getLogger(__name__)
@@ -34,11 +34,16 @@ def _validation_detail(exc: RequestValidationError) -> str:
 
 
 async def _on_validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
-    return JSONResponse({"detail": _validation_detail(exc), "message": BAD_REQUEST}, status_code=422)
+    # A chat message over the limit is the citizen's mistake to fix: tell them the limit, in their words.
+    too_long = any(e.get("type") == "string_too_long" and tuple(e.get("loc", ()))[-1:] == ("message",)
+                   for e in exc.errors())
+    return JSONResponse({"detail": _validation_detail(exc), "message": limits.TOO_LONG if too_long else BAD_REQUEST},
+                        status_code=422)
 
 
 async def _on_http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-    messages = {401: "请先登录。", 403: "没有权限。", 404: "找不到这个地址。", 422: BAD_REQUEST, 503: SORRY}
+    messages = {400: BAD_REQUEST, 401: "请先登录。", 403: "没有权限。", 404: "找不到这个地址。", 405: BAD_REQUEST,
+                413: limits.BODY_TOO_LARGE, 415: BAD_REQUEST, 422: BAD_REQUEST, 429: limits.TOO_FAST, 503: SORRY}
     return JSONResponse(
         {"detail": exc.detail, "message": messages.get(exc.status_code, SORRY)},
         status_code=exc.status_code,
@@ -58,6 +63,11 @@ def create_app() -> FastAPI:
     app.add_exception_handler(RequestValidationError, _on_validation_error)  # type: ignore[arg-type]
     app.add_exception_handler(StarletteHTTPException, _on_http_error)  # type: ignore[arg-type]
     app.add_exception_handler(Exception, _on_unexpected_error)
+    # Outermost last: metrics see every answer, the guard bounds and cleans the body before the rate limit reads it.
+    app.add_middleware(limits.RateLimit)
+    app.add_middleware(limits.InputGuard)
+    app.add_middleware(metrics.MetricsMiddleware)
+    app.add_route("/metrics", metrics.metrics_endpoint, methods=["GET"], include_in_schema=False)
     app.state.calls = copilot.CallMemory()
     app.include_router(api.router)
     app.include_router(chat.router)

@@ -1,0 +1,158 @@
+"""`GET /metrics` in Prometheus text format (prometheus-client): requests, turns, latencies, errors, and the
+store's own figures (consultations logged, handoffs, outbox depth) read at scrape time.
+
+No personal data in any label: routes are the route *templates* (`/api/chat/{sender}/messages`, never a sender),
+channels and statuses are small fixed sets, and nothing a citizen typed is ever a label.
+
+The figures the store holds are read from the database when Prometheus scrapes, so they are right whichever
+process (an action-server worker, the CLI) wrote them. With several web workers, set PROMETHEUS_MULTIPROC_DIR to
+an empty directory shared by them (prometheus-client's multiprocess mode) and each scrape sums all workers.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import time
+from collections.abc import Iterable
+from typing import Any
+
+from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+from starlette.requests import Request
+from starlette.responses import Response
+
+from bot.limits import ASGIApp, Receive, Scope, Send
+
+log = logging.getLogger(__name__)
+
+LATENCY_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 30.0)
+
+REQUESTS = Counter("hotline_http_requests", "HTTP requests to the web app", ["route", "method", "status"])
+REQUEST_SECONDS = Histogram("hotline_http_request_duration_seconds", "Time to answer an HTTP request",
+                            ["route", "method"], buckets=LATENCY_BUCKETS)
+TURNS = Counter("hotline_turns", "Citizen turns that reached the web app's doors", ["channel"])
+TURN_SECONDS = Histogram("hotline_turn_duration_seconds", "Time from a citizen's turn to the bot's answer",
+                         ["channel"], buckets=LATENCY_BUCKETS)
+FALLBACKS = Counter("hotline_turn_fallbacks", "Turns answered with the polite 12348 fallback (Rasa unavailable)",
+                    ["channel"])
+ERRORS = Counter("hotline_errors", "Unhandled errors (answered 500)", ["route"])
+REJECTED = Counter("hotline_rejected_requests", "Requests refused at the door", ["reason"])
+
+# The web app's turn doors: route template → channel.
+TURN_ROUTES = {("POST", "/api/chat"): "web", ("POST", "/wechat"): "wechat"}
+
+
+def route_of(scope: Scope) -> str:
+    """The matched route's template, or `other` (an unknown path is not a label value: it could be anything)."""
+    route = scope.get("route")
+    path = getattr(route, "path", None)
+    return path if isinstance(path, str) else "other"
+
+
+def observe_turn(channel: str, seconds: float, *, fallback: bool = False) -> None:
+    """For a channel outside the web app (the Telegram bridge) or a caller that knows it fell back."""
+    TURNS.labels(channel).inc()
+    TURN_SECONDS.labels(channel).observe(seconds)
+    if fallback:
+        FALLBACKS.labels(channel).inc()
+
+
+class MetricsMiddleware:
+    """Counts and times every request by route template and status; a 500 counts as an error too."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500
+
+        async def send_and_see(message: dict[str, Any]) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = int(message["status"])
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_and_see)
+        finally:
+            elapsed = time.perf_counter() - started
+            method, route = scope["method"], route_of(scope)
+            if route == "/metrics":
+                return
+            REQUESTS.labels(route, method, str(status)).inc()
+            REQUEST_SECONDS.labels(route, method).observe(elapsed)
+            if status >= 500:
+                ERRORS.labels(route).inc()
+            if status in (400, 413, 429):
+                REJECTED.labels({400: "malformed", 413: "too_large", 429: "rate_limited"}[status]).inc()
+            channel = TURN_ROUTES.get((method, route))
+            if channel and status < 400:
+                observe_turn(channel, elapsed)
+
+
+class StoreCollector(Collector):
+    """Figures the database and the outbox hold, read at scrape time (so every process's writes count)."""
+
+    def collect(self) -> Iterable[Metric]:
+        from sqlalchemy import func, select
+
+        from hotline import outbox
+        from hotline.store.db import session_scope
+        from hotline.store.models import Consultation, Handoff
+
+        up = GaugeMetricFamily("hotline_database_up", "1 when the database answered this scrape")
+        logged = CounterMetricFamily("hotline_consultations_logged", "Consultations in the log",
+                                     labels=["service", "channel"])
+        handoffs = GaugeMetricFamily("hotline_handoffs", "Handoffs to a person by status", labels=["status"])
+        try:
+            with session_scope() as session:
+                for service, channel, n in session.execute(
+                        select(Consultation.service, Consultation.channel, func.count())
+                        .group_by(Consultation.service, Consultation.channel)):
+                    logged.add_metric([service, channel], n)
+                for status, n in session.execute(select(Handoff.status, func.count()).group_by(Handoff.status)):
+                    handoffs.add_metric([status], n)
+            up.add_metric([], 1)
+        except Exception as exc:  # a scrape during an outage shows the outage, it does not fail
+            log.warning("metrics: database unavailable (%s)", type(exc).__name__)
+            up.add_metric([], 0)
+        yield up
+        yield logged
+        yield handoffs
+        depth = GaugeMetricFamily("hotline_outbox_depth", "Consultations waiting in the outbox for the database")
+        try:
+            depth.add_metric([], outbox.Outbox().depth())
+        except Exception as exc:
+            log.warning("metrics: outbox unreadable (%s)", type(exc).__name__)
+        yield depth
+
+
+_store_collector = StoreCollector()
+
+
+def render() -> tuple[bytes, str]:
+    """The exposition text of this process (or of every worker, in multiprocess mode) plus the store's figures."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)
+        body = generate_latest(registry)
+    else:
+        body = generate_latest(REGISTRY)
+    store = CollectorRegistry()
+    store.register(_store_collector)
+    return body + generate_latest(store), CONTENT_TYPE_LATEST
+
+
+async def metrics_endpoint(request: Request) -> Response:
+    """Prometheus scrapes this."""
+    import anyio
+
+    body, content_type = await anyio.to_thread.run_sync(render)  # the store's figures are a blocking query
+    return Response(body, media_type=content_type)
