@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from tests import walks
-from tests.stack import ROOT, running_stack
+from tests.stack import ROOT, running_cluster
 
 pytestmark = pytest.mark.rasa
 
@@ -39,11 +39,9 @@ def bot(tmp_path_factory: pytest.TempPathFactory) -> Iterator[walks.Bot]:
     subprocess.run([hotline, "db", "upgrade"], env=env, check=True, capture_output=True)
     subprocess.run([hotline, "directory", "import", str(ROOT / "data" / "directory_sample.csv")], env=env,
                    check=True, capture_output=True)
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("HOTLINE_FAULT_ACTIONS", FAULTS)
-        mp.setenv("HOTLINE_VAR_DIR", str(tmp / "var"))
-        with running_stack(tmp, url) as stack:
-            yield walks.Bot(stack.rasa_url, token=getattr(stack, "token", None))
+    with running_cluster(tmp, url, rasa_processes=1, extra_env={"HOTLINE_FAULT_ACTIONS": FAULTS,
+                                                                "HOTLINE_VAR_DIR": str(tmp / "var")}) as cluster:
+        yield walks.Bot(cluster.stack.rasa_url, token=cluster.stack.rasa_token)
 
 
 def test_the_space_is_generated_from_the_domain() -> None:

@@ -1,96 +1,232 @@
 // The citizen web chat: one POST /api/chat per turn; bot buttons become quick replies.
+// Phone-first: each new answer is scrolled to its start, a 【详细】 message folds behind 「展开」, phone numbers
+// are tap-to-call, buttons already answered are disabled. The transcript survives a reload (the server's history
+// when it has one, else this phone's own copy); without either, a reload starts a clearly new conversation.
 "use strict";
 (function () {
   const WELCOME = "您好！我是城中区司法局12348法律服务助手，可以帮您讨要工资、了解能否申请法律援助、找到所在社区（村）的法律顾问。\n请直接说说您的问题，或点下面的按钮。";
   const OFFLINE = "抱歉，网络好像断了。请稍后再试，或直接拨打12348公共法律服务热线（24小时）。";
+  const MAX_CHARS = 2000;  // bot/limits.py MAX_MESSAGE_CHARS
+  const TOO_LONG = "您的消息太长了（最多" + MAX_CHARS + "字，现在是{n}字）。请把问题分成几段、分几次发给我。";
+  const DETAILS = "【详细】";
+  const KEY_SENDER = "hotline_sender";
+  const KEY_LOG = "hotline_transcript";
+  const KEEP = 200;  // transcript items kept on the phone
+  // Numbers a citizen may call: mobiles, landlines with area code, the service hotlines.
+  const PHONE = /(0\d{2,3}-?\d{7,8}|1[3-9]\d{9}|12348|12333|12345|12351|110|120)(?!\d)/g;
+
   const log = document.getElementById("log");
   const form = document.getElementById("form");
   const input = document.getElementById("input");
   const send = document.getElementById("send");
   const typing = document.getElementById("typing");
   let busy = false;
+  let transcript = [];
+
+  function newId() {
+    return (crypto.randomUUID && crypto.randomUUID()) ||
+      Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, "0")).join("");
+  }
 
   // A random id kept on this phone only; the server hashes it before Rasa sees it.
   function senderId() {
-    let id = localStorage.getItem("hotline_sender");
+    let id = localStorage.getItem(KEY_SENDER);
     if (!id) {
-      id = (crypto.randomUUID && crypto.randomUUID()) ||
-        Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, "0")).join("");
-      localStorage.setItem("hotline_sender", id);
+      id = newId();
+      localStorage.setItem(KEY_SENDER, id);
     }
     return id;
   }
 
-  function scrollDown() { log.scrollTop = log.scrollHeight; }
+  function save() {
+    try {
+      localStorage.setItem(KEY_LOG, JSON.stringify(transcript.slice(-KEEP)));
+    } catch (e) { /* storage full or off: the chat still works */ }
+  }
+
+  // Text with phone numbers as tel: links; never innerHTML: bot and user text are data, not markup.
+  function fill(el, text) {
+    let last = 0;
+    for (const m of text.matchAll(PHONE)) {
+      if (m.index > last) el.appendChild(document.createTextNode(text.slice(last, m.index)));
+      const a = document.createElement("a");
+      a.href = "tel:" + m[0].replace(/-/g, "");
+      a.className = "tel";
+      a.textContent = m[0];
+      el.appendChild(a);
+      last = m.index + m[0].length;
+    }
+    if (last < text.length) el.appendChild(document.createTextNode(text.slice(last)));
+  }
 
   function bubble(text, who) {
     const div = document.createElement("div");
     div.className = "msg " + who;
-    div.textContent = text;  // never innerHTML: bot and user text are data, not markup
+    if (who !== "me" && text.startsWith(DETAILS)) {
+      const lines = text.slice(DETAILS.length).split("\n");
+      const details = document.createElement("details");
+      const summary = document.createElement("summary");
+      summary.textContent = "展开：" + (lines.shift() || "详细说明");
+      details.appendChild(summary);
+      const body = document.createElement("div");
+      body.className = "details-body";
+      fill(body, lines.join("\n"));
+      details.appendChild(body);
+      div.classList.add("folded");
+      div.appendChild(details);
+    } else {
+      fill(div, text);
+    }
     log.appendChild(div);
-    scrollDown();
+    return div;
   }
 
-  function choices(buttons) {
-    if (!buttons || !buttons.length) return;
+  // Every earlier set of buttons is answered once the citizen says anything (tapped or typed).
+  function retireButtons() {
+    log.querySelectorAll(".choices button").forEach((x) => { x.disabled = true; });
+  }
+
+  function choices(buttons, live) {
+    if (!buttons || !buttons.length) return null;
     const row = document.createElement("div");
     row.className = "choices";
     for (const b of buttons) {
+      if (/^tel:/.test(b.payload)) {  // a call, not a message to the bot
+        const a = document.createElement("a");
+        a.className = "chip";
+        a.href = b.payload;
+        a.textContent = b.title;
+        row.appendChild(a);
+        continue;
+      }
       const chip = document.createElement("button");
       chip.type = "button";
       chip.className = "chip";
       chip.textContent = b.title;
-      chip.addEventListener("click", () => {
-        row.querySelectorAll("button").forEach((x) => { x.disabled = true; });
-        talk(b.payload, b.title);
-      });
+      chip.disabled = !live;
+      chip.addEventListener("click", () => talk(b.payload, b.title));
       row.appendChild(chip);
     }
     log.appendChild(row);
-    scrollDown();
+    return row;
+  }
+
+  function show(item, live) {
+    const el = item.text ? bubble(item.text, item.from === "citizen" ? "me" : "bot") : null;
+    const row = choices(item.buttons, live);
+    return el || row;
+  }
+
+  function add(item) {
+    transcript.push(item);
+    save();
+    return show(item, true);
+  }
+
+  // The start of the new answer at the top of the view: long answers are read from their first line.
+  function scrollToStart(el) {
+    if (!el) return;
+    log.scrollTop = Math.max(0, el.offsetTop - log.offsetTop - 8);
   }
 
   function setBusy(on) {
     busy = on;
     typing.hidden = !on;
     send.disabled = on;
-    if (on) scrollDown();
+    if (on) log.scrollTop = log.scrollHeight;
   }
 
   async function talk(message, shown) {
     if (busy || !message.trim()) return;
-    bubble(shown || message, "me");
+    if (message.length > MAX_CHARS) {  // refused whole, never cut: the text stays in the box to shorten
+      scrollToStart(add({ from: "bot", text: TOO_LONG.replace("{n}", message.length), buttons: [] }));
+      return false;
+    }
+    retireButtons();
+    add({ from: "citizen", text: shown || message, buttons: [] });
     setBusy(true);
+    let first = null;
     try {
       const resp = await fetch("/api/chat", {
         method: "POST",
         headers: { "Content-Type": "application/json" },
         body: JSON.stringify({ sender: senderId(), message: message }),
       });
-      const data = await resp.json();
-      if (!resp.ok) throw new Error(data.message || "error");
-      for (const m of data.messages) {
-        if (m.text) bubble(m.text, "bot");
-        choices(m.buttons);
+      const data = await resp.json().catch(() => ({}));
+      if (!resp.ok) {
+        first = add({ from: "bot", text: data.message || OFFLINE, buttons: [] });
+      } else {
+        for (const m of data.messages || []) {
+          const el = add({ from: "bot", text: m.text || "", buttons: m.buttons || [] });
+          first = first || el;
+        }
       }
     } catch (err) {
-      bubble(OFFLINE, "bot");
+      first = add({ from: "bot", text: OFFLINE, buttons: [] });
     } finally {
       setBusy(false);
-      input.focus();
+      scrollToStart(first);
     }
+    return true;
   }
 
-  form.addEventListener("submit", (e) => {
+  // Earlier turns: the server's transcript when it has one, else this phone's copy. Only the last set of buttons
+  // stays live, and only if nothing was said after it.
+  function replay(items) {
+    items.forEach((item, i) => show(item, i === items.length - 1 && item.from !== "citizen"));
+    log.scrollTop = log.scrollHeight;
+  }
+
+  async function restore() {
+    const id = localStorage.getItem(KEY_SENDER);
+    if (id) {
+      try {
+        // GET /api/chat/{sender}/history (bot/api.py, CONTRACT): a 404 until it lands.
+        const resp = await fetch(["/api/chat", encodeURIComponent(id), "history"].join("/"));
+        if (resp.ok) {
+          const data = await resp.json();
+          if (Array.isArray(data.messages) && data.messages.length) {
+            transcript = data.messages.map((m) => ({ from: m.from, text: m.text || "", buttons: m.buttons || [] }));
+            save();
+            bubble(WELCOME, "bot");
+            replay(transcript);
+            return;
+          }
+        }
+      } catch (e) { /* no history route yet: this phone's copy below */ }
+      try {
+        transcript = JSON.parse(localStorage.getItem(KEY_LOG) || "[]");
+      } catch (e) {
+        transcript = [];
+      }
+      if (transcript.length) {
+        bubble(WELCOME, "bot");
+        replay(transcript);
+        return;
+      }
+      // An id without any transcript would resume the bot's half-finished questions: start anew instead.
+      localStorage.setItem(KEY_SENDER, newId());
+    }
+    transcript = [];
+    save();
+    bubble(WELCOME, "bot");
+  }
+
+  form.addEventListener("submit", async (e) => {
     e.preventDefault();
     const text = input.value.trim();
-    if (!text) return;
+    if (!text || busy) return;
+    if (text.length > MAX_CHARS) {
+      talk(text);  // says the limit; the text stays in the box
+      return;
+    }
     input.value = "";
-    talk(text);
+    await talk(text);
+    input.focus({ preventScroll: true });
   });
   document.querySelectorAll("#quick .chip").forEach((chip) => {
     chip.addEventListener("click", () => talk(chip.dataset.payload, chip.textContent));
   });
 
-  bubble(WELCOME, "bot");
+  restore();
 })();
