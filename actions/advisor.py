@@ -3,30 +3,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.common import community_for, office_kwargs, office_of, roster, run_with_skip, street_for
+from actions.common import FlowFormValidation, community_for, office_kwargs, office_of, roster, street_for
 from actions.consultation_log import record_consultation
 
-SKIPPABLE = {"community", "street"}
 
+class ValidateAdvisorForm(FlowFormValidation):
+    """One of the two suffices: a community fills its street; a street answers when the community is skipped."""
 
-class ValidateAdvisorForm(FormValidationAction):
-    def name(self) -> str:
-        return "validate_advisor_form"
-
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
-        return await run_with_skip(self, SKIPPABLE, dispatcher, tracker, domain)
-
-    async def required_slots(
-        self, domain_slots: list[str], dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[str]:
-        """One of the two suffices: a community fills its street; a street answers when the community is skipped."""
-        skipped = set(tracker.get_slot("skipped_slots") or [])
-        return [s for s in domain_slots if s not in skipped]
+    flow_name = "advisor"
 
     def validate_community(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                            domain: DomainDict) -> dict[str, Any]:

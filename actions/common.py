@@ -1,21 +1,26 @@
 """Helpers shared by the actions: who is talking, skipping and stopping, numbers, the roster and the disclaimer."""
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import re
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from rasa_sdk import FormValidationAction, Tracker
 from rasa_sdk.events import ActionExecutionRejected, EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
 
+from hotline import flows
 from hotline.directory import STREET_ALIASES, AdvisorEntry, canonical_community, canonical_street
+from hotline.flows import reading
 from hotline.privacy import hash_sender
 from hotline.settings import get_settings
 
 logger = logging.getLogger(__name__)
+LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 
 # Front doors set sender_id to "channel:sha256hex" (bot.rasa_client); anything else came from rasa shell or the
 # raw REST channel and is hashed here so no raw id reaches the database.
@@ -64,7 +69,7 @@ def is_stop(text: str) -> bool:
     return bool(_STOP.match(text.strip()))
 
 
-def skip_or_stop(tracker: Tracker, form: str, skippable: set[str]) -> list[EventType] | None:
+def skip_or_stop(tracker: Tracker, form: str, skippable: set[str] | frozenset[str]) -> list[EventType] | None:
     """Events for a whole-message 跳过/不知道 (the asked slot is dropped) or 算了 (the form hands over to the rules
     that ask "还要继续吗？"); None for any other message."""
     slot = tracker.get_slot("requested_slot")
@@ -75,47 +80,6 @@ def skip_or_stop(tracker: Tracker, form: str, skippable: set[str]) -> list[Event
         skipped = list(tracker.get_slot("skipped_slots") or [])
         return [SlotSet(slot, None), SlotSet("skipped_slots", [*skipped, slot])]
     return None
-
-
-def as_int(value: Any) -> int | None:
-    """An int from a normalised entity value (int, float or digit string); None otherwise."""
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, (int, float)):
-        return int(value)
-    if isinstance(value, str) and re.fullmatch(r"\d+(\.\d+)?", value.strip()):
-        return int(float(value.strip()))
-    return None
-
-
-# Which rule-extracted entity kinds may answer a question about a number: money for money, heads for heads.
-_KINDS = {
-    "amount": ("amount", "monthly_income"),
-    "monthly_income": ("monthly_income", "amount"),
-    "people_count": ("people_count", "household_size"),
-    "household_size": ("household_size", "people_count"),
-    "months_owed": ("months_owed",),
-}
-_ONLY_ME = re.compile(r"^(就|只有)?(我|我自己|我一个|自己|本人)(一个人?)?[。.]*$")
-
-
-def number_from(entity: str, value: Any, parse: Callable[[str], int | None]) -> int | None:
-    """The number a slot candidate holds: a normalised entity value as is; free text through hotline_nlu.numbers,
-    refusing text whose only number is of another kind (欠了两万三 is no head count)."""
-    number = as_int(value)
-    if number is not None or not isinstance(value, str):
-        return number
-    from hotline_nlu.numbers import extract
-
-    if entity in ("people_count", "household_size") and _ONLY_ME.match(value.strip()):
-        return 1
-    found = extract(value)
-    own = [f.value for f in found if f.entity in _KINDS[entity] and isinstance(f.value, int)]
-    if own:
-        return own[0]
-    if found:
-        return None
-    return parse(value)
 
 
 def roster() -> list[AdvisorEntry]:
@@ -188,16 +152,75 @@ def cite(basis: Any) -> str:
     return "、".join(str(b) for b in basis)
 
 
-async def run_with_skip(
-    action: FormValidationAction, skippable: set[str], dispatcher: CollectingDispatcher, tracker: Tracker,
-    domain: dict[str, Any],
-) -> list[EventType]:
-    """A FormValidationAction's run with whole-message 跳过 and 算了 handled before the per-slot validators."""
-    events = skip_or_stop(tracker, action.form_name(), skippable)
-    if events is None:
-        return await FormValidationAction.run(action, dispatcher, tracker, domain)
-    if any(isinstance(e, dict) and e.get("event") == "action_execution_rejected" for e in events):
+class FlowFormValidation(FormValidationAction):
+    """The validation action of a form whose slots are those of one flow in hotline/flows/flows.yaml.
+
+    Every form runs alike: a whole-message 跳过 drops the asked question and 算了 stops the form; facts the citizen
+    stated unasked (「我是农民工」, 「在工地」) fill their slots; then the per-slot `validate_<slot>` methods (a yes/no
+    slot of the spec needs none: its words are in the spec); and a paused form that runs again is no longer
+    paused. The required slots are the flow's, as far as the facts so far and the law make them necessary."""
+
+    flow_name: str = ""
+
+    def name(self) -> str:
+        return f"validate_{flows.flow(self.flow_name).form}"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        f = flows.flow(self.flow_name)
+        events = skip_or_stop(tracker, f.form, f.skippable)
+        if events is None:
+            events = await FormValidationAction.run(self, dispatcher, tracker, domain)
+        elif any(isinstance(e, dict) and e.get("event") == "action_execution_rejected" for e in events):
+            return events
+        else:
+            tracker.add_slots(events)
+            next_slot = await self.next_requested_slot(dispatcher, tracker, domain)
+            events = events + ([next_slot] if next_slot else [])
+        return events + self.after_validation(tracker) + resumed(tracker, f.form)
+
+    def after_validation(self, tracker: Tracker) -> list[EventType]:
+        """Extra events of a form once its slots are validated (e.g. marking its matter as begun)."""
+        return []
+
+    async def required_slots(self, domain_slots: list[str], dispatcher: CollectingDispatcher, tracker: Tracker,
+                             domain: DomainDict) -> list[str]:
+        """The flow's needed slots (hotline.flows.required_slots), minus those the citizen skipped."""
+        return flows.required_slots(self.flow_name, tracker.current_slot_values(), today(),
+                                    tracker.get_slot("skipped_slots") or ())
+
+    async def get_extraction_events(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                                    domain: DomainDict) -> list[EventType]:
+        """Facts the citizen's messages state unasked fill their empty slots (validated like any answer)."""
+        events = await FormValidationAction.get_extraction_events(self, dispatcher, tracker, domain)
+        required = set(await self.required_slots([], dispatcher, tracker, domain))
+        skipped = set(tracker.get_slot("skipped_slots") or ())
+        stated: dict[str, bool] = {}
+        for text in user_texts(tracker):
+            for slot, value in reading.said(text).items():
+                stated.setdefault(slot, value)
+        candidates = tracker.slots_to_validate()
+        for slot, value in stated.items():
+            if slot in required and slot not in skipped and slot not in candidates and tracker.get_slot(slot) is None:
+                events.append(SlotSet(slot, value))
         return events
-    tracker.add_slots(events)
-    next_slot = await action.next_requested_slot(dispatcher, tracker, domain)
-    return events + ([next_slot] if next_slot else [])
+
+    def __getattr__(self, attr: str) -> Any:
+        """validate_<slot> for a yes/no slot of the spec: its words (flows.yaml yes_words/no_words) answer it."""
+        slot = attr.removeprefix("validate_")
+        found = flows.spec().slots.get(slot)
+        if not attr.startswith("validate_") or found is None or not (found.yes_words or found.no_words):
+            raise AttributeError(attr)
+
+        def validate(value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+                     domain: DomainDict) -> dict[str, Any]:
+            answer = reading.yes_no(slot, value)
+            if answer is None:
+                dispatcher.utter_message(response="utter_bad_yes_no")
+            return {slot: answer}
+
+        return validate
+
+
+def today() -> dt.date:
+    """The day the law is applied on (Liuzhou's date)."""
+    return dt.datetime.now(LOCAL_TZ).date()

@@ -8,10 +8,10 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.consultation_log import record_open_topic
+from hotline import flows
 
-FORM_SLOTS = ("employer", "amount", "people_count", "months_owed", "employment_ended", "has_contract", "evidence",
-              "consent_phone", "phone", "matter", "migrant_worker", "monthly_income", "household_size",
-              "has_valuable_assets", "groups", "community", "skipped_slots", "requested_slot", "paused_form")
+# What 算了 forgets: every slot a form asks (from the flow spec) but the street, and the forms' bookkeeping.
+FORM_SLOTS = (*(s for s in flows.form_slots() if s != "street"), "skipped_slots", "requested_slot", "paused_form")
 
 # What the user is told when another matter pauses a running form (its answers stay in the slots).
 PAUSE_RESPONSES = {"wage_claim_form": "utter_pause_wage_claim", "legal_aid_form": "utter_pause_legal_aid",

@@ -1,5 +1,6 @@
 """One-question topics (work injury, labour dispute, mediation, family, traffic, other): a short answer with its
-legal basis from the domain's utter_topic_<intent> responses, then an offer of the form or person that helps."""
+legal basis from the domain responses the flow spec lists for the intent (hotline/flows/flows.yaml `topics`), the
+figures they quote filled from the law data, then an offer of the form or person that helps."""
 from __future__ import annotations
 
 from rasa_sdk import Action, Tracker
@@ -7,18 +8,9 @@ from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.common import disclaimer_once, latest_intent
+from actions.common import disclaimer_once, latest_intent, today
 from actions.consultation_log import record_consultation
-
-# intent → (responses in order, consultation category)
-TOPICS: dict[str, tuple[tuple[str, ...], str]] = {
-    "work_injury": (("utter_topic_work_injury", "utter_topic_work_injury_aid"), "work_injury"),
-    "labor_dispute": (("utter_topic_labor_dispute", "utter_topic_labor_dispute_aid"), "labor_dispute"),
-    "mediation": (("utter_topic_mediation", "utter_topic_mediation_effect"), "neighbor_dispute"),
-    "family_dispute": (("utter_topic_family_dispute", "utter_topic_family_dispute_next"), "family_dispute"),
-    "traffic_accident": (("utter_topic_traffic_accident",), "traffic_accident"),
-    "other_legal_question": (("utter_topic_other_legal_question", "utter_topic_other_legal_question_next"), "other"),
-}
+from hotline import flows
 
 
 class ActionAnswerTopic(Action):
@@ -27,12 +19,16 @@ class ActionAnswerTopic(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         intent = latest_intent(tracker) or ""
-        if intent not in TOPICS:
+        topic = flows.topic(intent)
+        if topic is None:
             dispatcher.utter_message(response="utter_what_help")
             return []
-        responses, category = TOPICS[intent]
+        figures = flows.topic_figures(intent, today())
         events = disclaimer_once(dispatcher, tracker)
-        for response in responses:
-            dispatcher.utter_message(response=response)
-        return events + record_consultation(tracker, category=category, outcome="answered",
+        if figures is None:  # a figure the wording quotes has no value today: a person answers instead
+            dispatcher.utter_message(response="utter_topic_needs_review")
+        else:
+            for response in topic.responses:
+                dispatcher.utter_message(response=response, **figures)
+        return events + record_consultation(tracker, category=topic.category, outcome="answered",
                                             summary=f"单问：{intent}")

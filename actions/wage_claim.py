@@ -1,61 +1,27 @@
-"""Unpaid wages: validation of wage_claim_form slot by slot, and the advice at its end (hotline.wage_claim)."""
+"""Unpaid wages: validation of wage_claim_form slot by slot (the slots and when each is asked: hotline/flows)."""
 from __future__ import annotations
 
 import re
 from typing import Any
 
-from rasa_sdk import FormValidationAction, Tracker
+from rasa_sdk import Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.common import number_from, resumed, run_with_skip, street_for
-
-SKIPPABLE = {"employer", "amount", "people_count", "months_owed", "employment_ended", "has_contract", "evidence",
-             "street", "phone"}
-_NONE = re.compile(r"^(没有|没|无|都没有|啥也没有|什么都没有|没得|冇)[。.!！了啊的]*$")
-_ENDED = re.compile(r"不干了|不做了|离职|辞职|辞退|走了|结束|完工|散了|被开|开除|已经不")
-_ONGOING = re.compile(r"还在|没走|在干|在做|没离职|没辞职|还没结束")
-_SIGNED = re.compile(r"(签了|签过|有合同|有劳动合同)")
-_UNSIGNED = re.compile(r"(没签|没有签|未签|没合同|没有合同|没有劳动合同)")
-
-
-def yes_no(value: Any, yes: re.Pattern[str], no: re.Pattern[str]) -> bool | None:
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, str):
-        if no.search(value):
-            return False
-        if yes.search(value):
-            return True
-    return None
-
+from actions.common import FlowFormValidation, street_for
+from hotline.flows.reading import evidence_items, number_from
 
 # 「1500」, 「4个」, 「三万五块」: an answer that is only a quantity names nobody.
 _ONLY_A_QUANTITY = re.compile(r"[\d\s.,，、零〇一二两三四五六七八九十百千万亿多来几个人块元钱月年半左右]+")
 
 
-class ValidateWageClaimForm(FormValidationAction):
-    def name(self) -> str:
-        return "validate_wage_claim_form"
+class ValidateWageClaimForm(FlowFormValidation):
+    flow_name = "wage_claim"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
-        """Whole-message 跳过/算了 first; then the per-slot validators. Marks the matter as begun for the log and the
-        form as no longer paused."""
-        events = await run_with_skip(self, SKIPPABLE, dispatcher, tracker, domain)
-        if tracker.get_slot("open_topic") != "wage_arrears":
-            events.append(SlotSet("open_topic", "wage_arrears"))
-        return events + resumed(tracker, "wage_claim_form")
-
-    async def required_slots(
-        self, domain_slots: list[str], dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[str]:
-        """Skipped slots are not asked again; the phone only after the user agreed to leave one."""
-        skipped = set(tracker.get_slot("skipped_slots") or [])
-        slots = [s for s in domain_slots if s not in skipped]
-        if tracker.get_slot("consent_phone") is not True:
-            slots = [s for s in slots if s != "phone"]
-        return slots
+    def after_validation(self, tracker: Tracker) -> list[EventType]:
+        """The matter is begun (logged on goodbye if the form is left midway)."""
+        return [] if tracker.get_slot("open_topic") == "wage_arrears" else [SlotSet("open_topic", "wage_arrears")]
 
     def validate_employer(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                           domain: DomainDict) -> dict[str, Any]:
@@ -91,35 +57,12 @@ class ValidateWageClaimForm(FormValidationAction):
 
         return self._number("months_owed", value, parse_months, 1, 240, dispatcher)
 
-    def validate_employment_ended(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
-                                  domain: DomainDict) -> dict[str, Any]:
-        answer = yes_no(value, _ENDED, _ONGOING)
-        if answer is None:
-            dispatcher.utter_message(response="utter_bad_yes_no")
-        return {"employment_ended": answer}
-
-    def validate_has_contract(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
-                              domain: DomainDict) -> dict[str, Any]:
-        answer = yes_no(value, _SIGNED, _UNSIGNED)
-        if answer is None:
-            dispatcher.utter_message(response="utter_bad_yes_no")
-        return {"has_contract": answer}
-
     def validate_evidence(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                           domain: DomainDict) -> dict[str, Any]:
-        from hotline.wage_claim import normalise_evidence
-
-        texts = value if isinstance(value, list) else [value]
-        texts = [str(t).strip() for t in texts if t]
-        if texts and all(_NONE.match(t) for t in texts):
-            return {"evidence": []}
-        items: list[str] = []
-        for text in texts:
-            items.extend(i for i in normalise_evidence(text) if i not in items)
-        if items:
-            return {"evidence": items}
-        dispatcher.utter_message(response="utter_bad_evidence")
-        return {"evidence": None}
+        items = evidence_items(value)
+        if items is None:
+            dispatcher.utter_message(response="utter_bad_evidence")
+        return {"evidence": items}
 
     def validate_street(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                         domain: DomainDict) -> dict[str, Any]:
@@ -157,3 +100,10 @@ def validate_street_value(value: Any, dispatcher: CollectingDispatcher) -> dict[
     dispatcher.utter_message(response="utter_bad_street", said=text[:20])
     return {"street": None}
 
+
+def wage_facts(tracker: Tracker) -> Any:
+    """The wage-claim facts of this conversation, from its slots only: migrant status and a construction site
+    as answered or stated, never assumed (hotline.wage_claim.facts_from_slots)."""
+    from hotline.wage_claim import facts_from_slots
+
+    return facts_from_slots(tracker.current_slot_values())

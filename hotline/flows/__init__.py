@@ -1,0 +1,262 @@
+"""The conversation flows as data (flows.yaml): each flow's slots in asking order, when each is needed, labels.
+
+One definition read by everyone who asks or shows a slot: the Rasa forms' `required_slots` (actions/), the
+copilot's next questions (bot/copilot.py), the handoff summary and the console's labels. Whether a legal fact is
+needed is decided by the flow's core (`hotline.legal_aid.facts_needed`, `hotline.wage_claim.facts_needed`) from
+the law data, so a question is asked only when its answer can change the advice. Pure: no Rasa, no web.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from hotline import legal_aid, wage_claim
+from hotline.codes import GROUPS, MATTERS
+from hotline.law.params import parameter_or_none
+
+SPEC = Path(__file__).resolve().parent / "flows.yaml"
+CONDITIONS = ("always", "law", "consent", "no_community")
+_CORES = {"legal_aid": legal_aid.facts_needed, "wage_claim": wage_claim.facts_needed}
+
+
+@dataclass(frozen=True)
+class Slot:
+    name: str
+    label: str
+    skippable: bool = True
+    unit: str | None = None
+    yes_words: str | None = None
+    no_words: str | None = None
+    said_yes: str | None = None
+    said_no: str | None = None
+    private: bool = False
+    when_yes: str | None = None
+    when_no: str | None = None
+
+
+@dataclass(frozen=True)
+class FlowSlot:
+    slot: Slot
+    needed: str  # one of CONDITIONS
+
+    @property
+    def name(self) -> str:
+        return self.slot.name
+
+
+@dataclass(frozen=True)
+class Flow:
+    name: str
+    label: str
+    form: str
+    intents: tuple[str, ...]
+    slots: tuple[FlowSlot, ...]
+    category: str | None = None
+    core: str | None = None
+
+    @property
+    def slot_names(self) -> tuple[str, ...]:
+        return tuple(s.name for s in self.slots)
+
+    @property
+    def skippable(self) -> frozenset[str]:
+        return frozenset(s.name for s in self.slots if s.slot.skippable)
+
+
+@dataclass(frozen=True)
+class Topic:
+    intent: str
+    label: str
+    category: str
+    responses: tuple[str, ...]
+    figures: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class Spec:
+    slots: dict[str, Slot]
+    flows: dict[str, Flow]
+    topics: dict[str, Topic]
+
+
+class SpecError(ValueError):
+    """flows.yaml breaks its schema; raised on load so a bad edit fails fast."""
+
+
+def parse_spec(text: str) -> Spec:
+    """Validate the flow spec and return it."""
+    doc = yaml.safe_load(text) or {}
+    slots: dict[str, Slot] = {}
+    for name, raw in (doc.get("slots") or {}).items():
+        unknown = set(raw) - {"label", "skippable", "unit", "yes_words", "no_words", "said_yes", "said_no", "private",
+                               "when_yes", "when_no"}
+        if unknown or "label" not in raw:
+            raise SpecError(f"slot {name}: needs a label; unknown keys {sorted(unknown)}")
+        for key in ("yes_words", "no_words", "said_yes", "said_no"):
+            if raw.get(key):
+                re.compile(raw[key])
+        slots[name] = Slot(name=name, **raw)
+    flows: dict[str, Flow] = {}
+    for name, raw in (doc.get("flows") or {}).items():
+        entries: list[FlowSlot] = []
+        for item in raw.get("slots") or []:
+            slot_name, needed = (item, "always") if isinstance(item, str) else next(iter(item.items()))
+            if slot_name not in slots:
+                raise SpecError(f"flow {name}: slot '{slot_name}' is not defined under slots")
+            if needed not in CONDITIONS:
+                raise SpecError(f"flow {name}: slot '{slot_name}' has unknown condition '{needed}'")
+            if needed == "law" and raw.get("core") not in _CORES:
+                raise SpecError(f"flow {name}: condition 'law' needs a core ({', '.join(_CORES)})")
+            entries.append(FlowSlot(slots[slot_name], needed))
+        flows[name] = Flow(name=name, label=raw["label"], form=raw["form"], intents=tuple(raw.get("intents") or ()),
+                           slots=tuple(entries), category=raw.get("category"), core=raw.get("core"))
+    topics = {intent: Topic(intent=intent, label=raw["label"], category=raw["category"],
+                            responses=tuple(raw["responses"]),
+                            figures=tuple((raw.get("figures") or {}).items()))
+              for intent, raw in (doc.get("topics") or {}).items()}
+    return Spec(slots=slots, flows=flows, topics=topics)
+
+
+@lru_cache(maxsize=1)
+def spec() -> Spec:
+    return parse_spec(SPEC.read_text(encoding="utf-8"))
+
+
+def flow(name: str) -> Flow:
+    return spec().flows[name]
+
+
+def flows() -> list[Flow]:
+    return list(spec().flows.values())
+
+
+def flow_of_form(form: str | None) -> Flow | None:
+    return next((f for f in flows() if f.form == form), None)
+
+
+def flow_of_intent(intent: str | None) -> Flow | None:
+    return next((f for f in flows() if intent in f.intents), None)
+
+
+def form_slots() -> tuple[str, ...]:
+    """Every slot some form asks, once, in first-asked order."""
+    return tuple(dict.fromkeys(s for f in flows() for s in f.slot_names))
+
+
+def label(slot: str) -> str:
+    found = spec().slots.get(slot)
+    return found.label if found else slot
+
+
+def _filled(value: Any) -> bool:
+    return value is not None and value != "" and value != []
+
+
+def needed(flow_name: str, slots: Mapping[str, Any], on: dt.date) -> list[str]:
+    """The flow's slots that the facts so far make necessary, in asking order (filled ones included)."""
+    f = flow(flow_name)
+    law = set(_CORES[f.core](slots, on)) if f.core in _CORES else set()
+    out = []
+    for entry in f.slots:
+        if entry.needed == "law" and entry.name not in law:
+            continue
+        if entry.needed == "consent" and slots.get("consent_phone") is not True:
+            continue
+        if entry.needed == "no_community" and _filled(slots.get("community")):
+            continue
+        out.append(entry.name)
+    return out
+
+
+def required_slots(flow_name: str, slots: Mapping[str, Any], on: dt.date, skipped: Iterable[str] = ()) -> list[str]:
+    """What a form must still hold before it ends: the needed slots the citizen did not skip."""
+    gone = set(skipped)
+    return [s for s in needed(flow_name, slots, on) if s not in gone]
+
+
+def missing(flow_name: str, slots: Mapping[str, Any], on: dt.date, skipped: Iterable[str] = ()) -> list[str]:
+    """The required slots not yet filled, in asking order: the next question is the first."""
+    return [s for s in required_slots(flow_name, slots, on, skipped) if not _filled(slots.get(s))]
+
+
+# --- showing a slot's value --------------------------------------------------------------------------------
+
+def _number(value: Any) -> str:
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def display(slot: str, value: Any) -> str:
+    """A slot's value as an operator or a summary shows it: 是/否, 中文 labels of codes, numbers with their unit."""
+    if value is None:
+        return "未知"
+    found = spec().slots.get(slot)
+    if isinstance(value, bool):
+        said = (found.when_yes if value else found.when_no) if found else None
+        return said or ("是" if value else "否")
+    if slot == "matter":
+        return MATTERS.get(str(value), str(value))
+    if slot == "groups":
+        items = [GROUPS.get(str(g), str(g)) for g in value] if isinstance(value, list | tuple) else [str(value)]
+        return "、".join(items) or "都不是"
+    if isinstance(value, list | tuple):
+        return "、".join(str(v) for v in value) or "没有"
+    if isinstance(value, int | float) and found and found.unit:
+        return f"{_number(value)}{found.unit}"
+    return _number(value)
+
+
+def facts(slots: Mapping[str, Any], *, flow_name: str | None = None) -> list[dict[str, Any]]:
+    """The filled slots (of one flow, or of every flow) as [{slot, label, value, display}], in asking order."""
+    names = flow(flow_name).slot_names if flow_name else form_slots()
+    return [{"slot": n, "label": label(n), "value": slots[n], "display": display(n, slots[n])}
+            for n in names if _filled(slots.get(n))]
+
+
+def summary(slots: Mapping[str, Any]) -> str:
+    """What the citizen told the bot, as Chinese sentences for the operator who takes over (no phone number):
+    「讨薪：欠钱的单位或老板是恒通建筑公司；欠款金额是35000元。」 One sentence per flow begun."""
+    sentences = []
+    shown: set[str] = set()
+    for f in flows():
+        parts = []
+        for entry in f.slots:
+            value = slots.get(entry.name)
+            if entry.slot.private or entry.name in shown or not _filled(value):
+                continue
+            shown.add(entry.name)
+            shown_value = display(entry.name, value)
+            parts.append(shown_value if isinstance(value, bool) else f"{entry.slot.label}：{shown_value}")
+        if parts:
+            sentences.append(f"{f.label}——{'；'.join(parts)}。")
+    return "".join(sentences)
+
+
+# --- topics ---------------------------------------------------------------------------------------------------
+
+def topic(intent: str | None) -> Topic | None:
+    return spec().topics.get(intent or "")
+
+
+def topic_figures(intent: str, on: dt.date) -> dict[str, Any] | None:
+    """The law figures a topic's wording quotes (work injury: 30 days, 1 year, its article), from the data on `on`;
+    None when one of them has no value that day (the caller then sends the citizen to a person)."""
+    found = topic(intent)
+    if found is None:
+        return None
+    out: dict[str, Any] = {}
+    for placeholder, path in found.figures:
+        file, param, key = path.split(".", 2)
+        pv = parameter_or_none(f"{file}.{param}", on)
+        if pv is None:
+            return None
+        out[placeholder] = pv.citation if key == "citation" else pv.value[key]
+    return out

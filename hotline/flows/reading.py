@@ -1,0 +1,169 @@
+"""Reading citizens' words into slot values: yes/no, matters, groups, evidence, numbers, and facts stated unasked.
+
+Shared by the form validators (actions/) and the operator copilot (bot/copilot.py), so both understand the same
+words the same way. The yes/no words of each slot are data in flows.yaml. Pure; never raises on any text.
+"""
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any
+
+from hotline.codes import GROUPS, MATTERS, code_for
+from hotline.flows import spec
+
+# A whole-message "nothing": 没有, 都不是, 无.
+_NONE = re.compile(r"^(都不是|都没有|没有|不是|无|没|啥也没有|什么都没有|没得|冇)[。.!！了啊的]*$")
+
+# A matter as a citizen words it → its code (CONTRACT §7); the first pattern that matches wins.
+_MATTER_WORDS: tuple[tuple[str, str], ...] = (
+    (r"工资|工钱|讨薪|欠薪|劳动报酬", "wage_arrears"),
+    (r"工伤|摔伤|受伤", "work_injury"),
+    (r"劳动关系", "labor_relation"),
+    (r"社保|养老保险|医保|失业金", "social_insurance"),
+    (r"低保|救助", "social_assistance"),
+    (r"抚恤", "pension"),
+    (r"赡养|抚养费|扶养", "support_payment"),
+    (r"车祸|交通事故|撞", "traffic_accident"),
+    (r"医疗事故|医院", "medical_accident"),
+    (r"食品|药品", "food_drug_accident"),
+    (r"污染|环境", "environment"),
+    (r"国家赔偿", "state_compensation"),
+    (r"离婚|婚姻|家暴|家庭", "family_dispute"),
+    (r"辞退|开除|加班|合同", "labor_dispute"),
+    (r"借钱|欠钱|借款|债", "contract_debt"),
+    (r"房|物业", "property"),
+    (r"刑事|抓|拘留|判刑|辩护", "criminal_defense"),
+)
+# Group words: (as an answer to 「您属于哪种情况」, as a statement anywhere in a message). A statement needs the
+# stricter words: 「孩子的抚养费」 does not make the caller a minor.
+_GROUP_WORDS: tuple[tuple[str, str, str], ...] = (
+    (r"未成年|小孩|孩子", r"未成年", "minor"),
+    (r"老人|老年|60岁|七十|八十", r"老年人|[六七八九]十多?岁", "elderly"),
+    (r"残疾", r"残疾", "disabled"),
+    (r"低保|救助|特困|五保", r"低保|特困|五保", "social_assistance"),
+    (r"司法救助", r"司法救助", "judicial_assistance"),
+    (r"优抚|军属|退役", r"优抚对象|军属", "preferential_care"),
+    (r"家暴|家庭暴力|打我", r"家暴|家庭暴力", "domestic_violence_victim"),
+    (r"虐待|遗弃", r"虐待|遗弃", "abuse_or_abandonment_victim"),
+    (r"见义勇为", r"见义勇为", "heroic_act"),
+    (r"烈士", r"烈士", "martyr_relative"),
+    (r"无固定|没有收入|没收入", r"没有固定收入|无固定收入", "no_fixed_income"),
+)
+# Which extracted number kinds may answer a question about a number: money for money, heads for heads.
+_KINDS = {
+    "amount": ("amount", "monthly_income"),
+    "monthly_income": ("monthly_income", "amount"),
+    "people_count": ("people_count", "household_size"),
+    "household_size": ("household_size", "people_count"),
+    "months_owed": ("months_owed",),
+}
+_ONLY_ME = re.compile(r"^(就|只有)?(我|我自己|我一个|自己|本人)(一个人?)?[。.]*$")
+
+
+def is_none_answer(text: Any) -> bool:
+    return isinstance(text, str) and bool(_NONE.match(text.strip()))
+
+
+def yes_no(slot: str, value: Any) -> bool | None:
+    """A yes/no slot's answer: a bool as is; words through the slot's no_words then yes_words (flows.yaml)."""
+    if isinstance(value, bool):
+        return value
+    found = spec().slots.get(slot)
+    if not isinstance(value, str) or found is None:
+        return None
+    text = value.strip()
+    if found.no_words and re.search(found.no_words, text):
+        return False
+    if found.yes_words and re.search(found.yes_words, text):
+        return True
+    return None
+
+
+def said(text: str) -> dict[str, bool]:
+    """Yes/no facts a message states unasked (「我是农民工」, 「在工地干活」, 「没签合同」), per flows.yaml said_*."""
+    out: dict[str, bool] = {}
+    for name, slot in spec().slots.items():
+        if slot.said_no and re.search(slot.said_no, text):
+            out[name] = False
+        elif slot.said_yes and re.search(slot.said_yes, text):
+            out[name] = True
+    return out
+
+
+def matter_code(value: Any) -> str | None:
+    text = str(value or "").strip()
+    code = code_for(text, MATTERS)
+    if code:
+        return code
+    return next((code for pattern, code in _MATTER_WORDS if re.search(pattern, text)), None)
+
+
+def group_codes(value: Any) -> list[str] | None:
+    """Group codes from buttons or words answering the groups question; [] for 都不是; None when not understood."""
+    values = value if isinstance(value, list) else [value]
+    codes: list[str] = []
+    for item in (str(v).strip() for v in values if v):
+        if item == "无" or is_none_answer(item):
+            continue
+        code = code_for(item, GROUPS) or next((c for p, _, c in _GROUP_WORDS if re.search(p, item)), None)
+        if code is None:
+            return None
+        if code not in codes:
+            codes.append(code)
+    return codes
+
+
+def groups_said(text: str) -> list[str]:
+    """Groups a message states unasked (「我是残疾人」), with the stricter statement words."""
+    return [code for _, pattern, code in _GROUP_WORDS if re.search(pattern, text)]
+
+
+def evidence_items(value: Any) -> list[str] | None:
+    """Checklist items from an answer to the evidence question: [] for 没有; None when nothing is understood."""
+    from hotline.wage_claim import normalise_evidence
+
+    texts = [str(t).strip() for t in (value if isinstance(value, list) else [value]) if t]
+    if texts and all(is_none_answer(t) for t in texts):
+        return []
+    items: list[str] = []
+    for text in texts:
+        items.extend(i for i in normalise_evidence(text) if i not in items)
+    return items or None
+
+
+def evidence_said(text: str) -> list[str]:
+    """Evidence a message names unasked. 「我们12个工友」 is a head count, not testimony: 工友证言 only with 证."""
+    from hotline.wage_claim import normalise_evidence
+
+    return [item for item in normalise_evidence(text) if item != "工友证言" or "证" in text]
+
+
+def as_int(value: Any) -> int | None:
+    """An int from a normalised entity value (int, float or digit string); None otherwise (bools included)."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        return int(value)
+    if isinstance(value, str) and re.fullmatch(r"\d+(\.\d+)?", value.strip()):
+        return int(float(value.strip()))
+    return None
+
+
+def number_from(entity: str, value: Any, parse: Callable[[str], int | None]) -> int | None:
+    """The number a slot candidate holds: a normalised entity value as is; free text through hotline_nlu.numbers,
+    refusing text whose only number is of another kind (欠了两万三 is no head count)."""
+    number = as_int(value)
+    if number is not None or not isinstance(value, str):
+        return number
+    from hotline_nlu.numbers import extract
+
+    if entity in ("people_count", "household_size") and _ONLY_ME.match(value.strip()):
+        return 1
+    found = extract(value)
+    own = [f.value for f in found if f.entity in _KINDS[entity] and isinstance(f.value, int)]
+    if own:
+        return own[0]
+    if found:
+        return None
+    return parse(value)

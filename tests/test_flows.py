@@ -1,0 +1,158 @@
+"""The flow spec (hotline/flows): one definition that the domain's forms, the validation actions, the summary and the
+reading of citizens' words agree with; questions asked only when the law makes them matter."""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pytest
+
+from actions.dialogue import FORM_SLOTS
+from actions.legal_aid import ValidateLegalAidForm
+from actions.wage_claim import ValidateWageClaimForm, wage_facts
+from hotline import flows
+from hotline.flows import reading
+from tests.test_actions import DOMAIN, run, slot_values, tracker
+
+ON = dt.date(2026, 6, 1)
+
+
+# --- the spec and the domain say the same ---------------------------------------------------------------------
+
+@pytest.mark.parametrize("flow", flows.flows(), ids=lambda f: f.name)
+def test_each_domain_form_asks_the_spec_slots_in_the_spec_order(flow: flows.Flow) -> None:
+    assert DOMAIN["forms"][flow.form]["required_slots"] == list(flow.slot_names)
+
+
+@pytest.mark.parametrize("slot", flows.form_slots())
+def test_every_spec_slot_is_a_domain_slot_with_its_question(slot: str) -> None:
+    assert slot in DOMAIN["slots"]
+    assert f"utter_ask_{slot}" in DOMAIN["responses"]
+
+
+def test_every_yes_no_slot_of_the_spec_is_a_bool_slot() -> None:
+    for slot in flows.spec().slots.values():
+        if slot.yes_words or slot.no_words:
+            assert DOMAIN["slots"][slot.name]["type"] == "bool", slot.name
+
+
+def test_topics_name_domain_responses() -> None:
+    for topic in flows.spec().topics.values():
+        for response in topic.responses:
+            assert response in DOMAIN["responses"], response
+
+
+def test_work_injury_deadlines_come_from_art17() -> None:
+    figures = flows.topic_figures("work_injury", ON)
+    assert figures == {"employer_days": 30, "worker_years": 1, "art17": "《工伤保险条例》第十七条"}
+    text = DOMAIN["responses"]["utter_topic_work_injury"][0]["text"]
+    assert "30日" not in text and "{employer_days}" in text
+    assert flows.topic_figures("work_injury", dt.date(2010, 12, 31)) is None  # before art17's data: a person
+
+
+def test_reset_forgets_every_form_slot_but_the_street() -> None:
+    assert set(flows.form_slots()) - {"street"} <= set(FORM_SLOTS) and "street" not in FORM_SLOTS
+
+
+def test_a_bad_spec_fails_on_load() -> None:
+    with pytest.raises(flows.SpecError, match="not defined"):
+        flows.parse_spec("slots: {a: {label: A}}\nflows: {f: {label: F, form: f_form, slots: [b]}}")
+    with pytest.raises(flows.SpecError, match="unknown condition"):
+        flows.parse_spec("slots: {a: {label: A}}\nflows: {f: {label: F, form: f_form, slots: [{a: sometimes}]}}")
+
+
+# --- which questions, in which order ---------------------------------------------------------------------------
+
+def test_wage_claim_asks_migrant_status_and_construction() -> None:
+    assert flows.missing("wage_claim", {"employer": "某公司", "amount": 8000, "people_count": 1, "months_owed": 2},
+                         ON)[:2] == ["migrant_worker", "construction"]
+
+
+def test_a_dv_victims_traffic_claim_gets_the_income_questions() -> None:
+    slots = {"matter": "traffic_accident", "groups": ["domestic_violence_victim"]}
+    assert flows.missing("legal_aid", slots, ON) == ["monthly_income", "household_size", "has_valuable_assets",
+                                                     "street"]
+    assert flows.missing("legal_aid", {**slots, "matter": "family_dispute"}, ON) == ["street"]
+
+
+def test_a_migrant_wage_claim_for_legal_aid_skips_the_means_test() -> None:
+    assert flows.missing("legal_aid", {"matter": "wage_arrears", "migrant_worker": True}, ON) == ["street"]
+
+
+def test_advisor_street_only_when_no_community() -> None:
+    assert flows.missing("advisor", {}, ON) == ["community", "street"]
+    assert flows.missing("advisor", {"community": "东台社区"}, ON) == []
+    assert flows.missing("advisor", {"street": "沿江街道"}, ON) == ["community"]
+    assert flows.missing("advisor", {"street": "沿江街道"}, ON, skipped=["community"]) == []
+
+
+def test_summary_is_chinese_sentences_without_the_phone() -> None:
+    text = flows.summary({"employer": "恒通建筑公司", "amount": 35000.0, "migrant_worker": True, "has_contract": False,
+                          "phone": "13977212345", "evidence": ["欠条"], "matter": "wage_arrears"})
+    assert text == ("讨薪——欠钱的单位或老板：恒通建筑公司；欠款金额：35000元；是进城务工人员（农民工）；没签劳动合同；"
+                    "手上的证据：欠条。法律援助——什么事：追索劳动报酬。")
+
+
+# --- reading words --------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("我是农民工，老板欠我三个月工资", {"migrant_worker": True}),
+    ("包工头跑了，工地上欠我们两万", {"construction": True}),
+    ("我不是农民工，在公司做会计", {"migrant_worker": False}),
+    ("没签合同，已经离职了", {"has_contract": False, "employment_ended": True}),
+    ("公司欠我两个月工资", {}),
+])
+def test_facts_stated_unasked(text: str, expected: dict[str, bool]) -> None:
+    assert reading.said(text) == expected
+
+
+@pytest.mark.parametrize(("slot", "value", "expected"), [
+    ("has_contract", "没签", False), ("has_contract", "签了", True), ("employment_ended", "还在干", False),
+    ("employment_ended", "早不干了", True), ("migrant_worker", "是的", True), ("migrant_worker", "不是", False),
+    ("construction", "在工地", True), ("has_valuable_assets", "没有房也没有车", False), ("has_contract", "嗯？", None),
+])
+def test_yes_no_words(slot: str, value: str, expected: bool | None) -> None:
+    assert reading.yes_no(slot, value) is expected
+
+
+# --- the forms read the spec ------------------------------------------------------------------------------------
+
+def _wage_tracker(first: str, slots: dict[str, Any], text: str = "3个月") -> Any:
+    t = tracker("wage_form_asking.json", slots={**slots, "requested_slot": "months_owed"}, text=text,
+                candidates={"months_owed": 3.0})
+    t.events[3]["text"] = first  # the first message of the conversation
+    return t
+
+
+async def test_wage_form_fills_migrant_and_construction_from_the_first_message() -> None:
+    t = _wage_tracker("我是农民工，包工头跑了", {"amount": 8000.0, "people_count": 1.0})
+    events, _ = await run(ValidateWageClaimForm(), t)
+    values = slot_values(events)
+    assert values["migrant_worker"] is True and values["construction"] is True
+    assert values["requested_slot"] == "employment_ended"
+
+
+async def test_wage_form_asks_migrant_status_when_not_said() -> None:
+    t = _wage_tracker("公司欠我两个月工资", {"amount": 8000.0, "people_count": 1.0})
+    events, _ = await run(ValidateWageClaimForm(), t)
+    values = slot_values(events)
+    assert "migrant_worker" not in values and values["requested_slot"] == "migrant_worker"
+    assert wage_facts(t).migrant_worker is None  # never assumed
+
+
+async def test_wage_form_reads_a_migrant_answer_in_words() -> None:
+    t = tracker("wage_form_asking.json", slots={"amount": 8000.0, "people_count": 1.0, "months_owed": 2.0,
+                                                "requested_slot": "migrant_worker"},
+                text="不是，我在办公室上班", candidates={"migrant_worker": "不是，我在办公室上班"})
+    events, _ = await run(ValidateWageClaimForm(), t)
+    assert slot_values(events)["migrant_worker"] is False
+
+
+async def test_legal_aid_form_asks_income_of_a_dv_victim_in_a_traffic_case() -> None:
+    t = tracker("wage_form_asking.json",
+                slots={"matter": "traffic_accident", "requested_slot": "groups", "open_topic": None},
+                text="家暴受害人", candidates={"groups": "家暴受害人"})
+    t.active_loop = {"name": "legal_aid_form"}
+    events, _ = await run(ValidateLegalAidForm(), t)
+    values = slot_values(events)
+    assert values["groups"] == ["domestic_violence_victim"] and values["requested_slot"] == "monthly_income"
