@@ -93,6 +93,9 @@ class Stack:
     processes: int
     token: str = field(default_factory=lambda: secrets.token_hex(16))
     salt: str = field(default_factory=lambda: secrets.token_hex(16))
+    actions_token: str = field(default_factory=lambda: secrets.token_hex(16))
+    action_workers: int = 1
+    actions_url: str = ""
     procs: list[subprocess.Popen] = field(default_factory=list)
     rasa_procs: list[subprocess.Popen] = field(default_factory=list)
     rasa_urls: list[str] = field(default_factory=list)
@@ -101,14 +104,21 @@ class Stack:
     warm_start_s: list[float] = field(default_factory=list)
 
     def env(self) -> dict[str, str]:
+        """What scripts/run.sh and scripts/local_env.sh give the services, pointed at this stack's own files."""
         return {**os.environ, "HOTLINE_DATABASE_URL": self.db_url, "HOTLINE_VAR_DIR": str(self.tmp),
                 "HOTLINE_SENDER_SALT": self.salt, "HOTLINE_SECRET_KEY": self.salt, "HOTLINE_RASA_TOKEN": self.token,
+                "HOTLINE_ACTIONS_TOKEN": self.actions_token, "HOTLINE_ACTIONS_URL": self.actions_url,
+                "HOTLINE_TRACKER_STORE_URL": f"sqlite:///{self.tmp / 'rasa_tracker.db'}",
+                "HOTLINE_LOCK_STORE": "in_memory", "HOTLINE_REDIS_HOST": "127.0.0.1", "HOTLINE_REDIS_PORT": "6379",
+                "HOTLINE_REDIS_DB": "1", "HOTLINE_REDIS_PASSWORD": "",
+                "RASA_URLS": ",".join(self.rasa_urls), "RASA_URL": self.rasa_urls[0] if self.rasa_urls else "",
+                "ACTION_SERVER_SANIC_WORKERS": str(self.action_workers),
                 "RASA_TELEMETRY_ENABLED": "false", "TF_CPP_MIN_LOG_LEVEL": "2",
                 "SQLALCHEMY_SILENCE_UBER_WARNING": "1", "PYTHONDONTWRITEBYTECODE": "1"}
 
-    def spawn(self, log_name: str, cmd: list[str], env: dict[str, str] | None = None) -> subprocess.Popen:
+    def spawn(self, log_name: str, cmd: list[str]) -> subprocess.Popen:
         log = (self.tmp / f"{log_name}.log").open("w")
-        proc = subprocess.Popen(cmd, cwd=ROOT, env=env or self.env(), stdout=log, stderr=subprocess.STDOUT,
+        proc = subprocess.Popen(cmd, cwd=ROOT, env=self.env(), stdout=log, stderr=subprocess.STDOUT,
                                 start_new_session=True)  # own process group: stop() reaches its children
         self.procs.append(proc)
         return proc
@@ -118,38 +128,27 @@ class Stack:
         return path.read_text(errors="replace")[-2500:] if path.exists() else ""
 
     def start(self, timeout_s: float) -> None:
+        """The layout of scripts/run.sh on free loopback ports: the action server, N Rasa processes sharing one
+        SQL tracker store (scripts/rasa_serve.py, the project's endpoints.yml), the web app routing by sender."""
         self.db_url = f"sqlite:///{self.tmp / 'bench.db'}"
+        actions_port = free_port()
+        self.actions_url = f"http://127.0.0.1:{actions_port}/webhook"
+        self.rasa_urls = [f"http://127.0.0.1:{free_port()}" for _ in range(self.processes)]
         env = self.env()
         for args in (["db", "upgrade"], ["directory", "import", str(ROOT / "data" / "directory_sample.csv")]):
             subprocess.run([str(APP_BIN / "hotline"), *args], cwd=ROOT, env=env, check=True, capture_output=True,
                            timeout=120)
-        actions_port = free_port()
-        self.spawn("actions", [str(APP_BIN / "python"), "-m", "rasa_sdk", "--actions", "actions",
-                               "-i", "127.0.0.1", "-p", str(actions_port)])
-        endpoints = self.tmp / "endpoints.yml"
-        lines = [f'action_endpoint:\n  url: "http://127.0.0.1:{actions_port}/webhook"\n']
-        if self.processes > 1:
-            # Several Rasa processes share one tracker store and one lock store (a private Redis).
-            redis_port = free_port()
-            self.spawn("redis", ["redis-server", "--port", str(redis_port), "--bind", "127.0.0.1", "--save", "",
-                                 "--appendonly", "no", "--dir", str(self.tmp)])
-            lines.append(f"tracker_store:\n  type: redis\n  url: 127.0.0.1\n  port: {redis_port}\n  db: 0\n")
-            lines.append(f"lock_store:\n  type: redis\n  url: 127.0.0.1\n  port: {redis_port}\n  db: 1\n")
-        endpoints.write_text("".join(lines))
+        self.spawn("actions", [str(APP_BIN / "python"), "-m", "actions.server", "-p", str(actions_port)])
         starts = []
-        for i in range(self.processes):
-            port = free_port()
+        for i, url in enumerate(self.rasa_urls):
             starts.append(time.monotonic())
-            proc = self.spawn(f"rasa{i}", [str(RASA_BIN / "rasa"), "run", "--enable-api", "-i", "127.0.0.1",
-                                           "-p", str(port), "-m", str(self.model), "--endpoints", str(endpoints),
-                                           "--credentials", str(ROOT / "credentials.yml"),
-                                           "--auth-token", self.token])
-            self.rasa_procs.append(proc)
-            self.rasa_urls.append(f"http://127.0.0.1:{port}")
+            self.rasa_procs.append(self.spawn(f"rasa{i}", [
+                str(RASA_BIN / "python"), str(ROOT / "scripts" / "rasa_serve.py"), "--enable-api", "-i", "127.0.0.1",
+                "-p", url.rsplit(":", 1)[1], "-m", str(self.model), "--endpoints", str(ROOT / "endpoints.yml"),
+                "--credentials", str(ROOT / "credentials.yml")]))
         web_port = free_port()
-        web_env = {**self.env(), "RASA_URL": self.rasa_urls[0], "HOTLINE_RASA_URLS": ",".join(self.rasa_urls)}
         self.spawn("web", [str(APP_BIN / "uvicorn"), "bot.app:app", "--host", "127.0.0.1", "--port", str(web_port),
-                           "--no-access-log", "--log-level", "warning"], env=web_env)
+                           "--no-access-log", "--log-level", "warning"])
         self.web_url = f"http://127.0.0.1:{web_port}"
         deadline = time.monotonic() + timeout_s
         self._wait(f"http://127.0.0.1:{actions_port}/health", deadline)
@@ -157,6 +156,12 @@ class Stack:
             self._wait(f"{url}/status?token={self.token}", deadline)
             self.warm_start_s.append(time.monotonic() - t0)
         self._wait(f"{self.web_url}/openapi.json", deadline, ok_any=True)
+
+    def rasa_for(self, conversation_id: str) -> str:
+        """The conversation's own Rasa process, as the web app routes it."""
+        from bot.rasa_client import rasa_urls_for
+
+        return rasa_urls_for(conversation_id, tuple(self.rasa_urls))[0]
 
     def _wait(self, url: str, deadline: float, ok_any: bool = False) -> None:
         while time.monotonic() < deadline:
@@ -246,7 +251,7 @@ def plan(n: int, seed: int) -> list[tuple[str, random.Random]]:
 
 
 async def requested_slot(client: httpx.AsyncClient, stack: Stack, conv: Conversation, load: Load) -> str | None:
-    url = f"{stack.rasa_urls[0]}/conversations/{conv.conversation_id}/tracker"
+    url = f"{stack.rasa_for(conv.conversation_id)}/conversations/{conv.conversation_id}/tracker"
     t = time.perf_counter()
     r = await client.get(url, params={"token": stack.token})
     load.tracker_ms.append((time.perf_counter() - t) * 1000)
@@ -393,7 +398,7 @@ async def probe(stack: Stack, rounds: int = 3) -> dict[str, float]:
                 await client.post(f"{stack.web_url}/api/chat", json={"sender": sender, "message": msg})
             for _ in range(10):
                 t = time.perf_counter()
-                resp = await client.post(f"{stack.rasa_urls[0]}/conversations/{cid}/predict",
+                resp = await client.post(f"{stack.rasa_for(cid)}/conversations/{cid}/predict",
                                          params={"token": stack.token})
                 predicts.append((time.perf_counter() - t) * 1000)
                 resp.raise_for_status()
@@ -483,13 +488,30 @@ def latest_model(spec: str) -> Path:
     return p
 
 
+def ensure_stock_model(spec: str, timeout_s: float = 3600) -> None:
+    """Train the stock yardstick once (configs/stock/config.yml, same data and domain) when models/stock is empty."""
+    out = ROOT / spec
+    if not out.is_dir() or any(out.glob("*.tar.gz")):
+        return
+    print(f"training stock Rasa into {spec} (once; DIET, UnexpecTED and TED at 100 epochs) ...", flush=True)
+    t = time.monotonic()
+    env = {**os.environ, "RASA_TELEMETRY_ENABLED": "false", "TF_CPP_MIN_LOG_LEVEL": "2",
+           "RASA_CACHE_DIRECTORY": str(ROOT / ".rasa" / "cache-stock")}  # its own cache: never evicts ours
+    subprocess.run([str(RASA_BIN / "rasa"), "train", "--config", "configs/stock/config.yml", "--domain", "domain",
+                    "--data", "data", "--out", spec, "--fixed-model-name", "stock"], cwd=ROOT, env=env, check=True,
+                   stdout=subprocess.DEVNULL, timeout=timeout_s)
+    print(f"  trained in {time.monotonic() - t:.0f} s", flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--conversations", type=int, default=100)
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--variants", default="current,stock",
                         help="comma list of current, stock and NAME=MODEL experiments")
-    parser.add_argument("--processes", default="1", help="Rasa processes per stack; e.g. 1,2 for both")
+    parser.add_argument("--processes", default="1,2", help="Rasa processes of our stack, one run each: 1,2")
+    parser.add_argument("--stock-processes", default="1", help="Rasa processes of the stock stack")
+    parser.add_argument("--action-workers", type=int, default=1, help="ACTION_SERVER_SANIC_WORKERS")
     parser.add_argument("--model", default="models/current.tar.gz")
     parser.add_argument("--stock-model", default="models/stock", help="a .tar.gz or a directory (newest one)")
     parser.add_argument("--slot-source", choices=["tracker", "text"], default="tracker")
@@ -503,34 +525,38 @@ def main() -> None:
 
     models = {"current": latest_model(args.model)}
     if "stock" in args.variants.split(","):
+        (ROOT / args.stock_model).mkdir(parents=True, exist_ok=True)
+        ensure_stock_model(args.stock_model)
         models["stock"] = latest_model(args.stock_model)
     rows = []
-    for processes in [int(p) for p in args.processes.split(",")]:
-        for variant in args.variants.split(","):
-            if "=" in variant:  # an experiment: name=path/to/model.tar.gz
-                variant, spec = variant.split("=", 1)
-                models[variant] = latest_model(spec)
-            tmp = Path(tempfile.mkdtemp(prefix=f"bench_load_{variant}_"))
-            stack = Stack(variant, models[variant], tmp, processes)
-            print(f"{variant} x{processes}: starting ({stack.model.relative_to(ROOT)}) ...", flush=True)
-            try:
-                stack.start(args.start_timeout)
-                print(f"  up; warm start {', '.join(f'{s:.1f}' for s in stack.warm_start_s)} s", flush=True)
-                asyncio.run(run_load(stack, 4, 4, args.seed + 1, args.slot_source, args.max_turns, 120))  # warm-up
-                load = asyncio.run(run_load(stack, args.conversations, args.concurrency, args.seed, args.slot_source,
-                                            args.max_turns, args.load_timeout))
-                probes = {} if args.no_probe else asyncio.run(probe(stack))
-                row = summarise(variant, stack, load, check_log(stack, load), probes)
-                rows.append(row)
-                print("  " + json.dumps({k: v for k, v in row.items() if k != "by_flow"}, ensure_ascii=False),
-                      flush=True)
-            except Exception as exc:
-                for name in ["rasa0", "actions", "web"]:
-                    print(f"--- {name} log ---\n{stack.log_tail(name)}", file=sys.stderr)
-                raise SystemExit(f"{variant}: {exc}")
-            finally:
-                stack.stop()
-                shutil.rmtree(tmp, ignore_errors=True)
+    runs = []
+    for variant in args.variants.split(","):
+        if "=" in variant:  # an experiment: name=path/to/model.tar.gz
+            variant, spec = variant.split("=", 1)
+            models[variant] = latest_model(spec)
+        counts = args.stock_processes if variant == "stock" else args.processes
+        runs += [(variant, int(p)) for p in counts.split(",")]
+    for variant, processes in runs:
+        tmp = Path(tempfile.mkdtemp(prefix=f"bench_load_{variant}_"))
+        stack = Stack(variant, models[variant], tmp, processes, action_workers=args.action_workers)
+        print(f"{variant} x{processes}: starting ({stack.model.relative_to(ROOT)}) ...", flush=True)
+        try:
+            stack.start(args.start_timeout)
+            print(f"  up; warm start {', '.join(f'{s:.1f}' for s in stack.warm_start_s)} s", flush=True)
+            asyncio.run(run_load(stack, 4, 4, args.seed + 1, args.slot_source, args.max_turns, 120))  # warm-up
+            load = asyncio.run(run_load(stack, args.conversations, args.concurrency, args.seed, args.slot_source,
+                                        args.max_turns, args.load_timeout))
+            probes = {} if args.no_probe else asyncio.run(probe(stack))
+            row = summarise(variant, stack, load, check_log(stack, load), probes)
+            rows.append(row)
+            print("  " + json.dumps({k: v for k, v in row.items() if k != "by_flow"}, ensure_ascii=False), flush=True)
+        except Exception as exc:
+            for name in ["rasa0", "actions", "web"]:
+                print(f"--- {name} log ---\n{stack.log_tail(name)}", file=sys.stderr)
+            raise SystemExit(f"{variant}: {exc}")
+        finally:
+            stack.stop()
+            shutil.rmtree(tmp, ignore_errors=True)
     print(write_report(rows, args, args.out))
 
 
