@@ -26,7 +26,7 @@ OPENERS = walks.openers()
 FAILED_TEXT = DOMAIN["responses"]["utter_action_failed"][0]["text"][:12]
 # Only conversations whose sender starts with "fault-" see the injected faults.
 FAULTS = "validate_wage_claim_form@fault-wage,action_legal_aid_answer@fault-aid"
-WALK_SEEDS = range(int(os.environ.get("HOTLINE_WALKS", "30")))
+WALK_SEEDS = range(int(os.environ.get("HOTLINE_WALKS", "24")))
 WALK_TURNS = 12
 
 
@@ -55,9 +55,10 @@ def test_the_space_is_generated_from_the_domain() -> None:
 @pytest.mark.parametrize("question", QUESTIONS, ids=lambda q: f"{q.form}.{q.slot}")
 def test_every_answer_to_every_question(bot: walks.Bot, question: walks.Question) -> None:
     """Walk to the question once, then branch (a clone of the conversation) for each answer."""
-    base = f"q-{question.form}-{question.slot}"
-    if not walks.walk_to(bot, base, OPENERS[question.form], question.form, question.slot):
-        pytest.skip(f"{question.slot} is not asked on the good-answer path of {question.form}")
+    base = walks.walk_to(bot, f"q-{question.form}-{question.slot}", OPENERS[question.form], question.form,
+                         question.slot)
+    if base is None:
+        pytest.skip(f"no answering policy makes {question.form} ask {question.slot}")
     failures: list[str] = []
     for n, answer in enumerate(walks.answers_for(question)):
         sender = bot.clone(base)

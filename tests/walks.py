@@ -119,11 +119,20 @@ def openers(rules: list[dict[str, Any]] | None = None) -> dict[str, str]:
     return out
 
 
-def good_answer(question: Question) -> str:
+# How the walker answers the questions on its way to a target question: each policy opens other branches
+# (「是农民工」 skips the means test, 「不是」 asks it; 「留」 asks the phone, 「不留」 does not).
+POLICIES = ("first", "last", "typed")
+
+
+def good_answer(question: Question, policy: str = "first") -> str:
+    buttons = [b for b in question.buttons if sendable(b)]
+    if policy == "last" and buttons:
+        return buttons[-1].payload
     if question.slot in GOOD:
         return GOOD[question.slot]
-    sendable_buttons = [b for b in question.buttons if sendable(b)]
-    return sendable_buttons[0].payload if sendable_buttons else TYPED["skip"]
+    if policy == "typed" or not buttons:
+        return TYPED["skip"]
+    return buttons[0].payload
 
 
 @dataclass
@@ -189,18 +198,21 @@ def problems(turn: Turn, failed_text: str) -> list[str]:
     return found
 
 
-def walk_to(bot: Bot, sender: str, opener: str, form: str, slot: str, limit: int = 25) -> bool:
-    """Start `form` and answer its questions with good answers until it asks `slot`; False if it never does."""
-    domain_questions = {q.slot: q for q in questions() if q.form == form}
-    bot.say(sender, opener)
-    for _ in range(limit):
-        loop, asked = bot.requested_slot(sender)
-        if loop != form or asked is None:
-            return False
-        if asked == slot:
-            return True
-        bot.say(sender, good_answer(domain_questions.get(asked, Question(form, asked, ()))))
-    return False
+def walk_to(bot: Bot, sender: str, opener: str, form: str, slot: str, limit: int = 25) -> str | None:
+    """Start `form` and answer its questions until it asks `slot`, trying each answering policy in a fresh
+    conversation; the sender id that got there, or None when no policy reaches the question."""
+    known = {q.slot: q for q in questions() if q.form == form}
+    for policy in POLICIES:
+        conversation = f"{sender}-{policy}"
+        bot.say(conversation, opener)
+        for _ in range(limit):
+            loop, asked = bot.requested_slot(conversation)
+            if loop != form or asked is None:
+                break
+            if asked == slot:
+                return conversation
+            bot.say(conversation, good_answer(known.get(asked, Question(form, asked, ())), policy))
+    return None
 
 
 def answers_for(question: Question) -> list[str]:
