@@ -140,16 +140,14 @@ async def test_mere_greeting_then_goodbye_logs_nothing(session: Session) -> None
 async def test_wage_claim_advice_answers_and_logs_one_row(roster_db: Session) -> None:
     events, d = await run(ActionWageClaimAdvice(), tracker("wage_claim_done.json"))
     said = responses(d)
-    assert said[:3] == ["utter_disclaimer", "utter_wage_summary", "utter_wage_routes_intro"]
-    assert said.count("utter_wage_route") >= 4
-    for name in ("utter_wage_limitation", "utter_wage_missing_evidence", "utter_wage_general_contractor",
-                 "utter_wage_legal_aid", "utter_wage_office", "utter_sample_data"):
-        assert name in said
-    assert said[-1] == "utter_wage_next"
-    aid = next(m for m in d.messages if m["response"] == "utter_wage_legal_aid")
-    assert "第四十二条第三项" in aid["basis"]
-    office = next(m for m in d.messages if m["response"] == "utter_wage_office")
-    assert office["office"] == "沿江司法所" and office["phone"] == "0772-0004100"
+    # Short first (the outcome on one phone screen), the details in one folded message, then the way on.
+    assert said == ["utter_wage_short", "utter_wage_details", "utter_disclaimer", "utter_sample_data",
+                    "utter_wage_next"]
+    short = d.messages[0]
+    assert "第四十二条第三项" in short["aid"]
+    assert "沿江司法所" in short["office"] and "0772-0004100" in short["office"]
+    details = d.messages[1]["details"]
+    assert details.count("\n") >= 6 and "时效" in details and "还可以补这些证据" in details
     assert events == [SlotSet("disclaimer_shown", True), SlotSet("consultation_count", 1.0),
                       SlotSet("consultation_category", "wage_arrears"), SlotSet("open_topic", None)]
     [row] = rows(roster_db)
@@ -236,13 +234,13 @@ def test_a_resumed_form_is_introduced_as_resumed() -> None:
 async def test_legal_aid_eligible_migrant_worker(session: Session) -> None:
     events, d = await run(ActionLegalAidAnswer(), tracker("legal_aid_done.json"))
     said = responses(d)
-    assert said[:3] == ["utter_disclaimer", "utter_aid_eligible", "utter_aid_means_test"]
-    for name in ("utter_aid_basis", "utter_aid_materials", "utter_aid_where", "utter_aid_decision",
-                 "utter_aid_objection"):
-        assert name in said
-    assert "utter_aid_threshold" not in said  # waived: no income line applies
-    basis = next(m for m in d.messages if m["response"] == "utter_aid_basis")["basis"]
-    assert "《法律援助法》第四十二条第三项" in basis
+    assert said == ["utter_aid_short", "utter_aid_details", "utter_disclaimer", "utter_aid_next"]
+    assert d.messages[0]["verdict"].startswith("结论：") and "可以申请" in d.messages[0]["verdict"]
+    details = d.messages[1]["details"]
+    for line in ("依据：", "要带的材料：", "到哪里申请：", "多久有结果：", "不服怎么办："):
+        assert line in details
+    assert "收入标准" not in details  # waived: no income line applies
+    assert "《法律援助法》第四十二条第三项" in details
     [row] = rows(session)
     assert (row.channel, row.category, row.eligibility, row.migrant_worker) == (
         "telegram", "wage_arrears", "eligible", True)
@@ -254,9 +252,10 @@ async def test_legal_aid_ineligible_shows_the_income_line(session: Session) -> N
                                               "has_valuable_assets": False, "groups": []})
     _, d = await run(ActionLegalAidAnswer(), t)
     said = responses(d)
-    assert "utter_aid_ineligible" in said and "utter_aid_threshold" in said and "utter_aid_alternatives" in said
-    line = next(m for m in d.messages if m["response"] == "utter_aid_threshold")
-    assert line["value"] and line["effective"]
+    assert said[:2] == ["utter_aid_short", "utter_aid_details"] and "utter_aid_alternatives" in said
+    assert "暂不符合" in d.messages[0]["verdict"]
+    assert "收入标准：每人每月1680" in d.messages[1]["details"]  # the verified figure
+    assert "1810" not in d.messages[1]["details"] and "未核实" not in d.messages[1]["details"]
     [row] = rows(session)
     assert (row.category, row.eligibility) == ("family_dispute", "ineligible")
 
@@ -267,7 +266,7 @@ async def test_legal_aid_needs_review_points_to_a_person(session: Session) -> No
                                               "has_valuable_assets": False, "groups": []})
     _, d = await run(ActionLegalAidAnswer(), t)
     said = responses(d)
-    assert "utter_aid_needs_review" in said and "utter_aid_person" in said
+    assert "工作人员核实" in d.messages[0]["verdict"] and "utter_aid_person" in said
     [row] = rows(session)
     assert (row.eligibility, row.outcome) == ("needs_review", "referred")
 
