@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import re
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -15,37 +14,19 @@ from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.common import cite, disclaimer_once, office_kwargs, office_of, user_texts
+from actions.common import cite, disclaimer_once, office_kwargs, office_of
 from actions.consultation_log import record_consultation
 from actions.legal_aid import category_for
 from hotline.codes import MATTERS
 
 logger = logging.getLogger(__name__)
 
-# Words that mark a construction site: the general-contractor rule (条例第三十条) then applies.
-_CONSTRUCTION = re.compile(r"工地|建筑|施工|包工头|工程|项目部|装修|搬砖|钢筋|泥水|木工")
-
-
 def wage_facts(tracker: Tracker) -> Any:
-    from hotline.wage_claim import WageFacts
+    """The wage-claim facts as the form collected them (migrant worker and construction site asked, never assumed:
+    hotline.wage_claim.facts_from_slots)."""
+    from hotline.wage_claim import facts_from_slots
 
-    def num(slot: str) -> int | None:
-        value = tracker.get_slot(slot)
-        return int(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
-
-    texts = " ".join([*user_texts(tracker), tracker.get_slot("employer") or ""])
-    return WageFacts(
-        employer=tracker.get_slot("employer"),
-        amount=num("amount"),
-        people_count=num("people_count"),
-        months_owed=num("months_owed"),
-        employment_ended=tracker.get_slot("employment_ended"),
-        has_contract=tracker.get_slot("has_contract"),
-        evidence=tuple(tracker.get_slot("evidence") or ()),
-        street=tracker.get_slot("street"),
-        construction=True if _CONSTRUCTION.search(texts) else None,
-        migrant_worker=True,
-    )
+    return facts_from_slots(tracker.current_slot_values())
 
 
 def summary_of(facts: Any) -> str:
@@ -131,7 +112,7 @@ class ActionWageClaimAdvice(Action):
             tracker,
             category="wage_arrears",
             outcome="answered",
-            migrant_worker=True,
+            migrant_worker=bool(facts.migrant_worker),
             persons=facts.people_count or 1,
             street=facts.street,
             amount=facts.amount,
