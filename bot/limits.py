@@ -356,3 +356,20 @@ class RateLimit:
                 return
         await self.app(scope, receive, send)
 
+
+
+# --- XML from the platforms -------------------------------------------------------------------------------------
+
+_DTD = re.compile(r"<!\s*(DOCTYPE|ENTITY)", re.IGNORECASE)
+
+
+def safe_xml(data: str | bytes) -> str:
+    """The XML as text when it is strict UTF-8 without a DTD; ValueError otherwise.
+
+    WeChat never sends a document type declaration, and refusing any DTD is what defusedxml does against entity
+    bombs (billion laughs) and external entities (XXE), before the parser ever expands one.
+    """
+    text = data.decode("utf-8") if isinstance(data, bytes) else data  # UnicodeDecodeError is a ValueError
+    if _DTD.search(text):
+        raise ValueError("XML with a document type declaration")
+    return text

@@ -21,6 +21,7 @@ from wechatpy.exceptions import InvalidAppIdException, InvalidSignatureException
 from wechatpy.replies import TextReply
 from wechatpy.utils import check_signature
 
+from bot.limits import TOO_FAST, TOO_LONG, app_limiter, clean_text, safe_xml, too_long
 from bot.menu import HELP, welcome_message
 from bot.rasa_client import BotMessage, Button, forward_to_rasa
 from bot.ttl import TTLCache
@@ -67,27 +68,30 @@ def verify_signature(token: str, signature: str, timestamp: str, nonce: str, *, 
 
 
 def parse_message(xml: str | bytes) -> Incoming:
-    """The XML WeChat posts, as an Incoming; raises ValueError when it is not a WeChat message."""
+    """The XML WeChat posts, as an Incoming; raises ValueError when it is not a WeChat message.
+
+    Strict UTF-8 and no DTD (no entity bombs, no external entities); texts come out without control characters.
+    """
     try:
-        msg = wechatpy_parse(xml)
+        msg = wechatpy_parse(safe_xml(xml))
     except Exception as exc:  # xmltodict raises expat errors, KeyError on missing MsgType...
         raise ValueError("not a WeChat message") from exc
-    if msg is None or not getattr(msg, "source", None):
+    if msg is None or not isinstance(getattr(msg, "source", None), str) or not msg.source:
         raise ValueError("not a WeChat message")
     openid, account = msg.source, msg.target
     # Events carry no MsgId: WeChat's own advice is to de-duplicate them on FromUserName + CreateTime.
     dedup = str(msg.id) if getattr(msg, "id", 0) else f"{openid}:{msg.time}:{msg.type}"
     kind, text = "other", None
     if msg.type == "text":
-        kind, text = "text", msg.content or ""
+        kind, text = "text", clean_text(str(msg.content or ""))
     elif msg.type == "voice":
-        kind, text = "voice", (msg.recognition or "").strip() or None
+        kind, text = "voice", clean_text(str(msg.recognition or "")).strip() or None
     elif getattr(msg, "event", None) in ("subscribe", "subscribe_scan"):
         kind = "subscribe"
     elif getattr(msg, "event", None) == "unsubscribe":
         kind = "unsubscribe"
     elif getattr(msg, "event", None) == "click":
-        kind, text = "click", msg.key
+        kind, text = "click", clean_text(str(msg.key or ""))
     elif msg.type in ("image", "location", "link"):
         kind = msg.type
     return Incoming(kind=kind, openid=openid, account=account, dedup_key=dedup, text=text)
@@ -234,6 +238,16 @@ def _forbidden() -> PlainTextResponse:
     return PlainTextResponse("forbidden", status_code=403)
 
 
+async def _refusal(request: Request, incoming: Incoming) -> str | None:
+    """A polite sentence instead of an answer: a message over the web chat's limit, or a user sending too fast."""
+    if incoming.text and too_long(incoming.text):
+        return TOO_LONG
+    if incoming.kind in ("text", "voice", "click") and not await app_limiter(request.app).allow("wechat",
+                                                                                              incoming.openid):
+        return TOO_FAST
+    return None
+
+
 @router.get("/wechat", include_in_schema=False)
 def url_check(request: Request) -> Response:
     """WeChat's server-address check: echo `echostr` when the signature is ours."""
@@ -252,6 +266,10 @@ async def callback(request: Request) -> Response:
     if not verify_signature(get_settings().wechat_token or "", q.get("signature", ""), timestamp, nonce):
         return _forbidden()
     body = await request.body()
+    try:
+        safe_xml(body)  # before decrypting too: wechatpy parses the envelope with the same XML parser
+    except ValueError:
+        return PlainTextResponse("bad request", status_code=400)
     encrypted = q.get("encrypt_type", "raw").lower() == "aes"
     crypto = _crypto() if encrypted else None
     if encrypted:
@@ -272,7 +290,7 @@ async def callback(request: Request) -> Response:
     bridge = _bridge(request)
     if not bridge.seen.add(incoming.dedup_key, True):
         return PlainTextResponse(SUCCESS)  # a retry: the first delivery is being (or was) answered
-    text = await bridge.reply_text(incoming)
+    text = await _refusal(request, incoming) or await bridge.reply_text(incoming)
     if not text:
         return PlainTextResponse(SUCCESS)
     reply = TextReply(source=incoming.account, target=incoming.openid, content=text).render()
