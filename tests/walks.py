@@ -1,11 +1,11 @@
 """The conversation space, generated from the domain and the rules, and a client that walks it on a real Rasa.
 
 What is walked comes from the files, so a new form, slot or button is covered without anyone writing a test:
-- forms and their questions: `forms.*.required_slots` of the merged `domain/*.yml`; each question is the
-  response `utter_ask_<slot>` with its buttons;
+- forms and their questions: the flow spec's slots (hotline/flows) and `forms.*.required_slots` of the merged
+  `domain/*.yml`; each question is the response `utter_ask_<slot>` with its buttons;
 - how a form starts: the rules whose first step is an intent followed by `action: <form>` (sent as `/intent`);
 - typed answers of each kind a citizen gives (yes, no, 不知道, 跳过, a number, a place, gibberish) to every question.
-When `hotline/flows/` (the flow spec) lands, `questions()` is the one place to read it instead.
+The flow spec (`hotline/flows/`) gives the forms' slots in order; the domain adds what the spec lacks.
 """
 from __future__ import annotations
 
@@ -96,13 +96,22 @@ def sendable(button: Button) -> bool:
 
 
 def questions(domain: dict[str, Any] | None = None) -> list[Question]:
+    """Every question of every form: the flow spec's slots in order (hotline/flows), then any slot a domain form
+    lists that the spec does not; the question and its buttons from the domain's utter_ask_<slot>."""
     domain = domain or load_domain()
-    out = []
+    slots: dict[str, list[str]] = {}
+    try:
+        from hotline import flows
+
+        for f in flows.flows():
+            slots.setdefault(f.form, []).extend(s.name for s in f.slots)
+    except ImportError:  # no flow spec: the domain's forms alone
+        pass
     for form, spec in domain["forms"].items():
-        for slot in spec.get("required_slots") or []:
-            response = domain["responses"].get(f"utter_ask_{slot}") or []
-            out.append(Question(form, slot, buttons_of(response)))
-    return out
+        known = slots.setdefault(form, [])
+        known.extend(s for s in spec.get("required_slots") or [] if s not in known)
+    return [Question(form, slot, buttons_of(domain["responses"].get(f"utter_ask_{slot}") or []))
+            for form, names in slots.items() for slot in names]
 
 
 def openers(rules: list[dict[str, Any]] | None = None) -> dict[str, str]:
