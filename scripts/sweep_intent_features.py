@@ -62,7 +62,8 @@ def main() -> None:
         elif args.second:
             second_opinion_table(configured(), masked, y)
         else:
-            fallback_table(cv_proba(build_intent_models(configured()), masked, y), y)
+            fallback_table(cv_proba(build_intent_models(configured()), masked, y), y,
+                           [len(e["text"]) >= 40 for e in train])
         return
     rows = []
     for mask, chars, words, pinyin, c in itertools.product((True,), char_ranges,
@@ -135,8 +136,9 @@ def second_opinion_table(config: dict, x: list[str], y: list[str]) -> None:
         print(f"  chars_weight {weight}: cv {np.mean(classes[proba.argmax(axis=1)] == np.array(y)):.4f}")
 
 
-def fallback_table(proba, y: list[str]) -> None:  # noqa: ANN001 - cross-validated probabilities, classes sorted
-    """What each (threshold, ambiguity_threshold) of FallbackClassifier does to cross-validated predictions."""
+def fallback_table(proba, y: list[str], long: list[bool] | None = None) -> None:  # noqa: ANN001 - CV probabilities
+    """What each (threshold, ambiguity_threshold) of FallbackClassifier does to cross-validated predictions; with
+    `long`, the same again for the long messages alone (40+ characters)."""
     import numpy as np
 
     classes = np.array(sorted(set(y)))
@@ -148,14 +150,20 @@ def fallback_table(proba, y: list[str]) -> None:  # noqa: ANN001 - cross-validat
     print(f"5-fold CV on {len(y)} training examples of the model config.yml configures; accuracy without fallback "
           f"{right.mean():.4f}. Net = wrong")
     print("guesses turned into 'please rephrase' minus right answers eaten.\n")
-    print("| threshold | ambiguity | accuracy | fallbacks | wrong caught | right eaten | net |")
-    print("|---|---|---|---|---|---|---|")
-    for threshold in (0.1, 0.15, 0.2, 0.25, 0.3):
-        for ambiguity in (0.0, 0.01, 0.03):
-            fallback = (confidence < threshold) | (margin < ambiguity)
-            caught, eaten = int(np.sum(fallback & ~right)), int(np.sum(fallback & right))
-            print(f"| {threshold} | {ambiguity} | {np.mean(right & ~fallback):.4f} | {fallback.sum()} | "
-                  f"{caught} | {eaten} | {caught - eaten} |")
+    slices = [("all", np.ones(len(y), dtype=bool))]
+    if long is not None:
+        slices.append(("long (40+ characters)", np.array(long)))
+    for name, rows in slices:
+        print(f"\n## {name}: {int(rows.sum())} examples, accuracy without fallback {right[rows].mean():.4f}\n")
+        print("| threshold | ambiguity | accuracy | fallbacks | wrong caught | right eaten | net |")
+        print("|---|---|---|---|---|---|---|")
+        for threshold in (0.1, 0.15, 0.2, 0.25, 0.3):
+            for ambiguity in (0.0, 0.01, 0.03):
+                fallback = ((confidence < threshold) | (margin < ambiguity)) & rows
+                ok = right & rows
+                caught, eaten = int(np.sum(fallback & ~right)), int(np.sum(fallback & right))
+                print(f"| {threshold} | {ambiguity} | {np.sum(ok & ~fallback) / rows.sum():.4f} | {fallback.sum()} | "
+                      f"{caught} | {eaten} | {caught - eaten} |")
 
 
 if __name__ == "__main__":
