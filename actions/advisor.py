@@ -8,8 +8,11 @@ from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.common import FlowFormValidation, community_for, office_kwargs, office_of, roster, street_for
+from actions.common import (
+    FlowFormValidation, community_for, latest_text, office_kwargs, office_of, roster, street_for, user_texts,
+)
 from actions.consultation_log import record_consultation
+from hotline.directory import ambiguous_former_name, communities_of, former_name_in
 
 
 class ValidateAdvisorForm(FlowFormValidation):
@@ -21,6 +24,9 @@ class ValidateAdvisorForm(FlowFormValidation):
                            domain: DomainDict) -> dict[str, Any]:
         text = str(value or "").strip()
         entries = roster()
+        ambiguous = ambiguous_former_name(entries, latest_text(tracker))
+        if ambiguous:  # 「水上」: 沿江街道 by its former name, or its 水上社区 — ask, with that community first
+            return {"community": None, "street": ambiguous[0]}
         community = community_for(text, entries)
         if community:
             street = next((e.street for e in entries if e.community == community), None)
@@ -37,6 +43,39 @@ class ValidateAdvisorForm(FlowFormValidation):
         from actions.wage_claim import validate_street_value
 
         return validate_street_value(value, dispatcher)
+
+
+def community_buttons(names: list[str], intent: str) -> list[dict[str, str]]:
+    return [{"title": name, "payload": f'/{intent}{{"community": "{name}"}}'} for name in names]
+
+
+def say_renamed(dispatcher: CollectingDispatcher, tracker: Tracker, street: str) -> str | None:
+    """Says the street's current name back when the citizen used its former one (水上 → 沿江街道)."""
+    old = former_name_in(" ".join(user_texts(tracker)[-3:]), street)
+    if old:
+        dispatcher.utter_message(response="utter_street_renamed", old=old, street=street)
+    return old
+
+
+class ActionAskCommunity(Action):
+    def name(self) -> str:
+        return "action_ask_community"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        """The community question: with the street known, its communities as buttons and its 司法所."""
+        street = tracker.get_slot("street")
+        entries = roster() if street else []
+        names = communities_of(entries, street) if street else []
+        if not names:
+            dispatcher.utter_message(response="utter_ask_community")
+            return []
+        old = say_renamed(dispatcher, tracker, street)
+        buttons = community_buttons(communities_of(entries, street, first=old), "inform")
+        dispatcher.utter_message(response="utter_ask_community_in_street", street=street,
+                                 buttons=[*buttons, {"title": "不知道", "payload": "不知道"}])
+        if office := office_of(street, entries):
+            dispatcher.utter_message(response="utter_advisor_office", **office_kwargs(office))
+        return []
 
 
 class ActionFindAdvisor(Action):
@@ -58,8 +97,10 @@ class ActionFindAdvisor(Action):
             dispatcher.utter_message(response="utter_advisor_office", **office_kwargs(entry))
             sample = entry.sample
         elif street and (office := office_of(street, entries)):
-            communities = "、".join(e.community for e in entries if e.street == street)
-            dispatcher.utter_message(response="utter_advisor_street_only", street=street, communities=communities)
+            old = say_renamed(dispatcher, tracker, street)
+            names = communities_of(entries, street, first=old)
+            dispatcher.utter_message(response="utter_advisor_street_only", street=street, communities="、".join(names),
+                                     buttons=community_buttons(names, "find_advisor"))
             dispatcher.utter_message(response="utter_advisor_office", **office_kwargs(office))
             sample = office.sample
         else:

@@ -328,3 +328,35 @@ def canonical_community(entries: Sequence[AdvisorEntry], text: str) -> str | Non
     for entry in entries:
         candidates.setdefault(entry.community, set()).update(_community_keys(entry))
     return _pick(query, candidates)
+
+
+# --- what a citizen said about their place -------------------------------------------------------------------
+
+def former_name_in(text: str, street: str) -> str | None:
+    """The former name of `street` that `text` uses (「我住水上那边」 → 水上), longest first; None when none."""
+    query = _clean(text)
+    names = sorted((alias for alias, target in STREET_ALIASES.items() if target == street), key=len, reverse=True)
+    # 「水上社区」 names a community, not the street's former name.
+    return next((name.removesuffix("街道") for name in names
+                 if name in query and f"{name.removesuffix('街道')}社区" not in query), None)
+
+
+def ambiguous_former_name(entries: Sequence[AdvisorEntry], text: str) -> tuple[str, str] | None:
+    """(street, community) when `text` names a street by a former name that is also a community's short name and
+    does not say which it means: 「我住水上那边」 is 沿江街道 (formerly 水上街道) or its 水上社区. None otherwise."""
+    query = _clean(text)
+    for alias, street in STREET_ALIASES.items():
+        if alias.endswith("街道") or alias not in query or f"{alias}街道" in query:
+            continue  # only the bare short name is ambiguous; 「水上街道」 says which
+        for entry in entries:
+            if alias in _community_keys(entry) and entry.community not in query:
+                return street, entry.community
+    return None
+
+
+def communities_of(entries: Sequence[AdvisorEntry], street: str, *, first: str | None = None) -> list[str]:
+    """The street's communities in roster order, the one named `first` (or named like it) leading."""
+    names = list(dict.fromkeys(e.community for e in entries if e.street == street))
+    if first:
+        names.sort(key=lambda name: 0 if first in name else 1)
+    return names

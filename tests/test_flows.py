@@ -156,3 +156,56 @@ async def test_legal_aid_form_asks_income_of_a_dv_victim_in_a_traffic_case() -> 
     events, _ = await run(ValidateLegalAidForm(), t)
     values = slot_values(events)
     assert values["groups"] == ["domestic_violence_victim"] and values["requested_slot"] == "monthly_income"
+
+
+# --- the advisor flow uses what it was told ---------------------------------------------------------------------
+
+from actions.advisor import ActionAskCommunity, ActionFindAdvisor, ValidateAdvisorForm  # noqa: E402
+from tests.test_actions import roster_db, responses  # noqa: E402,F401 - the fixture is used by name
+
+
+def _advisor_tracker(text: str, slots: dict[str, Any], candidates: dict[str, Any] | None = None) -> Any:
+    t = tracker("wage_form_asking.json", slots={"employer": None, "open_topic": None, **slots}, text=text,
+                candidates=candidates)
+    t.events[3]["text"] = text
+    t.active_loop = {"name": "advisor_form"}
+    return t
+
+
+async def test_old_street_name_is_said_back_and_its_communities_offered(roster_db: Any) -> None:
+    t = _advisor_tracker("我住水上那边，想找社区律师", {"street": "沿江街道", "requested_slot": "community"})
+    _, d = await run(ActionAskCommunity(), t)
+    assert responses(d) == ["utter_street_renamed", "utter_ask_community_in_street", "utter_advisor_office"]
+    assert (d.messages[0]["old"], d.messages[0]["street"]) == ("水上", "沿江街道")
+    titles = [b["title"] for b in d.messages[1]["buttons"]]
+    assert titles[0] == "水上社区" and set(titles) >= {"沿江社区", "东堤社区", "不知道"}
+    assert d.messages[2]["office"] == "沿江司法所"
+
+
+async def test_shuishang_alone_is_not_taken_as_the_community(roster_db: Any) -> None:
+    t = _advisor_tracker("我住水上那边", {"requested_slot": None}, candidates={"community": "水上社区"})
+    events, _ = await run(ValidateAdvisorForm(), t)
+    values = slot_values(events)
+    assert values["community"] is None and values["street"] == "沿江街道"
+    assert flows.missing("advisor", {"street": "沿江街道"}, ON) == ["community"]  # so the buttons come next
+
+
+async def test_the_community_named_in_full_answers_at_once(roster_db: Any) -> None:
+    t = _advisor_tracker("我住水上社区", {"requested_slot": None}, candidates={"community": "水上社区"})
+    events, _ = await run(ValidateAdvisorForm(), t)
+    values = slot_values(events)
+    assert (values["community"], values["street"], values["requested_slot"]) == ("水上社区", "沿江街道", None)
+
+
+async def test_a_street_without_a_community_gets_its_communities_as_buttons(roster_db: Any) -> None:
+    t = _advisor_tracker("不知道", {"street": "中南街道", "community": None})
+    _, d = await run(ActionFindAdvisor(), t)
+    said = responses(d)
+    assert said[0] == "utter_advisor_street_only" and "utter_advisor_office" in said
+    payloads = [b["payload"] for b in d.messages[0]["buttons"]]
+    assert payloads and all(p.startswith('/find_advisor{"community": ') for p in payloads)
+
+
+async def test_community_question_without_a_street_is_the_plain_one(roster_db: Any) -> None:
+    _, d = await run(ActionAskCommunity(), _advisor_tracker("找法律顾问", {"requested_slot": "community"}))
+    assert responses(d) == ["utter_ask_community"]
