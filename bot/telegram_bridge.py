@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import hmac
+import json
 import logging
 import os
 import secrets
@@ -29,6 +30,7 @@ from telegram.ext import (
     filters,
 )
 
+from bot.limits import TOO_FAST, TOO_LONG, Limiter, clean_json, clean_text, max_body_bytes, new_limiter, too_long
 from bot.menu import HELP, welcome_message
 from bot.rasa_client import BotMessage, Button, forward_to_rasa
 from hotline.settings import get_settings
@@ -71,8 +73,19 @@ async def relay(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str) -
     """Forward one user turn to Rasa and send its answers back."""
     chat = update.effective_chat
     assert chat is not None
+    if not await _limiter(context).allow(CHANNEL, str(chat.id)):
+        await context.bot.send_message(chat.id, TOO_FAST)
+        return
     await context.bot.send_chat_action(chat.id, "typing")
     await send_messages(update, context, await forward_to_rasa(str(chat.id), text, CHANNEL))
+
+
+def _limiter(context: ContextTypes.DEFAULT_TYPE) -> Limiter:
+    """This bridge's per-chat rate limit (in Redis when HOTLINE_REDIS_URL is set)."""
+    limiter = context.bot_data.get("limiter")
+    if limiter is None:
+        limiter = context.bot_data["limiter"] = new_limiter()
+    return limiter
 
 
 async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -93,7 +106,12 @@ async def human(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 async def text_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Forward what the user typed."""
     assert update.effective_message is not None
-    await relay(update, context, update.effective_message.text or "")
+    text = clean_text(update.effective_message.text or "")
+    if too_long(text):  # the web chat's limit: Rasa never gets a novel to classify
+        assert update.effective_chat is not None
+        await context.bot.send_message(update.effective_chat.id, TOO_LONG)
+        return
+    await relay(update, context, text)
 
 
 async def button_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -141,9 +159,23 @@ def webhook_app(application: Application, secret_token: str, path: str = "/teleg
         given = request.headers.get(SECRET_HEADER, "")
         if not hmac.compare_digest(given.encode(), secret_token.encode()):
             return PlainTextResponse("forbidden", status_code=403)
+        limit = max_body_bytes()
+        declared = request.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > limit:
+            return PlainTextResponse("too large", status_code=413)
+        body = b""
+        async for chunk in request.stream():
+            body += chunk
+            if len(body) > limit:
+                return PlainTextResponse("too large", status_code=413)
         try:
-            update = Update.de_json(await request.json(), application.bot)
-        except Exception:  # not JSON, or not an Update
+            data = json.loads(body.decode("utf-8"))
+            if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
+                raise ValueError("not an Update")
+            update = Update.de_json(clean_json(data), application.bot)
+        except Exception:  # not UTF-8, not JSON, nested junk, or not an Update
+            return PlainTextResponse("bad request", status_code=400)
+        if update is None:
             return PlainTextResponse("bad request", status_code=400)
         await application.update_queue.put(update)
         return Response(status_code=200)
