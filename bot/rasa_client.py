@@ -5,14 +5,17 @@ The raw chat id never leaves this module: Rasa (and so the actions and the datab
 """
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import logging
+import weakref
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit, urlunsplit
 
 import httpx
 
+from bot.held_turns import conversation_lock, held_store
 from hotline.privacy import hash_sender
 from hotline.settings import get_settings
 
@@ -23,6 +26,13 @@ FALLBACK_TEXT = (
     "抱歉，智能助手暂时无法回答。请直接拨打12348公共法律服务热线（24小时有人接听），"
     f"或在办公时间（{OFFICE_HOURS}）到所在街道司法所咨询。"
 )
+
+# The action server is down: the message is kept and handled when it is back (bot/held_turns.py).
+HELD_TEXT = (
+    "抱歉，系统正在恢复，您刚才说的已经记下，恢复后会接着办理，请稍后再发一条消息（例如“继续”）。"
+    f"着急的话请直接拨打12348公共法律服务热线，或在办公时间（{OFFICE_HOURS}）到所在街道司法所咨询。"
+)
+ACTIONS_PROBE_TIMEOUT_S = 1.0
 
 
 @dataclass(frozen=True)
@@ -42,6 +52,10 @@ class BotMessage:
 
 def fallback_messages() -> list[BotMessage]:
     return [BotMessage(FALLBACK_TEXT)]
+
+
+def held_messages() -> list[BotMessage]:
+    return [BotMessage(HELD_TEXT)]
 
 
 def conversation_id(channel: str, sender_hash: str) -> str:
@@ -80,6 +94,20 @@ def _to_messages(data: Any) -> list[BotMessage]:
     return out
 
 
+_clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, httpx.AsyncClient] = weakref.WeakKeyDictionary()
+
+
+def _shared_client() -> httpx.AsyncClient:
+    """One pooled client per event loop for calls made without the caller's client: a new client per call costs
+    tens of milliseconds (TLS context, connections), and a turn makes up to three calls."""
+    loop = asyncio.get_running_loop()
+    client = _clients.get(loop)
+    if client is None or client.is_closed:
+        client = httpx.AsyncClient(trust_env=False)
+        _clients[loop] = client
+    return client
+
+
 def rasa_urls_for(conversation: str | None, urls: tuple[str, ...] | None = None) -> list[str]:
     """The Rasa processes to try for one conversation, best first: each conversation always lands on the same process
     (rendezvous hashing, so removing one process moves only its own conversations), the others follow as fail-over.
@@ -107,10 +135,8 @@ async def _request(
     last: Exception | None = None
     for base in rasa_urls_for(conversation, settings.rasa_urls):
         try:
-            if client is not None:
-                return await client.request(method, f"{base}{path}", json=body, params=params, timeout=timeout)
-            async with httpx.AsyncClient(timeout=timeout, trust_env=False) as own:
-                return await own.request(method, f"{base}{path}", json=body, params=params)
+            return await (client or _shared_client()).request(method, f"{base}{path}", json=body, params=params,
+                                                              timeout=timeout)
         except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
             log.warning("Rasa process %s refused the connection; trying the next one", base)
             last = exc
@@ -132,20 +158,72 @@ async def _post(
     return resp.json()
 
 
+async def actions_alive(*, client: httpx.AsyncClient | None = None) -> bool:
+    """Whether the action server answers its health check (True when the web app is not told where it is)."""
+    settings = get_settings()
+    if not settings.actions_url:
+        return True
+    parts = urlsplit(settings.actions_url)
+    url = urlunsplit((parts.scheme, parts.netloc, "/health", "", ""))
+    timeout = min(settings.rasa_timeout_s, ACTIONS_PROBE_TIMEOUT_S)
+    try:
+        resp = await (client or _shared_client()).get(url, timeout=timeout)
+    except httpx.HTTPError:
+        return False
+    return resp.status_code == 200
+
+
+async def _rewind(conversation: str, client: httpx.AsyncClient | None) -> bool:
+    """Undo the last user message and everything after it (Rasa's `rewind` event): the failed turn never happened."""
+    path = f"/conversations/{quote(conversation, safe=':')}/tracker/events"
+    try:
+        await _post(path, {"event": "rewind"}, client, conversation=conversation,
+                    params=_api_params({"include_events": "NONE"}))
+    except (httpx.HTTPError, ValueError) as exc:
+        log.warning("could not rewind a failed turn: %s", type(exc).__name__)
+        return False
+    return True
+
+
 async def forward_to_rasa(
     sender_id: str, text: str, channel: str, *, client: httpx.AsyncClient | None = None
 ) -> list[BotMessage]:
-    """Send one user turn to Rasa's REST channel; the bot's answers in order, or the polite fallback."""
-    body = {"sender": rasa_sender(sender_id, channel), "message": text}
-    try:
-        messages = _to_messages(await _post("/webhooks/rest/webhook", body, client, conversation=body["sender"]))
-    except (httpx.HTTPError, ValueError) as exc:  # ValueError covers undecodable JSON too
-        log.warning("Rasa unavailable for %s turn: %s", channel, type(exc).__name__)
-        return fallback_messages()
-    if not messages:
+    """Send one user turn to Rasa's REST channel; the bot's answers in order, or a polite answer.
+
+    While the action server is down the message is held (bot/held_turns.py), not sent: Rasa would run the turn
+    without its custom actions and the answer would be lost or taken for the next question. A turn during which
+    the action server went down is rewound in Rasa and held too. Held messages go to Rasa, in order, before the
+    citizen's next message once the action server is back. When Rasa itself is unreachable or too slow, the
+    citizen gets the 12348 fallback.
+    """
+    conversation = rasa_sender(sender_id, channel)
+    async with conversation_lock(conversation):
+        held = held_store()
+        if not await actions_alive(client=client):
+            await held.hold(conversation, [text])
+            log.warning("action server down: a %s message held", channel)
+            return held_messages()
+        queue = [*await held.take(conversation), text]
+        out: list[BotMessage] = []
+        for i, message in enumerate(queue):
+            body = {"sender": conversation, "message": message}
+            try:
+                replies = _to_messages(await _post("/webhooks/rest/webhook", body, client, conversation=conversation))
+            except (httpx.HTTPError, ValueError) as exc:  # ValueError covers undecodable JSON too
+                log.warning("Rasa unavailable for %s turn: %s", channel, type(exc).__name__)
+                # Messages not yet sent stay held, and so does this one when no Rasa process took the connection;
+                # after any other failure it may have reached Rasa, and is not sent again.
+                unreached = isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout))
+                await held.hold(conversation, queue[i if unreached else i + 1:])
+                return [*out, *fallback_messages()]
+            if not await actions_alive(client=client):
+                if await _rewind(conversation, client):
+                    await held.hold(conversation, queue[i:])
+                    return [*out, *held_messages()]
+                return [*out, *fallback_messages()]
+            out.extend(replies)
         # Rasa answered but said nothing (no rule matched): the citizen still deserves an answer.
-        return fallback_messages()
-    return messages
+        return out or fallback_messages()
 
 
 async def parse(text: str, *, client: httpx.AsyncClient | None = None) -> dict[str, Any]:

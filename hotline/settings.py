@@ -55,6 +55,8 @@ class Settings:
     # Closed doors (CONTRACT §1): the token of Rasa's HTTP API (`?token=`) and the secret Rasa shows the action server.
     rasa_token: str = field(default_factory=lambda: _secret("HOTLINE_RASA_TOKEN", "rasa_token"))
     actions_token: str = field(default_factory=lambda: _secret("HOTLINE_ACTIONS_TOKEN", "actions_token"))
+    # Where the action server is (its webhook); the web app checks its health to hold turns while it is down.
+    actions_url: str | None = field(default_factory=lambda: os.environ.get("HOTLINE_ACTIONS_URL") or None)
 
 
 @lru_cache(maxsize=1)

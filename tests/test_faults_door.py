@@ -1,0 +1,267 @@
+"""Faults at the door (bot/rasa_client.py), against fakes on loopback: several Rasa processes with sticky routing
+and fail-over, the action server down (messages held, a failed turn rewound, held messages replayed in order), and
+every Rasa process down (every channel answers with 12348 and office hours). The same faults on the real stack are
+in tests/test_faults.py."""
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from fastapi.responses import JSONResponse, PlainTextResponse
+
+from bot import held_turns
+from bot.rasa_client import (FALLBACK_TEXT, HELD_TEXT, OFFICE_HOURS, forward_to_rasa, rasa_sender, rasa_urls_for,
+                             resume_conversation)
+from tests.fakes.rasa_events import FakeRasaWithEvents
+from tests.fakes.server import LoopbackServer
+from tests.stack import free_port
+
+
+class FakeActions:
+    """The action server's health check, switchable."""
+
+    def __init__(self) -> None:
+        self.up = True
+
+    def app(self) -> FastAPI:
+        app = FastAPI()
+
+        @app.get("/health")
+        async def health() -> Any:
+            return JSONResponse({"status": "ok"}) if self.up else PlainTextResponse("down", status_code=503)
+
+        return app
+
+
+@pytest.fixture(scope="module")
+def servers() -> Iterator[tuple[list[tuple[FakeRasaWithEvents, str]], tuple[FakeActions, str]]]:
+    rasas = [FakeRasaWithEvents(), FakeRasaWithEvents()]
+    actions = FakeActions()
+    with LoopbackServer(rasas[0].app()) as a, LoopbackServer(rasas[1].app()) as b, \
+            LoopbackServer(actions.app()) as act:
+        yield [(rasas[0], a.url), (rasas[1], b.url)], (actions, act.url)
+
+
+@pytest.fixture
+def door(servers: Any, monkeypatch: pytest.MonkeyPatch) -> tuple[list[FakeRasaWithEvents], list[str], FakeActions]:
+    """Two fake Rasa processes in RASA_URLS, the fake action server in HOTLINE_ACTIONS_URL, nothing held."""
+    rasas, (actions, actions_url) = servers
+    for fake, _ in rasas:
+        fake.reset()
+    actions.up = True
+    urls = [url for _, url in rasas]
+    monkeypatch.setenv("RASA_URLS", ",".join(urls))
+    monkeypatch.setenv("HOTLINE_ACTIONS_URL", f"{actions_url}/webhook")
+    monkeypatch.setenv("HOTLINE_RASA_TIMEOUT", "2.0")
+    monkeypatch.delenv("HOTLINE_REDIS_URL", raising=False)
+    from hotline.settings import get_settings
+
+    get_settings.cache_clear()
+    held_turns.reset_memory()
+    return [fake for fake, _ in rasas], urls, actions
+
+
+def calls(fakes: list[FakeRasaWithEvents]) -> list[tuple[int, str, str]]:
+    """(process index, sender, message) of every webhook call, process by process."""
+    return [(i, c["sender"], c["message"]) for i, f in enumerate(fakes) for c in f.webhook_calls]
+
+
+# --- several Rasa processes behind one door ------------------------------------------------------------------
+
+
+async def test_each_conversation_stays_on_one_process_and_both_serve(door: Any) -> None:
+    fakes, urls, _ = door
+    for n in range(20):
+        for _ in range(3):
+            await forward_to_rasa(f"citizen-{n}", "你好", "web")
+    by_sender: dict[str, set[int]] = {}
+    for i, sender, _ in calls(fakes):
+        by_sender.setdefault(sender, set()).add(i)
+    assert len(by_sender) == 20 and all(len(p) == 1 for p in by_sender.values())  # sticky
+    assert {i for p in by_sender.values() for i in p} == {0, 1}  # both processes get conversations
+    for sender, [i] in ((s, list(p)) for s, p in by_sender.items()):
+        assert rasa_urls_for(sender, tuple(urls))[0] == urls[i]
+
+
+def test_removing_a_process_moves_only_its_conversations() -> None:
+    urls = ("http://a:5005", "http://b:5005", "http://c:5005")
+    moved = 0
+    for n in range(300):
+        conv = f"web:{n}"
+        first = rasa_urls_for(conv, urls)[0]
+        after = rasa_urls_for(conv, urls[:2])[0]
+        if first != "http://c:5005":
+            assert after == first
+        else:
+            moved += 1
+    assert 60 < moved < 140  # about a third lived on c
+
+
+async def test_a_process_that_refuses_connections_is_skipped(door: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    fakes, urls, _ = door
+    dead = f"http://127.0.0.1:{free_port()}"  # nothing listens there
+    monkeypatch.setenv("RASA_URLS", f"{dead},{urls[1]}")
+    from hotline.settings import get_settings
+
+    get_settings.cache_clear()
+    for n in range(10):
+        [msg] = await forward_to_rasa(f"fail-over-{n}", "工钱没给", "web")
+        assert msg.text == "收到：工钱没给"
+    assert len(fakes[1].webhook_calls) == 10
+    # The resume of a handoff fails over too.
+    assert await resume_conversation("web", "c" * 64)
+
+
+# --- the action server down ----------------------------------------------------------------------------------
+
+
+async def test_action_server_down_holds_the_message_and_replays_it_in_order(door: Any) -> None:
+    fakes, _, actions = door
+    await forward_to_rasa("worker-1", "我要讨薪", "web")
+    actions.up = False
+    [msg] = await forward_to_rasa("worker-1", "三万五", "web")
+    assert msg.text == HELD_TEXT and "12348" in msg.text and OFFICE_HOURS in msg.text
+    [msg] = await forward_to_rasa("worker-1", "12个人", "web")
+    assert msg.text == HELD_TEXT
+    assert [m for _, _, m in calls(fakes)] == ["我要讨薪"]  # Rasa saw neither while its actions were down
+    actions.up = True
+    replies = await forward_to_rasa("worker-1", "半年", "web")
+    assert [m for _, _, m in calls(fakes)] == ["我要讨薪", "三万五", "12个人", "半年"]
+    assert [r.text for r in replies] == ["收到：三万五", "收到：12个人", "收到：半年"]
+    assert await held_turns.held_store().take(rasa_sender("worker-1", "web")) == []
+
+
+async def test_action_server_dying_during_a_turn_rewinds_it(door: Any) -> None:
+    fakes, _, actions = door
+    conv = rasa_sender("worker-2", "wechat")
+
+    def dies_meanwhile(sender: str, message: str) -> list[dict[str, Any]]:
+        actions.up = False  # the action server goes while Rasa runs the turn
+        return [{"text": "下一个问题"}]
+
+    for fake in fakes:
+        fake.reply = dies_meanwhile
+    [msg] = await forward_to_rasa("worker-2", "三万五", "wechat")
+    assert msg.text == HELD_TEXT
+    rewinds = [(c, e) for f in fakes for c, e in f.event_calls]
+    assert rewinds == [(conv, {"event": "rewind"})]  # the turn Rasa ran without its actions is undone
+    for fake in fakes:
+        fake.reset()
+    actions.up = True
+    replies = await forward_to_rasa("worker-2", "12个人", "wechat")
+    assert [m for _, _, m in calls(fakes)] == ["三万五", "12个人"]
+    assert [r.text for r in replies] == ["收到：三万五", "收到：12个人"]
+
+
+async def test_held_messages_stay_held_while_no_rasa_process_answers(door: Any,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    fakes, urls, actions = door
+    actions.up = False
+    await forward_to_rasa("worker-3", "三万五", "web")
+    actions.up = True
+    monkeypatch.setenv("RASA_URLS", f"http://127.0.0.1:{free_port()}")  # refused: Rasa never saw anything
+    from hotline.settings import get_settings
+
+    get_settings.cache_clear()
+    [msg] = await forward_to_rasa("worker-3", "12个人", "web")
+    assert msg.text == FALLBACK_TEXT
+    assert await held_turns.held_store().take(rasa_sender("worker-3", "web")) == ["三万五", "12个人"]
+
+
+async def test_a_replay_rasa_may_have_seen_is_not_sent_twice(door: Any) -> None:
+    fakes, urls, actions = door
+    actions.up = False
+    await forward_to_rasa("worker-4", "三万五", "web")
+    actions.up = True
+    for fake in fakes:
+        fake.mode = "error"  # Rasa took the request and failed: it may have stored the message
+    [msg] = await forward_to_rasa("worker-4", "12个人", "web")
+    assert msg.text == FALLBACK_TEXT
+    assert await held_turns.held_store().take(rasa_sender("worker-4", "web")) == ["12个人"]
+
+
+# --- every Rasa process down: every channel answers with 12348 and office hours --------------------------------
+
+
+@pytest.fixture
+def rasa_all_down(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("RASA_URLS", f"http://127.0.0.1:{free_port()},http://127.0.0.1:{free_port()}")
+    monkeypatch.delenv("HOTLINE_ACTIONS_URL", raising=False)
+    monkeypatch.setenv("HOTLINE_RASA_TIMEOUT", "2.0")
+    from hotline.settings import get_settings
+
+    get_settings.cache_clear()
+    held_turns.reset_memory()
+
+
+def assert_polite(text: str) -> None:
+    assert "12348" in text and OFFICE_HOURS in text
+
+
+async def test_rasa_down_web_chat(rasa_all_down: None) -> None:
+    from bot.app import create_app
+
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=create_app()), base_url="http://t") as client:
+        resp = await client.post("/api/chat", json={"sender": "browser-1", "message": "工钱没给"})
+    assert resp.status_code == 200
+    assert_polite(resp.json()["messages"][0]["text"])
+
+
+async def test_rasa_down_wechat(rasa_all_down: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    import xml.etree.ElementTree as ET
+
+    from bot.app import create_app
+    from hotline.settings import get_settings
+
+    token, openid = "wx-fault-token", "oFault-openid"
+    monkeypatch.setenv("WECHAT_TOKEN", token)
+    for name in ("WECHAT_AES_KEY", "WECHAT_APP_ID", "WECHAT_APP_SECRET"):
+        monkeypatch.delenv(name, raising=False)
+    get_settings.cache_clear()
+    ts, nonce = str(int(time.time())), "n0nce"
+    signature = hashlib.sha1("".join(sorted([token, ts, nonce])).encode()).hexdigest()
+    xml = (f"<xml><ToUserName><![CDATA[gh_x]]></ToUserName><FromUserName><![CDATA[{openid}]]></FromUserName>"
+           f"<CreateTime>{ts}</CreateTime><MsgType><![CDATA[text]]></MsgType>"
+           f"<Content><![CDATA[工钱没给]]></Content><MsgId>42</MsgId></xml>")
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=create_app()), base_url="http://t") as client:
+        resp = await client.post("/wechat", params={"signature": signature, "timestamp": ts, "nonce": nonce,
+                                                    "openid": openid}, content=xml.encode())
+    assert resp.status_code == 200, resp.text
+    assert_polite(ET.fromstring(resp.text).findtext("Content") or "")
+
+
+@pytest.fixture(scope="module")
+def bot_api() -> Iterator[tuple[Any, str]]:
+    """The fake Bot API, started outside any test's event loop (uvicorn sets the loop policy when it starts)."""
+    from tests.fakes.telegram import FakeBotApi
+
+    fake = FakeBotApi()
+    with LoopbackServer(fake.app()) as srv:
+        yield fake, srv.url
+
+
+@pytest.fixture
+async def telegram(rasa_all_down: None, bot_api: tuple[Any, str]) -> AsyncIterator[tuple[Any, Any]]:
+    from bot.telegram_bridge import build_application
+
+    fake, url = bot_api
+    fake.reset()
+    application = build_application("123456:FAULT-token", base_url=f"{url}/bot")
+    async with application:
+        yield application, fake
+
+
+async def test_rasa_down_telegram(telegram: tuple[Any, Any]) -> None:
+    from telegram import Update
+
+    application, fake = telegram
+    update = {"update_id": 1, "message": {
+        "message_id": 1, "date": int(time.time()), "text": "工钱没给",
+        "from": {"id": 77, "is_bot": False, "first_name": "阿强"}, "chat": {"id": 77, "type": "private"}}}
+    await application.process_update(Update.de_json(update, application.bot))
+    assert_polite(fake.sent()[-1]["text"])
