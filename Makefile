@@ -76,6 +76,7 @@ bench: setup train  ## speed and memory benchmarks; writes reports/bench_*.txt
 	$(APP)/python scripts/bench_ledger.py | tee reports/bench_ledger.txt
 	$(APP)/python scripts/bench_stats.py | tee reports/bench_stats.txt
 	$(APP)/python scripts/bench_stats.py --one-year | tee -a reports/bench_stats.txt
+	$(APP)/python scripts/bench_load.py  # a crowd through /api/chat, ours (1 and 2 Rasa processes) vs stock Rasa: reports/bench_load.md
 
 lock:  ## re-pin requirements/*.txt from fresh installs of requirements/*.in
 	rm -rf /tmp/lock-app /tmp/lock-rasa
