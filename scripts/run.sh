@@ -13,7 +13,7 @@ mkdir -p var
 started=$(date +%s.%N)
 
 .venv/bin/hotline db upgrade >/dev/null || exit 1
-.venv/bin/hotline directory import data/directory_sample.csv || exit 1
+.venv/bin/hotline directory import "${HOTLINE_ROSTER:-data/directory_sample.csv}" || exit 1
 
 RASA_PROCESSES=${HOTLINE_RASA_PROCESSES:-2}
 RASA_BASE_PORT=${HOTLINE_RASA_BASE_PORT:-5005}
