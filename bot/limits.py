@@ -74,6 +74,17 @@ def clean_json(value: Any, depth: int = 0) -> Any:
     return value
 
 
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")  # Python's json takes NaN and Infinity; the standard does not
+
+
+def _finite(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):  # 1e400
+        raise ValueError("number out of range")
+    return value
+
+
 # --- ASGI plumbing -------------------------------------------------------------------------------------------
 
 Scope = dict[str, Any]
@@ -153,7 +164,7 @@ class InputGuard:
         body = b"".join(chunks)
         if body and _is_json(_header(scope, b"content-type"), path):
             try:
-                value = json.loads(body.decode("utf-8"))
+                value = json.loads(body.decode("utf-8"), parse_constant=_no_constant, parse_float=_finite)
                 body = json.dumps(clean_json(value), ensure_ascii=False).encode()
             except UnicodeDecodeError:
                 await send_json(send, 400, {"detail": "Body is not valid UTF-8", "message": BAD_REQUEST})
