@@ -6,6 +6,7 @@ to the operator's console, and the citizen gets a short acknowledgement the firs
 """
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 from dataclasses import dataclass
@@ -52,11 +53,8 @@ def staffed(*, session: Session, now: datetime) -> bool:
     return office_hours().is_open(now) and bool(repository.operators_on_shift(session=session))
 
 
-def _record(session: Session, conversation: str, author: str, messages: list[BotMessage]) -> None:
-    for m in messages:
-        buttons = [{"title": b.title, "payload": b.payload} for b in m.buttons]
-        repository.record_message(session=session, conversation_id=conversation, author=author, text=m.text,
-                                  buttons=buttons or None)
+def _lines(author: str, messages: list[BotMessage]) -> list[tuple[str, str, list[dict] | None]]:
+    return [(author, m.text, [{"title": b.title, "payload": b.payload} for b in m.buttons] or None) for m in messages]
 
 
 def _while_handed_off(session: Session, handoff: Handoff, channel: str, raw_sender: str, text: str,
@@ -76,30 +74,48 @@ def _while_handed_off(session: Session, handoff: Handoff, channel: str, raw_send
     return [BotMessage(say("utter_handoff_ack" if staffed(session=session, now=now) else "utter_handoff_ack_unstaffed"))]
 
 
+def _before_rasa(channel: str, raw_sender: str, conversation: str, text: str, now: datetime) -> list[BotMessage] | None:
+    """While handed off: record the citizen's words and return what to say instead of asking Rasa; else None.
+
+    The usual case (no handoff) only reads, so a turn costs one write, after Rasa, not two.
+    """
+    with session_scope() as session:
+        handoff = repository.active_handoff(session=session, conversation_id=conversation)
+        if handoff is None:
+            return None
+        answer = _while_handed_off(session, handoff, channel, raw_sender, text, now)
+        repository.record_messages(session=session, conversation_id=conversation,
+                                   lines=[("citizen", text, None), *_lines("bot", answer)])
+        return answer
+
+
+def _after_rasa(channel: str, raw_sender: str, conversation: str, text: str, messages: list[BotMessage],
+                now: datetime) -> None:
+    """Record the turn; a handoff queued during it (by action_handoff) keeps what delivering replies needs."""
+    with session_scope() as session:
+        repository.record_messages(session=session, conversation_id=conversation,
+                                   lines=[("citizen", text, None), *_lines("bot", messages)])
+        handoff = repository.active_handoff(session=session, conversation_id=conversation)
+        if handoff is not None and handoff.last_citizen_at is None:
+            handoff.last_citizen_at = now
+            if channel != "web":
+                handoff.reply_address = seal(raw_sender)
+
+
 async def handle_turn(channel: str, raw_sender: str, text: str) -> Turn:
     """One citizen turn on any channel: to the operator while handed off, else to Rasa; recorded either way."""
     conversation = rasa_sender(raw_sender, channel)
     now = repository.utcnow()
     try:
-        with session_scope() as session:
-            repository.record_message(session=session, conversation_id=conversation, author="citizen", text=text)
-            handoff = repository.active_handoff(session=session, conversation_id=conversation)
-            if handoff is not None:
-                answer = _while_handed_off(session, handoff, channel, raw_sender, text, now)
-                _record(session, conversation, "bot", answer)
-                return Turn(answer, conversation)
+        # The store is synchronous: in a worker thread, so a slow disk never stalls other citizens' turns.
+        answer = await asyncio.to_thread(_before_rasa, channel, raw_sender, conversation, text, now)
+        if answer is not None:
+            return Turn(answer, conversation)
     except Exception:  # the store is down: the citizen still gets the bot (never stuck)
         log.exception("transcript not recorded for a %s turn", channel)
     messages = await forward_to_rasa(raw_sender, text, channel)
     try:
-        with session_scope() as session:
-            _record(session, conversation, "bot", messages)
-            handoff = repository.active_handoff(session=session, conversation_id=conversation)
-            if handoff is not None and handoff.last_citizen_at is None:
-                # action_handoff queued it during this turn: keep what delivery needs while it is open.
-                handoff.last_citizen_at = now
-                if channel != "web":
-                    handoff.reply_address = seal(raw_sender)
+        await asyncio.to_thread(_after_rasa, channel, raw_sender, conversation, text, messages, now)
     except Exception:
         log.exception("bot answer not recorded for a %s turn", channel)
     return Turn(messages, conversation)

@@ -1,4 +1,4 @@
-"""The Telegram bridge (python-telegram-bot 21): the same forward_to_rasa as every other channel.
+"""The Telegram bridge (python-telegram-bot 21): the same handle_turn as every other channel.
 
 `python -m bot.telegram_bridge` polls by default; with TELEGRAM_WEBHOOK_URL set it registers that webhook and
 serves it itself (a small Starlette app under uvicorn, so no tornado extra is needed), refusing every request
@@ -32,7 +32,8 @@ from telegram.ext import (
 
 from bot.limits import TOO_FAST, TOO_LONG, Limiter, clean_json, clean_text, max_body_bytes, new_limiter, too_long
 from bot.menu import HELP, welcome_message
-from bot.rasa_client import BotMessage, Button, forward_to_rasa
+from bot.conversation import handle_turn
+from bot.rasa_client import BotMessage, Button
 from hotline.settings import get_settings
 
 log = logging.getLogger(__name__)
@@ -77,7 +78,7 @@ async def relay(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str) -
         await context.bot.send_message(chat.id, TOO_FAST)
         return
     await context.bot.send_chat_action(chat.id, "typing")
-    await send_messages(update, context, await forward_to_rasa(str(chat.id), text, CHANNEL))
+    await send_messages(update, context, (await handle_turn(CHANNEL, str(chat.id), text)).messages)
 
 
 def _limiter(context: ContextTypes.DEFAULT_TYPE) -> Limiter:

@@ -1,4 +1,4 @@
-"""The WeChat Official Account callback (`GET/POST /wechat`): a thin adapter over wechatpy and forward_to_rasa.
+"""The WeChat Official Account callback (`GET/POST /wechat`): a thin adapter over wechatpy and bot.conversation.handle_turn.
 
 WeChat waits 5 s for a passive reply and retries a message three times when it gets none. So the answer is
 passive when Rasa is quick (within 4.5 s), otherwise `success` now and the answer later through the
@@ -23,7 +23,8 @@ from wechatpy.utils import check_signature
 
 from bot.limits import TOO_FAST, TOO_LONG, app_limiter, clean_text, safe_xml, too_long
 from bot.menu import HELP, welcome_message
-from bot.rasa_client import BotMessage, Button, forward_to_rasa
+from bot.conversation import handle_turn
+from bot.rasa_client import BotMessage, Button
 from bot.ttl import TTLCache
 from bot.wechat_api import WeChatApi, mask_openid
 from hotline.settings import get_settings
@@ -165,7 +166,7 @@ class WeChatBridge:
             self.buttons.pop(openid)
 
     async def answer(self, openid: str, text: str) -> str:
-        text, buttons = render(await forward_to_rasa(openid, text, "wechat"))
+        text, buttons = render((await handle_turn("wechat", openid, text)).messages)
         self.remember(openid, buttons)
         return text
 

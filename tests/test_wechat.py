@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator, Iterator
 
 import httpx
 import pytest
+from sqlalchemy import Engine
 from wechatpy.crypto import WeChatCrypto
 
 from bot.app import create_app
@@ -127,8 +128,9 @@ def fake_wechat(wechat_server: tuple[FakeWeChatApi, str], monkeypatch: pytest.Mo
 
 
 @pytest.fixture
-async def client(fake_rasa: FakeRasa, fake_wechat: FakeWeChatApi,
+async def client(fake_rasa: FakeRasa, fake_wechat: FakeWeChatApi, engine: Engine,
                  monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[httpx.AsyncClient]:
+    """The app on a migrated database (every turn is recorded in the transcript)."""
     from hotline.settings import get_settings
 
     for name, value in {"WECHAT_TOKEN": TOKEN, "WECHAT_APP_ID": APP_ID, "WECHAT_APP_SECRET": fake_wechat.secret,

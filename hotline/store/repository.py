@@ -534,15 +534,27 @@ def record_message(
     operator: str | None = None, pushed: bool = False,
 ) -> ChatMessage:
     """Append one line to a conversation's transcript (author citizen | bot | operator)."""
-    if author not in MESSAGE_AUTHORS:
-        raise StoreError(f"unknown message author {author!r}")
-    last = session.scalar(select(func.max(ChatMessage.seq)).where(ChatMessage.conversation_id == conversation_id))
-    row = ChatMessage(conversation_id=conversation_id, seq=(last or 0) + 1, author=author, text=text,
-                      buttons=json.dumps(buttons, ensure_ascii=False) if buttons else None, at=utcnow(),
-                      operator=operator or None, pushed=pushed)
-    session.add(row)
-    session.flush()
+    [row] = record_messages(session=session, conversation_id=conversation_id,
+                            lines=[(author, text, buttons)], operator=operator, pushed=pushed)
     return row
+
+
+def record_messages(
+    *, session: Session, conversation_id: str, lines: Sequence[tuple[str, str, list[dict] | None]],
+    operator: str | None = None, pushed: bool = False,
+) -> list[ChatMessage]:
+    """Append (author, text, buttons) lines in order with one sequence read and one flush (a turn's answers)."""
+    if any(author not in MESSAGE_AUTHORS for author, _, _ in lines):
+        raise StoreError(f"unknown message author in {[a for a, _, _ in lines]!r}")
+    last = session.scalar(select(func.max(ChatMessage.seq)).where(ChatMessage.conversation_id == conversation_id))
+    now = utcnow()
+    rows = [ChatMessage(conversation_id=conversation_id, seq=(last or 0) + i, author=author, text=text,
+                        buttons=json.dumps(buttons, ensure_ascii=False) if buttons else None, at=now,
+                        operator=operator or None, pushed=pushed)
+            for i, (author, text, buttons) in enumerate(lines, start=1)]
+    session.add_all(rows)
+    session.flush()
+    return rows
 
 
 def transcript(*, session: Session, conversation_id: str, since: datetime | None = None,
