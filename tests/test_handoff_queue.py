@@ -188,7 +188,11 @@ async def test_resume_slow_rasa_times_out(fake_rasa_events: FakeRasaWithEvents) 
 async def test_resume_posts_one_resume_event(fake_rasa_events: FakeRasaWithEvents) -> None:
     assert await resume_conversation("wechat", "f" * 64) is True
     assert fake_rasa_events.event_calls == [("wechat:" + "f" * 64, {"event": "resume"})]
-    assert fake_rasa_events.event_queries == ["include_events=NONE"]  # no transcript sent back
+    [query] = fake_rasa_events.event_queries
+    assert "include_events=NONE" in query.split("&")  # no transcript sent back
+    from hotline.settings import get_settings
+
+    assert f"token={get_settings().rasa_token}" in query.split("&")  # Rasa's HTTP API wants its token
 
 
 # --- the console -------------------------------------------------------------------------------------------
