@@ -16,6 +16,10 @@ if __name__ == "__main__":
         sys.exit("HOTLINE_RASA_TOKEN is not set: Rasa's HTTP API would be open to anyone who reaches it")
     if "--auth-token" in sys.argv:
         sys.exit("pass the token in HOTLINE_RASA_TOKEN, not on the command line")
+    if os.environ.get("HOTLINE_RASA_SPEEDUPS", "1") != "0":  # per-turn work done once (scripts/rasa_speedups.py)
+        import rasa_speedups
+
+        rasa_speedups.apply()
     from rasa.__main__ import main
 
     args = sys.argv[1:]
