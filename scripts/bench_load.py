@@ -96,6 +96,8 @@ class Stack:
     actions_token: str = field(default_factory=lambda: secrets.token_hex(16))
     action_workers: int = 1
     actions_url: str = ""
+    # For Rasa only: HOTLINE_RASA_SPEEDUPS=0 (stock, and "before"), PYTHONPATH of an overlay (jsonschema 4.17).
+    rasa_env: dict[str, str] = field(default_factory=dict)
     procs: list[subprocess.Popen] = field(default_factory=list)
     rasa_procs: list[subprocess.Popen] = field(default_factory=list)
     rasa_urls: list[str] = field(default_factory=list)
@@ -116,9 +118,9 @@ class Stack:
                 "RASA_TELEMETRY_ENABLED": "false", "TF_CPP_MIN_LOG_LEVEL": "2",
                 "SQLALCHEMY_SILENCE_UBER_WARNING": "1", "PYTHONDONTWRITEBYTECODE": "1"}
 
-    def spawn(self, log_name: str, cmd: list[str]) -> subprocess.Popen:
+    def spawn(self, log_name: str, cmd: list[str], extra_env: dict[str, str] | None = None) -> subprocess.Popen:
         log = (self.tmp / f"{log_name}.log").open("w")
-        proc = subprocess.Popen(cmd, cwd=ROOT, env=self.env(), stdout=log, stderr=subprocess.STDOUT,
+        proc = subprocess.Popen(cmd, cwd=ROOT, env={**self.env(), **(extra_env or {})}, stdout=log, stderr=subprocess.STDOUT,
                                 start_new_session=True)  # own process group: stop() reaches its children
         self.procs.append(proc)
         return proc
@@ -145,7 +147,7 @@ class Stack:
             self.rasa_procs.append(self.spawn(f"rasa{i}", [
                 str(RASA_BIN / "python"), str(ROOT / "scripts" / "rasa_serve.py"), "--enable-api", "-i", "127.0.0.1",
                 "-p", url.rsplit(":", 1)[1], "-m", str(self.model), "--endpoints", str(ROOT / "endpoints.yml"),
-                "--credentials", str(ROOT / "credentials.yml")]))
+                "--credentials", str(ROOT / "credentials.yml")], self.rasa_env))
         web_port = free_port()
         self.spawn("web", [str(APP_BIN / "uvicorn"), "bot.app:app", "--host", "127.0.0.1", "--port", str(web_port),
                            "--no-access-log", "--log-level", "warning"])
@@ -513,6 +515,8 @@ def main() -> None:
     parser.add_argument("--stock-processes", default="1", help="Rasa processes of the stock stack")
     parser.add_argument("--action-workers", type=int, default=1, help="ACTION_SERVER_SANIC_WORKERS")
     parser.add_argument("--model", default="models/current.tar.gz")
+    parser.add_argument("--before-overlay", default="",
+                        help="PYTHONPATH for the 'before' variant's Rasa (e.g. a jsonschema 4.17.3 --target dir)")
     parser.add_argument("--stock-model", default="models/stock", help="a .tar.gz or a directory (newest one)")
     parser.add_argument("--slot-source", choices=["tracker", "text"], default="tracker")
     parser.add_argument("--max-turns", type=int, default=25)
@@ -538,7 +542,10 @@ def main() -> None:
         runs += [(variant, int(p)) for p in counts.split(",")]
     for variant, processes in runs:
         tmp = Path(tempfile.mkdtemp(prefix=f"bench_load_{variant}_"))
-        stack = Stack(variant, models[variant], tmp, processes, action_workers=args.action_workers)
+        rasa_env = {} if variant not in ("stock", "before") else {"HOTLINE_RASA_SPEEDUPS": "0"}
+        if variant == "before" and args.before_overlay:
+            rasa_env["PYTHONPATH"] = args.before_overlay
+        stack = Stack(variant, models[variant], tmp, processes, action_workers=args.action_workers, rasa_env=rasa_env)
         print(f"{variant} x{processes}: starting ({stack.model.relative_to(ROOT)}) ...", flush=True)
         try:
             stack.start(args.start_timeout)

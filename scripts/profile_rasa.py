@@ -57,10 +57,13 @@ def main() -> None:
     parser.add_argument("--actions", action="store_true", help="profile the action server instead of Rasa")
     parser.add_argument("--py-spy", default="/tmp/speed-tools/bin/py-spy")
     parser.add_argument("--top", type=int, default=40)
+    parser.add_argument("--rasa-env", action="append", default=[],
+                        help="KEY=VALUE for the Rasa process, e.g. HOTLINE_RASA_SPEEDUPS=0 or PYTHONPATH=/tmp/js417")
     args = parser.parse_args()
 
     tmp = Path(tempfile.mkdtemp(prefix="profile_rasa_"))
-    stack = bench_load.Stack("profile", bench_load.latest_model(args.model), tmp, 1)
+    stack = bench_load.Stack("profile", bench_load.latest_model(args.model), tmp, 1,
+                             rasa_env=dict(kv.split("=", 1) for kv in args.rasa_env))
     raw = ROOT / "var" / f"profile_{args.label}.txt"
     raw.parent.mkdir(exist_ok=True)
     try:
