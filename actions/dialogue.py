@@ -9,6 +9,7 @@ from rasa_sdk.types import DomainDict
 
 from actions.consultation_log import record_open_topic
 from hotline import flows
+from hotline.codes import INTENT_LABELS
 
 # What 算了 forgets: every slot a form asks (from the flow spec) but the street, and the forms' bookkeeping.
 FORM_SLOTS = (*(s for s in flows.form_slots() if s != "street"), "skipped_slots", "requested_slot", "paused_form")
@@ -17,15 +18,6 @@ FORM_SLOTS = (*(s for s in flows.form_slots() if s != "street"), "skipped_slots"
 PAUSE_RESPONSES = {"wage_claim_form": "utter_pause_wage_claim", "legal_aid_form": "utter_pause_legal_aid",
                    "advisor_form": "utter_pause_advisor"}
 
-# 中文 names of the intents the fallback may ask about (CONTRACT §2).
-INTENT_LABELS = {
-    "greet": "打招呼", "goodbye": "再见", "thank": "谢谢", "affirm": "是的", "deny": "不是",
-    "bot_challenge": "你是机器人吗", "request_human": "转人工", "wage_arrears": "讨要工资",
-    "work_injury": "工伤", "labor_dispute": "劳动纠纷", "legal_aid": "法律援助", "find_advisor": "找法律顾问",
-    "mediation": "调解纠纷", "family_dispute": "婚姻家庭", "traffic_accident": "交通事故",
-    "other_legal_question": "其他法律问题", "ask_materials": "要带什么材料", "ask_office": "司法所地址电话",
-    "inform": "补充情况", "out_of_scope": "别的事",
-}
 
 
 class ActionGoodbye(Action):

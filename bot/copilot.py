@@ -1,105 +1,44 @@
-"""The operator copilot: what the caller said (Rasa NLU), what we know so far, what to ask next.
+"""The operator copilot: what the caller said (Rasa NLU), what the call has established, what to ask or say next.
 
-Pure functions over a parse result and the slots remembered for the call; the endpoint in api.py does the I/O
-(Rasa, database). Slot names are CONTRACT §4's.
+Not a second dialogue engine: the slots, their order and when each is needed come from the flow spec
+(hotline/flows), the words are read by the same helpers as the bot's forms (hotline.flows.reading), the legal
+answers from the core, and every sentence from the domain's responses (domain/*.yml) — an operator's phone wording
+is a variation of the same response for the channel `copilot`, never a copy here. Pure functions over a parse
+result and the call's state; the endpoint in api.py does the I/O (Rasa, database).
 """
 from __future__ import annotations
 
+import datetime as dt
 import re
 import time
-from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
-from hotline.wage_claim import normalise_evidence
+import yaml
 
-# Which form an intent starts (CONTRACT §4) and the slots it needs, in the order an operator asks them.
-FLOW_SLOTS: dict[str, tuple[str, ...]] = {
-    "wage_claim": ("employer", "amount", "people_count", "months_owed", "employment_ended", "has_contract",
-                   "evidence", "street"),
-    "legal_aid": ("matter", "migrant_worker", "monthly_income", "household_size", "has_valuable_assets", "groups",
-                  "street"),
-    "advisor": ("street", "community"),
-}
-INTENT_FLOW = {"wage_arrears": "wage_claim", "legal_aid": "legal_aid", "find_advisor": "advisor"}
+from bot.ttl import TTLCache
+from hotline import flows, legal_aid, wage_claim
+from hotline.codes import CATEGORIES, INTENT_LABELS
+from hotline.directory import AdvisorEntry, canonical_community, canonical_street
+from hotline.flows import reading
+
+DOMAIN_DIR = Path(__file__).resolve().parent.parent / "domain"
+OPERATOR_CHANNEL = "copilot"  # response variations worded for an operator on the phone
+NUMBER_SLOTS = ("amount", "people_count", "months_owed", "monthly_income", "household_size")
+TEXT_SLOTS = ("street", "community", "employer", "phone")
+# The copilot's call is on the phone already: no consent question, no phone number to collect.
+NOT_ASKED_ON_THE_PHONE = ("consent_phone", "phone")
+QUESTIONS_SHOWN = 3
 
 # Intents that name the caller's problem, and so its category (CONTRACT §5).
-INTENT_CATEGORY = {
-    "wage_arrears": "wage_arrears",
-    "work_injury": "work_injury",
-    "labor_dispute": "labor_dispute",
-    "family_dispute": "family_dispute",
-    "traffic_accident": "traffic_accident",
-}
-CATEGORY_MATTER = {
-    "wage_arrears": "wage_arrears",
-    "work_injury": "work_injury",
-    "labor_dispute": "labor_dispute",
-    "family_dispute": "family_dispute",
-    "traffic_accident": "traffic_accident",
-    "contract_debt": "contract_debt",
-    "property": "property",
-}
-# Art. 42(3) of the Legal Aid Law: a migrant worker claiming pay or work-injury damages needs no means test,
-# so the operator need not ask about income and assets.
-MEANS_TEST_WAIVED_MATTERS = {"wage_arrears", "work_injury"}
-MEANS_SLOTS = ("monthly_income", "household_size", "has_valuable_assets")
-
-QUESTIONS: dict[str, str] = {
-    "employer": "请问拖欠工资的是哪家公司，或者哪位老板、包工头？",
-    "amount": "一共被拖欠了多少钱？",
-    "people_count": "一共有几位工友被欠薪（包括您自己）？",
-    "months_owed": "拖欠了几个月的工资？",
-    "employment_ended": "您现在还在那里干活，还是已经不干了？",
-    "has_contract": "当时有没有签劳动合同？",
-    "evidence": "手上有哪些证据？比如欠条、工资条、考勤记录、微信聊天记录或转账记录。",
-    "street": "您在哪个街道（或社区、村）？我帮您找就近的司法所。",
-    "community": "是哪个社区或村？",
-    "matter": "请问是什么事情需要法律援助？",
-    "migrant_worker": "您是外出务工的农民工吗？",
-    "monthly_income": "家里每个月总收入大概多少钱？",
-    "household_size": "家里一共几口人？",
-    "has_valuable_assets": "家里有没有房产、车辆这类值钱的财产？",
-    "groups": "您是否属于老年人、残疾人、未成年人、低保对象或家庭暴力受害人？",
-}
-
-INTENT_REPLIES: dict[str, str] = {
-    "greet": "您好，这里是12348公共法律服务热线，请问有什么可以帮您？",
-    "goodbye": "感谢来电，如有需要请随时拨打12348。",
-    "thank": "不客气，如有需要请随时拨打12348。",
-    "bot_challenge": "我是12348热线的接线员，可以为您解答法律问题。",
-    "request_human": "好的，我为您记录下来，请稍等，马上安排律师或工作人员与您联系。",
-    "mediation": "人民调解是免费的。可以到您所在社区（村）的人民调解委员会或街道司法所申请调解。您在哪个街道？",
-    "work_injury": "受伤后请先及时治疗并保留病历；单位应在事故发生之日起30日内申请工伤认定，单位不申请的，本人或近亲属可在1年内申请。请问是在哪里受的伤？",
-    "labor_dispute": "请您说说具体情况：是被辞退、没签合同、没交社保还是加班费的问题？",
-    "family_dispute": "请您具体说说情况，是离婚、抚养费、赡养还是继承的问题？",
-    "traffic_accident": "请先保存好事故认定书、病历和费用票据。请问交警的事故责任认定出来了吗？",
-    "ask_materials": "一般需要带身份证，以及和这件事有关的证据材料，比如合同、欠条、聊天记录、转账记录等。",
-    "ask_office": "12348热线24小时有人接听；各街道司法所办公时间为周一至周五 8:00-12:00 15:00-18:00。",
-    "out_of_scope": "这个问题不属于法律服务范围。请问有什么法律方面的问题需要咨询吗？",
-    "other_legal_question": "请您具体说说情况，我帮您看看可以怎么处理。",
-}
-
-_INT_ENTITIES = {"amount", "people_count", "months_owed", "monthly_income", "household_size"}
-_TEXT_ENTITIES = {"street", "community", "employer", "phone"}
-
-# (pattern, value): the first pattern that matches wins, so negations come before the positive forms they contain.
-_BOOL_RULES: dict[str, list[tuple[str, bool]]] = {
-    "has_contract": [(r"(没|没有|未)签(过|订)?(劳动)?合同|没有?(劳动)?合同", False),
-                     (r"签(了|过|订了)(劳动)?合同|有(劳动)?合同", True)],
-    "employment_ended": [(r"还在(干|做|上班)|在职", False),
-                         (r"不干了|不做了|离职|辞职|辞退|开除|干完|完工|走了|已经离开|结束了", True)],
-    "migrant_worker": [(r"农民工|民工|工地|包工头|工友|打工", True)],
-    "has_valuable_assets": [(r"没(有)?(房|车|存款|财产|什么值钱)", False), (r"有(房|车|存款)", True)],
-}
-_GROUP_WORDS = {
-    "disabled": r"残疾",
-    "elderly": r"老年人|老人家|[六七八九]十多?岁",
-    "minor": r"未成年",
-    "social_assistance": r"低保|特困",
-    "domestic_violence_victim": r"家暴|家庭暴力",
-}
+INTENT_CATEGORY = {"wage_arrears": "wage_arrears", "work_injury": "work_injury", "labor_dispute": "labor_dispute",
+                   "family_dispute": "family_dispute", "traffic_accident": "traffic_accident"}
+CATEGORY_MATTER = {"wage_arrears": "wage_arrears", "work_injury": "work_injury", "labor_dispute": "labor_dispute",
+                   "family_dispute": "family_dispute", "traffic_accident": "traffic_accident",
+                   "contract_debt": "contract_debt", "property": "property"}
 _CATEGORY_WORDS = [
     ("neighbor_dispute", r"邻居|邻里|楼上|楼下"),
     ("contract_debt", r"借钱|借款|欠款|欠钱|合同|货款"),
@@ -107,7 +46,15 @@ _CATEGORY_WORDS = [
     ("criminal", r"诈骗|派出所|被抓|拘留|判刑|打人"),
     ("administrative", r"政府|行政|拆迁|罚款"),
 ]
+# What the bot itself answers to an intent outside the flows and topics: the same responses, read aloud.
+INTENT_RESPONSES: dict[str, tuple[str, ...]] = {
+    "greet": ("utter_greet",), "goodbye": ("utter_goodbye",), "thank": ("utter_youre_welcome",),
+    "bot_challenge": ("utter_iamabot",), "ask_materials": ("utter_materials",),
+    "ask_office": ("utter_office_hotline",), "out_of_scope": ("utter_out_of_scope",),
+}
 
+
+# --- the call's memory ----------------------------------------------------------------------------------------
 
 @dataclass
 class CallState:
@@ -117,67 +64,84 @@ class CallState:
     flow: str | None = None
     category: str | None = None
     slots: dict[str, Any] = field(default_factory=dict)
-    touched: float = field(default_factory=time.monotonic)
+    corrected: set[str] = field(default_factory=set)  # slots the operator set: the NLU no longer overwrites them
 
 
 class CallMemory:
-    """Per-conversation state, in memory, bounded in size and age (a call lasts minutes, not days)."""
+    """Per-conversation state, bounded in size and age (a call lasts minutes, not days): a bot.ttl.TTLCache."""
 
     def __init__(self, max_calls: int = 2000, ttl_s: float = 4 * 3600, clock: Callable[[], float] = time.monotonic):
-        self._calls: OrderedDict[str, CallState] = OrderedDict()
-        self.max_calls, self.ttl_s, self.clock = max_calls, ttl_s, clock
+        self._calls: TTLCache[CallState] = TTLCache(ttl_s=ttl_s, maxsize=max_calls, clock=clock)
 
     def get(self, key: str) -> CallState:
-        now = self.clock()
-        state = self._calls.pop(key, None)
-        if state is None or now - state.touched > self.ttl_s:
-            state = CallState(touched=now)
-        state.touched = now
-        self._calls[key] = state
-        while len(self._calls) > self.max_calls:
-            self._calls.popitem(last=False)
+        state = self._calls.get(key) or CallState()
+        self._calls.set(key, state)  # touched: the call is alive
         return state
 
+    def __len__(self) -> int:
+        return len(self._calls._items)
 
-def _as_int(value: Any) -> int | None:
-    if isinstance(value, bool):
+
+# --- the domain's wording ---------------------------------------------------------------------------------------
+
+@lru_cache(maxsize=1)
+def domain_responses(domain_dir: Path = DOMAIN_DIR) -> dict[str, list[dict[str, Any]]]:
+    """Every response of the domain files, by name."""
+    merged: dict[str, list[dict[str, Any]]] = {}
+    for path in sorted(domain_dir.glob("*.yml")):
+        merged.update((yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("responses") or {})
+    return merged
+
+
+class _Blank(dict):  # type: ignore[type-arg]
+    def __missing__(self, key: str) -> str:
+        return ""
+
+
+def wording(name: str, **values: Any) -> dict[str, Any] | None:
+    """A response as an operator says it: its `copilot` variation when it has one, else the plain one, with
+    {placeholders} filled from `values` (the slots); None when the domain has no such response."""
+    variations = domain_responses().get(name) or []
+    pick = next((v for v in variations if v.get("channel") == OPERATOR_CHANNEL), None) or next(
+        (v for v in variations if not v.get("channel") and not v.get("condition")), None)
+    if pick is None or not pick.get("text"):
         return None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, float):
-        return int(value)
-    if isinstance(value, str) and re.fullmatch(r"\d+(\.\d+)?", value.strip()):
-        return int(float(value))
-    return None
+    text = str(pick["text"]).format_map(_Blank({k: flows.display(k, v) if isinstance(v, bool) else v
+                                                for k, v in values.items()}))
+    plain = next((v for v in variations if not v.get("channel") and not v.get("condition")), pick)
+    buttons = [{"title": str(b.get("title")), "payload": str(b.get("payload"))}
+               for b in pick.get("buttons") or plain.get("buttons") or []]
+    return {"text": text, "buttons": buttons}
 
 
-def entity_slots(entities: list[dict[str, Any]]) -> dict[str, Any]:
+def question(slot: str, slots: Mapping[str, Any]) -> dict[str, Any]:
+    """The bot's own question for a slot (utter_ask_<slot>), as {slot, text, buttons}."""
+    said = wording(f"utter_ask_{slot}", **slots) or {"text": flows.label(slot), "buttons": []}
+    return {"slot": slot, **said}
+
+
+# --- reading one utterance -----------------------------------------------------------------------------------
+
+def entity_slots(entities: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     """The CONTRACT §3 entities of a parse result as slot values (ints for numbers, text otherwise)."""
     slots: dict[str, Any] = {}
     for ent in entities:
         name, value = ent.get("entity"), ent.get("value")
-        if name in _INT_ENTITIES:
-            if (number := _as_int(value)) is not None:
+        if name in NUMBER_SLOTS:
+            if (number := reading.as_int(value)) is not None:
                 slots[name] = number
-        elif name in _TEXT_ENTITIES and isinstance(value, str) and value.strip():
+        elif name in TEXT_SLOTS and isinstance(value, str) and value.strip():
             slots[name] = value.strip()
     return slots
 
 
 def keyword_slots(text: str) -> dict[str, Any]:
-    """Yes/no and list slots an operator hears in plain words (no NLU entity carries them)."""
-    slots: dict[str, Any] = {}
-    for slot, rules in _BOOL_RULES.items():
-        for pattern, value in rules:
-            if re.search(pattern, text):
-                slots[slot] = value
-                break
-    groups = [code for code, pattern in _GROUP_WORDS.items() if re.search(pattern, text)]
-    if groups:
+    """Facts an operator hears in plain words and no entity carries: the same statements the bot's forms take
+    unasked (flows.yaml said_yes/said_no), groups and evidence named."""
+    slots: dict[str, Any] = dict(reading.said(text))
+    if groups := reading.groups_said(text):
         slots["groups"] = groups
-    # "我们12个工友" is a head count, not witness evidence: take 工友证言 only when testimony is mentioned.
-    evidence = [item for item in normalise_evidence(text) if item != "工友证言" or "证" in text]
-    if evidence:
+    if evidence := reading.evidence_said(text):
         slots["evidence"] = evidence
     return slots
 
@@ -187,88 +151,199 @@ def category_for(intent: str, text: str) -> str | None:
     if intent in INTENT_CATEGORY:
         return INTENT_CATEGORY[intent]
     if intent in ("other_legal_question", "mediation"):
-        for category, pattern in _CATEGORY_WORDS:
-            if re.search(pattern, text):
-                return category
-        return "other"
+        return next((category for category, pattern in _CATEGORY_WORDS if re.search(pattern, text)), "other")
     return None
 
 
-def update_state(state: CallState, parse_result: dict[str, Any], text: str) -> None:
-    """Fold one utterance into the call: the flow and category stick; later facts overwrite earlier ones."""
-    intent = str(parse_result.get("intent", {}).get("name") or "")
+def update_state(state: CallState, parse_result: Mapping[str, Any], text: str) -> None:
+    """Fold one utterance into the call: the flow and category stick; later facts overwrite earlier ones, except
+    what the operator corrected."""
+    intent = str((parse_result.get("intent") or {}).get("name") or "")
     state.intent = intent
-    if intent in INTENT_FLOW:
-        state.flow = INTENT_FLOW[intent]
-    if (category := category_for(intent, text)) is not None and (state.category in (None, "other")):
+    if (found := flows.flow_of_intent(intent)) is not None:
+        state.flow = found.name
+    if (category := category_for(intent, text)) is not None and state.category in (None, "other"):
         state.category = category
     new = {**keyword_slots(text), **entity_slots(parse_result.get("entities") or [])}
     for key in ("groups", "evidence"):
         if key in new and key in state.slots:
             new[key] = list(dict.fromkeys([*state.slots[key], *new[key]]))
-    state.slots.update(new)
+    state.slots.update({k: v for k, v in new.items() if k not in state.corrected})
     if state.category in CATEGORY_MATTER and "matter" not in state.slots:
         state.slots["matter"] = CATEGORY_MATTER[state.category]
 
 
-def missing_slots(flow: str | None, slots: dict[str, Any]) -> list[str]:
-    """The slots of the call's form still unknown, in asking order; [] outside a form."""
+def _coerce(slot: str, value: Any, entries: Sequence[AdvisorEntry]) -> Any:
+    """An operator's correction as a slot value, read like the bot reads an answer; None when not understood."""
+    spec_slot = flows.spec().slots[slot]
+    if spec_slot.yes_words or spec_slot.no_words or slot == "consent_phone":
+        return reading.yes_no(slot, value)
+    if slot in NUMBER_SLOTS:
+        from hotline_nlu.numbers import parse_amount, parse_count, parse_months
+
+        parse = {"months_owed": parse_months, "people_count": parse_count, "household_size": parse_count}.get(
+            slot, parse_amount)
+        return reading.number_from(slot, value, parse)
+    if slot == "matter":
+        return reading.matter_code(value)
+    if slot == "groups":
+        return reading.group_codes(value)
+    if slot == "evidence":
+        return reading.evidence_items(value)
+    text = str(value).strip()
+    if slot == "street":
+        return canonical_street(entries, text) if entries else text or None
+    if slot == "community":
+        return canonical_community(entries, text) if entries else text or None
+    return text or None
+
+
+def apply_corrections(state: CallState, corrections: Mapping[str, Any] | None,
+                      entries: Sequence[AdvisorEntry]) -> list[str]:
+    """The operator's {slot: value|null} over what the NLU heard (null clears); the slots not understood."""
+    rejected = []
+    for slot, value in (corrections or {}).items():
+        if slot not in flows.spec().slots:
+            rejected.append(slot)
+            continue
+        state.corrected.add(slot)
+        if value is None:
+            state.slots.pop(slot, None)
+            continue
+        coerced = _coerce(slot, value, entries)
+        if coerced is None:
+            rejected.append(slot)
+            state.corrected.discard(slot)
+        else:
+            state.slots[slot] = coerced
+    return rejected
+
+
+# --- what follows from the facts --------------------------------------------------------------------------------
+
+def missing_slots(flow: str | None, slots: Mapping[str, Any], on: dt.date) -> list[str]:
+    """The slots of the call's flow still to ask, in the bot's order; [] outside a flow."""
     if flow is None:
         return []
-    wanted = list(FLOW_SLOTS[flow])
-    if (flow == "legal_aid" and slots.get("migrant_worker") is True
-            and slots.get("matter") in MEANS_TEST_WAIVED_MATTERS):
-        wanted = [s for s in wanted if s not in MEANS_SLOTS and s != "groups"]
-    return [s for s in wanted if s not in slots]
+    return [s for s in flows.missing(flow, slots, on) if s not in NOT_ASKED_ON_THE_PHONE]
 
 
-def aid_facts_ready(slots: dict[str, Any]) -> bool:
-    """Whether the legal-aid rules can give an answer worth showing: a matter plus what its means test needs."""
-    if "matter" not in slots:
-        return False
-    if slots.get("migrant_worker") is True and slots["matter"] in MEANS_TEST_WAIVED_MATTERS:
-        return True
-    if slots.get("groups"):
-        return True
-    return "monthly_income" in slots and "household_size" in slots
+def eligibility_for(state: CallState, on: dt.date) -> dict[str, Any] | None:
+    """The /api/eligibility object (with verdict_label) once every fact the law needs for the matter is known; in
+    a wage claim as soon as migrant status is known (a non-migrant's claim is then shown as means-tested)."""
+    slots = state.slots
+    if slots.get("matter") not in legal_aid.MATTERS:
+        return None
+    needed = legal_aid.facts_needed(slots, on)
+    complete = all(slots.get(f) is not None for f in needed)
+    if not complete and not (state.flow == "wage_claim" and slots.get("migrant_worker") is not None):
+        return None
+    return legal_aid.assess(legal_aid.facts_from_slots(slots), on).to_api()
 
 
-def aid_facts_body(slots: dict[str, Any]) -> dict[str, Any]:
-    """The slots as the body of POST /api/eligibility (the rules derive the per-capita income themselves)."""
-    return {
-        "matter": slots["matter"],
-        "migrant_worker": slots.get("migrant_worker"),
-        "monthly_income_per_capita": None,
-        "monthly_income": slots.get("monthly_income"),
-        "household_size": slots.get("household_size"),
-        "has_valuable_assets": slots.get("has_valuable_assets"),
-        "groups": list(slots.get("groups") or []),
-        "criminal": None,
-    }
+def wage_steps(state: CallState, on: dt.date) -> list[str]:
+    """The wage-claim routes in their usual order and the deadline, one short line each."""
+    if state.flow != "wage_claim" and state.category != "wage_arrears":
+        return []
+    g = wage_claim.guidance(wage_claim.facts_from_slots(state.slots), on)
+    steps = [f"{n}. {route.title}" for n, route in enumerate(g.routes, start=1)]
+    steps.append(f"时效：{g.limitation.summary}")
+    if g.general_contractor:
+        steps.append(g.general_contractor)
+    return steps
 
 
-def suggest_reply(state: CallState, missing: list[str], eligibility: dict[str, Any] | None,
-                  advisor: dict[str, Any] | None) -> str:
-    """What the operator can say next, in plain Chinese."""
-    if missing:
-        return QUESTIONS[missing[0]]
-    parts: list[str] = []
+def _office_api(entry: AdvisorEntry) -> dict[str, Any]:
+    keys = ("street", "justice_office", "office_address", "office_phone", "office_hours", "sample")
+    return {k: entry.to_api()[k] for k in keys}
+
+
+def place_for(state: CallState, entries: Sequence[AdvisorEntry]) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+    """(advisor, office): the advisor only when the community is known; the street's 司法所 when only it is."""
+    community, street = state.slots.get("community"), state.slots.get("street")
+    if community:
+        entry = next((e for e in entries if e.community == community and (not street or e.street == street)),
+                     None) or next((e for e in entries if e.community == community), None)
+        if entry is not None:
+            state.slots.setdefault("street", entry.street)
+            return entry.to_api(), None
+    if street:
+        entry = next((e for e in entries if e.street == street and e.justice_office), None)
+        if entry is not None:
+            return None, _office_api(entry)
+    return None, None
+
+
+def _intent_lines(intent: str, on: dt.date) -> list[str]:
+    topic = flows.topic(intent)
+    if topic is not None:
+        figures = flows.topic_figures(intent, on)
+        names = topic.responses if figures is not None else ("utter_topic_needs_review",)
+        said = [wording(name, **(figures or {})) for name in names]
+    else:
+        said = [wording(name) for name in INTENT_RESPONSES.get(intent, ())]
+    return [s["text"] for s in said if s]
+
+
+def script_for(state: CallState, questions: list[dict[str, Any]], eligibility: dict[str, Any] | None,
+               advisor: dict[str, Any] | None, office: dict[str, Any] | None, steps: list[str],
+               on: dt.date) -> list[str]:
+    """Short lines for the operator to read aloud: the next question; else the answers the facts give."""
+    if questions:
+        return [questions[0]["text"]]
+    lines: list[str] = []
+    if steps and state.flow == "wage_claim":
+        lines.append(f"建议这样做：{steps[0].split('. ', 1)[-1]}。")
     if eligibility is not None:
-        verdict = eligibility.get("verdict")
-        basis = (eligibility.get("basis") or [""])[0]
-        if verdict == "eligible":
-            parts.append(f"按您说的情况，可以申请法律援助{f'（依据{basis}）' if basis else ''}。")
-        elif verdict == "ineligible":
-            parts.append("按您说的情况，暂不符合法律援助条件，但可以到司法所免费咨询，也可以申请人民调解。")
-        else:
-            parts.append("能否获得法律援助，需要法律援助中心进一步审查。")
+        basis = eligibility["basis"][-1] if eligibility.get("basis") else ""
+        lines.append(f"法律援助：{eligibility['verdict_label']}" + (f"（{basis}）。" if basis else "。"))
     if advisor is not None:
-        parts.append(
-            f"{advisor.get('community')}的法律顾问是{advisor.get('advisor')}，电话{advisor.get('advisor_phone')}；"
-            f"{advisor.get('justice_office')}在{advisor.get('office_address')}，办公时间{advisor.get('office_hours')}。"
-        )
-    if parts:
-        return "".join(parts)
-    if state.flow == "wage_claim":
-        return "情况已经记清楚了。建议先向劳动保障监察投诉或申请劳动仲裁，可以申请法律援助，请带上身份证和证据材料。"
-    return INTENT_REPLIES.get(state.intent or "", INTENT_REPLIES["other_legal_question"])
+        said = wording("utter_advisor_found", community=advisor["community"], advisor=advisor["advisor"] or "",
+                       firm=advisor["advisor_firm"] or "", phone=advisor["advisor_phone"] or "")
+        if said:
+            lines.append(said["text"])
+    place = advisor or office
+    if place is not None and place.get("justice_office"):
+        said = wording("utter_advisor_office", office=place["justice_office"], address=place["office_address"] or "",
+                       phone=place["office_phone"] or "", hours=place["office_hours"] or "")
+        if said:
+            lines.append(said["text"])
+    if not lines:
+        lines = _intent_lines(state.intent or "", on)
+    return lines
+
+
+def analyze_turn(state: CallState, parse_result: Mapping[str, Any], text: str,
+                 corrections: Mapping[str, Any] | None = None, *, entries: Sequence[AdvisorEntry],
+                 on: dt.date) -> dict[str, Any]:
+    """One utterance of a call, folded into its state, and everything the console shows (CONTRACT §7 keys plus
+    labels, facts, the bot's next questions, eligibility, wage steps, a script and the advisor or office)."""
+    update_state(state, parse_result, text)
+    rejected = apply_corrections(state, corrections, entries)
+    advisor, office = place_for(state, entries)
+    missing = missing_slots(state.flow, state.slots, on)
+    questions = [question(slot, state.slots) for slot in missing[:QUESTIONS_SHOWN]]
+    eligibility = eligibility_for(state, on)
+    steps = wage_steps(state, on)
+    script = script_for(state, questions, eligibility, advisor, office, steps, on)
+    intent = parse_result.get("intent") or {}
+    name = intent.get("name")
+    return {
+        "intent": {"name": name, "confidence": intent.get("confidence"), "label": INTENT_LABELS.get(name or "", name)},
+        "entities": [{"entity": e.get("entity"), "value": e.get("value")} for e in parse_result.get("entities") or []],
+        "category": state.category,
+        "category_label": CATEGORIES.get(state.category or ""),
+        "flow": state.flow,
+        "flow_label": flows.flow(state.flow).label if state.flow else None,
+        "slots": dict(state.slots),
+        "facts": flows.facts(state.slots),
+        "missing": missing,
+        "questions": questions,
+        "suggested_reply": "".join(script),
+        "script": script,
+        "eligibility": eligibility,
+        "wage_steps": steps,
+        "advisor": advisor,
+        "office": office,
+        "rejected_corrections": rejected,
+    }

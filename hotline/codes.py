@@ -59,6 +59,16 @@ CHANNELS: dict[str, str] = {
     "import": "台账导入",
 }
 
+# 中文 names of the intents the fallback may ask about (CONTRACT §2).
+INTENT_LABELS: dict[str, str] = {
+    "greet": "打招呼", "goodbye": "再见", "thank": "谢谢", "affirm": "是的", "deny": "不是",
+    "bot_challenge": "你是机器人吗", "request_human": "转人工", "wage_arrears": "讨要工资",
+    "work_injury": "工伤", "labor_dispute": "劳动纠纷", "legal_aid": "法律援助", "find_advisor": "找法律顾问",
+    "mediation": "调解纠纷", "family_dispute": "婚姻家庭", "traffic_accident": "交通事故",
+    "other_legal_question": "其他法律问题", "ask_materials": "要带什么材料", "ask_office": "司法所地址电话",
+    "inform": "补充情况", "out_of_scope": "别的事",
+}
+
 ELIGIBILITY_VERDICTS = ("eligible", "ineligible", "needs_review")
 MEANS_TEST_RESULTS = ("not_required", "waived", "passed", "failed", "unknown")
 

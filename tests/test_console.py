@@ -24,7 +24,7 @@ CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 NLU = {
-    "包工头跑了，欠我们12个工友两万多": {"intent": {"name": "wage_arrears", "confidence": 0.91}, "entities": [
+    "我们是农民工，包工头跑了，欠我们12个工友两万多": {"intent": {"name": "wage_arrears", "confidence": 0.91}, "entities": [
         {"entity": "people_count", "value": 12}, {"entity": "amount", "value": 20000}]},
 }
 
@@ -73,9 +73,9 @@ def test_console_flow_over_the_api(login: dict[str, str], fake_rasa: FakeRasa, e
         token = client.post("/api/login", json=login).json()["token"]
         auth = {"Authorization": f"Bearer {token}"}
         result = client.post("/api/copilot/analyze", headers=auth,
-                             json={"text": "包工头跑了，欠我们12个工友两万多", "conversation_id": "call-x"}).json()
+                             json={"text": "我们是农民工，包工头跑了，欠我们12个工友两万多", "conversation_id": "call-x"}).json()
         slots = result["slots"]
-        body = {"outcome": "answered", "summary": "包工头跑了，欠我们12个工友两万多", "category": result["category"],
+        body = {"outcome": "answered", "summary": "我们是农民工，包工头跑了，欠我们12个工友两万多", "category": result["category"],
                 "migrant_worker": slots.get("migrant_worker") is True, "persons": slots.get("people_count") or 1,
                 "street": slots.get("street"), "community": slots.get("community"), "amount": slots.get("amount"),
                 "eligibility": result["eligibility"]["verdict"],
@@ -117,7 +117,7 @@ def test_console_in_browser(console_site: str, login: dict[str, str], engine: En
         page.click("#login-form button")
         expect(page.locator("#work-view")).to_be_visible()
         expect(page.locator("#handoffs")).to_contain_text("前夫不给抚养费")
-        page.fill("#utterance", "包工头跑了，欠我们12个工友两万多")
+        page.fill("#utterance", "我们是农民工，包工头跑了，欠我们12个工友两万多")
         page.click("#analyze-form button")
         expect(page.locator("#intent")).to_have_text("wage_arrears（91%）")
         expect(page.locator("#suggested")).to_contain_text("哪家公司")

@@ -209,3 +209,50 @@ async def test_a_street_without_a_community_gets_its_communities_as_buttons(rost
 async def test_community_question_without_a_street_is_the_plain_one(roster_db: Any) -> None:
     _, d = await run(ActionAskCommunity(), _advisor_tracker("找法律顾问", {"requested_slot": "community"}))
     assert responses(d) == ["utter_ask_community"]
+
+
+# --- the copilot reads the same spec, words and wording ---------------------------------------------------------
+
+from bot import copilot  # noqa: E402
+from hotline.directory import parse_roster  # noqa: E402
+from tests.test_actions import ROOT  # noqa: E402
+
+ENTRIES = parse_roster((ROOT / "data" / "directory_sample.csv").read_text(encoding="utf-8"))
+
+
+def _turn(state: copilot.CallState, intent: str, text: str, entities: list[dict[str, Any]] | None = None,
+          facts: dict[str, Any] | None = None) -> dict[str, Any]:
+    parse = {"intent": {"name": intent, "confidence": 0.9}, "entities": entities or []}
+    return copilot.analyze_turn(state, parse, text, facts, entries=ENTRIES, on=ON)
+
+
+def test_copilot_questions_are_the_domain_responses() -> None:
+    result = _turn(copilot.CallState(), "legal_aid", "想申请法律援助")
+    assert [q["slot"] for q in result["questions"]] == ["matter", "street"]  # the rest depends on the matter
+    variations = DOMAIN["responses"]["utter_ask_matter"]
+    assert result["questions"][0]["text"] == next(v["text"] for v in variations if v.get("channel") == "copilot")
+    assert result["questions"][0]["buttons"] == variations[0]["buttons"]  # the bot's buttons
+
+
+def test_copilot_dv_victim_traffic_claim_asks_income_and_corrections_clear() -> None:
+    state = copilot.CallState()
+    result = _turn(state, "legal_aid", "被车撞了，我是家暴受害人", facts={"matter": "traffic_accident"})
+    assert result["slots"]["groups"] == ["domestic_violence_victim"]
+    assert result["missing"][:3] == ["monthly_income", "household_size", "has_valuable_assets"]
+    result = _turn(state, "inform", "就这些", facts={"groups": None, "monthly_income": "三千", "household_size": 3,
+                                                  "has_valuable_assets": "没有", "street": "水上"})
+    assert "groups" not in result["slots"] and result["slots"]["monthly_income"] == 3000
+    assert result["slots"]["street"] == "沿江街道" and result["missing"] == ["groups"]
+    assert result["office"]["justice_office"] == "沿江司法所" and result["advisor"] is None
+
+
+def test_copilot_topic_script_quotes_the_law_data() -> None:
+    result = _turn(copilot.CallState(), "work_injury", "在工地摔伤了")
+    assert result["flow"] is None and "30日内" in result["script"][0] and "《工伤保险条例》第十七条" in result["script"][0]
+
+
+def test_copilot_never_assumes_a_migrant_worker() -> None:
+    result = _turn(copilot.CallState(), "wage_arrears", "包工头跑了，欠我们工钱")
+    assert "migrant_worker" not in result["slots"] and result["eligibility"] is None
+    result = _turn(copilot.CallState(), "wage_arrears", "我是农民工，老板欠我工钱")
+    assert result["slots"]["migrant_worker"] is True and result["eligibility"]["means_test"] == "waived"

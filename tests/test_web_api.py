@@ -1,6 +1,7 @@
 """The JSON API of CONTRACT §7 over a real database (SQLite; PostgreSQL too when configured) and a fake Rasa."""
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import re
 from collections.abc import Iterator
@@ -241,38 +242,47 @@ def nlu(fake_rasa: FakeRasa) -> FakeRasa:
     return fake_rasa
 
 
-def analyze(client: TestClient, auth: dict[str, str], text: str, conversation_id: str = "call-1") -> dict[str, Any]:
-    resp = client.post("/api/copilot/analyze", headers=auth, json={"text": text, "conversation_id": conversation_id})
+def analyze(client: TestClient, auth: dict[str, str], text: str, conversation_id: str = "call-1",
+            facts: dict[str, Any] | None = None) -> dict[str, Any]:
+    body = {"text": text, "conversation_id": conversation_id, **({"facts": facts} if facts is not None else {})}
+    resp = client.post("/api/copilot/analyze", headers=auth, json=body)
     assert resp.status_code == 200, resp.text
     return resp.json()
 
 
 def test_copilot_accumulates_a_wage_claim(client: TestClient, auth: dict[str, str], nlu: FakeRasa) -> None:
     first = analyze(client, auth, "包工头跑了，欠我们12个工友两万多")
-    assert first["intent"] == {"name": "wage_arrears", "confidence": 0.91}
-    assert first["category"] == "wage_arrears"
+    assert first["intent"] == {"name": "wage_arrears", "confidence": 0.91, "label": "讨要工资"}
+    assert (first["category"], first["category_label"], first["flow"]) == ("wage_arrears", "欠薪", "wage_claim")
     assert first["slots"]["amount"] == 20000 and first["slots"]["people_count"] == 12
+    assert first["slots"]["construction"] is True  # 包工头: said, so not asked
     assert first["missing"][0] == "employer" and "amount" not in first["missing"]
-    assert first["suggested_reply"] == copilot.QUESTIONS["employer"]
-    # migrant worker + wage claim: legal aid without a means test, so the verdict is already there.
-    assert first["eligibility"]["verdict"] == "eligible" and first["advisor"] is None
+    # The bot's own question (its operator variation in the domain), with the same next ones after it.
+    assert first["questions"][0] == copilot.question("employer", {}) and "哪家公司" in first["suggested_reply"]
+    # Migrant status is asked, never assumed: no legal-aid verdict until it is known.
+    assert "migrant_worker" in first["missing"] and first["eligibility"] is None and first["advisor"] is None
+    assert {"slot": "amount", "label": "欠款金额", "value": 20000, "display": "20000元"} in first["facts"]
 
-    second = analyze(client, auth, "是恒通建筑公司，欠了三个月，已经不干了，没签合同")
+    # The operator heard 「是农民工」 and ticks it: a correction overrides what the NLU heard.
+    second = analyze(client, auth, "是恒通建筑公司，欠了三个月，已经不干了，没签合同", facts={"migrant_worker": True})
     assert second["intent"]["name"] == "inform" and second["category"] == "wage_arrears"
     for key, value in {"employer": "恒通建筑公司", "months_owed": 3, "employment_ended": True, "has_contract": False,
-                       "amount": 20000}.items():
+                       "amount": 20000, "migrant_worker": True}.items():
         assert second["slots"][key] == value
     assert second["missing"] == ["evidence", "street"]
+    assert second["eligibility"]["verdict"] == "eligible"
+    assert second["eligibility"]["verdict_label"] == "可以申请法律援助"
+    assert second["wage_steps"][0] == "1. 整理证据，先和老板协商"
 
     third = analyze(client, auth, "有欠条和微信聊天记录，在东台")
     assert third["slots"]["evidence"] == ["欠条", "微信聊天记录"]
     assert third["advisor"]["advisor"] == "莫家宁" and third["slots"]["street"] == "公园街道"
-    assert third["missing"] == []
+    assert third["missing"] == [] and third["questions"] == [] and third["office"] is None
     assert "莫家宁" in third["suggested_reply"] and "法律援助" in third["suggested_reply"]
 
     other = analyze(client, auth, "我们社区的法律顾问是谁", conversation_id="call-2")
-    assert other["slots"] == {} and other["missing"] == ["street", "community"] and other["eligibility"] is None
-    assert other["suggested_reply"] == copilot.QUESTIONS["street"]
+    assert other["slots"] == {} and other["missing"] == ["community", "street"] and other["eligibility"] is None
+    assert other["suggested_reply"] == copilot.question("community", {})["text"]
 
 
 def test_copilot_rasa_down_is_503(client: TestClient, auth: dict[str, str], fake_rasa: FakeRasa) -> None:
@@ -288,11 +298,13 @@ def test_copilot_bad_body_is_422(client: TestClient, auth: dict[str, str]) -> No
 # --- pure copilot rules -------------------------------------------------------------------------------------
 
 def test_missing_skips_means_test_for_migrant_wage_claims() -> None:
+    on = dt.date(2026, 6, 1)
     slots = {"matter": "wage_arrears", "migrant_worker": True}
-    assert copilot.missing_slots("legal_aid", slots) == ["street"]
-    assert copilot.missing_slots("legal_aid", {"matter": "contract_debt"})[:3] == [
-        "migrant_worker", "monthly_income", "household_size"]
-    assert copilot.missing_slots(None, {}) == []
+    assert copilot.missing_slots("legal_aid", slots, on) == ["street"]
+    # Art. 42(3) is no matter for a debt: migrant status is not asked there (the bot's order: groups first).
+    assert copilot.missing_slots("legal_aid", {"matter": "contract_debt"}, on)[:3] == [
+        "groups", "monthly_income", "household_size"]
+    assert copilot.missing_slots(None, {}, on) == []
 
 
 def test_keyword_slots_negation_first() -> None:
@@ -310,7 +322,7 @@ def test_call_memory_forgets_old_calls() -> None:
     now[0] = 11
     assert memory.get("a").slots == {}
     memory.get("b"), memory.get("c"), memory.get("d")
-    assert len(memory._calls) == 2
+    assert len(memory) == 2
 
 
 def test_pages_are_served(client: TestClient) -> None:
