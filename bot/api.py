@@ -1,5 +1,5 @@
-"""The JSON API of CONTRACT §7 (eligibility, advisors, health, operator login, copilot and handoffs); the web
-chat's door is bot/chat.py."""
+"""The JSON API of CONTRACT §7: eligibility, advisors, health, the copilot and phone consultations here; accounts,
+handoffs and the dashboard in their own modules, included below. The web chat's door is bot/chat.py."""
 from __future__ import annotations
 
 import logging
@@ -13,11 +13,11 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field, field_validator
 from sqlalchemy import text as sql_text
 
-from bot import copilot
+from bot import accounts, copilot, dashboard, handoffs
 from bot.deps import OperatorDep, SessionDep
 from bot.rasa_client import parse, rasa_alive, resume_conversation
 from hotline import legal_aid
-from hotline.codes import CATEGORIES, ELIGIBILITY_VERDICTS, SERVICE_OUTCOMES
+from hotline.codes import CATEGORIES, ELIGIBILITY_VERDICTS, GROUPS, MATTERS, SERVICE_OUTCOMES
 from hotline.privacy import mask_text
 from hotline.store import repository
 from hotline.store.db import session_scope
@@ -25,6 +25,8 @@ from hotline.store.models import Handoff
 
 log = logging.getLogger(__name__)
 router = APIRouter()
+for _part in (accounts.router, handoffs.router, dashboard.router):
+    router.include_router(_part)
 LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 
 
@@ -69,24 +71,11 @@ async def healthz() -> JSONResponse:
     return JSONResponse({"status": "ok" if healthy else "error", **checks}, status_code=200 if healthy else 503)
 
 
-class LoginIn(BaseModel):
-    username: str = Field(min_length=1, max_length=64)
-    password: str = Field(min_length=1, max_length=256)
-
-
-@router.post("/api/login")
-def login(body: LoginIn, session: SessionDep) -> dict[str, str]:
-    """A bearer token for an operator's username and password."""
-
-    token = repository.login(session=session, username=body.username, password=body.password)
-    if token is None:
-        raise HTTPException(401, detail="Wrong username or password")
-    return {"token": token}
-
-
 class AnalyzeIn(BaseModel):
     text: str = Field(min_length=1, max_length=2000)
     conversation_id: str = Field(min_length=1, max_length=128)
+    # The operator's corrections of the facts ({slot: value | null}); they override what the NLU heard.
+    facts: dict[str, Any] | None = None
 
 
 @router.post("/api/copilot/analyze")
@@ -100,34 +89,98 @@ async def analyze(body: AnalyzeIn, operator: OperatorDep, session: SessionDep, r
     except (httpx.HTTPError, ValueError) as exc:
         raise HTTPException(503, detail="Rasa NLU unavailable") from exc
     state = calls.get(f"{operator.username}:{body.conversation_id}")
-    copilot.update_state(state, result, body.text)
+    if hasattr(copilot, "analyze_turn"):  # the flows issue's copilot (BRIEF interface 3)
+        return copilot.analyze_turn(state, result, body.text, body.facts,
+                                    entries=repository.directory_entries(session=session), on=today())
+    return _analyze_here(state, result, body, session)
 
-    advisor = None
+
+def _analyze_here(state: Any, result: dict[str, Any], body: AnalyzeIn, session: Any) -> dict[str, Any]:
+    """The copilot before flows' analyze_turn: NLU slots, the operator's corrections, labels for the console."""
+    copilot.update_state(state, result, body.text)
+    for slot, value in (body.facts or {}).items():
+        if value is None or value == "":
+            state.slots.pop(slot, None)
+        else:
+            state.slots[slot] = value
+    advisor = office = None
     place = state.slots.get("community") or state.slots.get("street")
     if place:
         found = repository.find_advisors(session=session, query=place, limit=1)
         if found:
-            advisor = found[0].to_api()
-            state.slots.setdefault("street", advisor.get("street"))
+            entry = found[0].to_api()
+            state.slots.setdefault("street", entry.get("street"))
+            if state.slots.get("community"):
+                advisor = entry  # the community's own advisor, only when the community is known
+            else:
+                office = {k: entry.get(k) for k in ("street", "justice_office", "office_address", "office_phone",
+                                                    "office_hours", "sample")}
     eligibility = None
     if copilot.aid_facts_ready(state.slots):
         try:
             facts = legal_aid.facts_from_api(copilot.aid_facts_body(state.slots))
             eligibility = legal_aid.assess(facts, on=today()).to_api()
+            eligibility["verdict_label"] = VERDICT_LABELS.get(eligibility["verdict"])
         except ValueError as exc:  # a slot value the rules reject: show no verdict rather than a wrong one
             log.info("copilot: facts not assessable: %s", mask_text(str(exc)))
     missing = copilot.missing_slots(state.flow, state.slots)
+    reply = copilot.suggest_reply(state, missing, eligibility, advisor)
+    name = result["intent"].get("name")
     return {
-        "intent": {"name": result["intent"].get("name"), "confidence": result["intent"].get("confidence")},
+        "intent": {"name": name, "confidence": result["intent"].get("confidence"),
+                   "label": INTENT_LABELS.get(name or "", name)},
         "entities": [{"entity": e.get("entity"), "value": e.get("value")} for e in result.get("entities") or []],
         "category": state.category,
+        "category_label": CATEGORIES.get(state.category or ""),
         "flow": state.flow,
+        "flow_label": FLOW_LABELS.get(state.flow or ""),
         "slots": state.slots,
+        "facts": [{"slot": k, "label": SLOT_LABELS.get(k, k), "value": v, "display": _display(v)}
+                  for k, v in state.slots.items()],
         "missing": missing,
-        "suggested_reply": copilot.suggest_reply(state, missing, eligibility, advisor),
+        "questions": [{"slot": s, "text": SLOT_QUESTIONS.get(s, SLOT_LABELS.get(s, s) + "？"), "buttons": []}
+                      for s in missing[:3]],
+        "suggested_reply": reply,
+        "script": [reply],
         "eligibility": eligibility,
+        "wage_steps": [],
         "advisor": advisor,
+        "office": office,
     }
+
+
+INTENT_LABELS = {
+    "greet": "问候", "goodbye": "告别", "thank": "感谢", "affirm": "肯定", "deny": "否定", "bot_challenge": "问是不是机器人",
+    "request_human": "要求转人工", "wage_arrears": "欠薪讨薪", "work_injury": "工伤", "labor_dispute": "劳动争议",
+    "legal_aid": "法律援助", "find_advisor": "找法律顾问", "mediation": "人民调解", "family_dispute": "婚姻家庭",
+    "traffic_accident": "交通事故", "other_legal_question": "其他法律问题", "ask_materials": "问材料",
+    "ask_office": "问办事地点", "inform": "提供情况", "out_of_scope": "与法律无关", "nlu_fallback": "没听懂",
+}
+FLOW_LABELS = {"wage_claim": "讨薪", "legal_aid": "法律援助", "advisor": "找法律顾问"}
+VERDICT_LABELS = {"eligible": "可以申请法律援助", "ineligible": "不符合法律援助条件", "needs_review": "需要法律援助中心审查"}
+SLOT_LABELS = {
+    "employer": "欠薪单位/老板", "amount": "金额（元）", "people_count": "人数", "months_owed": "拖欠月数",
+    "employment_ended": "已离职", "has_contract": "签了合同", "evidence": "证据", "street": "街道", "community": "社区/村",
+    "phone": "电话", "matter": "事项", "migrant_worker": "农民工", "monthly_income": "家庭月收入",
+    "household_size": "家庭人口", "has_valuable_assets": "有贵重财产", "groups": "特殊群体",
+}
+SLOT_QUESTIONS = {
+    "employer": "欠您工资的是哪家公司或哪个老板？", "amount": "一共欠了多少钱？", "people_count": "一共有几个人被欠？",
+    "months_owed": "欠了几个月？", "employment_ended": "您现在还在那里干吗？", "has_contract": "签劳动合同了吗？",
+    "street": "您住在哪个街道？", "community": "哪个社区或村？", "migrant_worker": "您是农民工吗？",
+    "monthly_income": "家里每人每月收入大概多少？", "household_size": "家里几口人？",
+    "has_valuable_assets": "家里有房产、车辆等贵重财产吗？",
+}
+
+
+def _display(value: Any) -> str:
+    if value is True:
+        return "是"
+    if value is False:
+        return "否"
+    if isinstance(value, list):
+        return "、".join(MATTERS.get(str(v), GROUPS.get(str(v), str(v))) for v in value)
+    return MATTERS.get(str(value), str(value))
 
 
 class ConsultationIn(BaseModel):
@@ -143,6 +196,8 @@ class ConsultationIn(BaseModel):
     legal_basis: str | None = Field(default=None, max_length=2000)
     summary: str | None = Field(default=None, max_length=4000)
     phone: str | None = Field(default=None, max_length=32)
+    # The console's id of this call: logging the same call twice (a double click) adds one row.
+    call_id: str | None = Field(default=None, min_length=1, max_length=96)
 
     @field_validator("category")
     @classmethod
@@ -170,75 +225,13 @@ class ConsultationIn(BaseModel):
 def log_phone_consultation(body: ConsultationIn, operator: OperatorDep, session: SessionDep) -> dict[str, Any]:
     """Log one 12348 phone consultation handled with the copilot."""
 
+    fields = body.model_dump(exclude={"call_id"})
+    source_id = f"call:{operator.username}:{body.call_id}" if body.call_id else None
     try:
         row = repository.log_consultation(
             session=session, service="hotline_12348", channel="phone", operator=operator.username,
-            **body.model_dump(),
+            source_id=source_id, **fields,
         )
     except repository.StoreError as exc:
         raise HTTPException(422, detail=str(exc)) from exc
     return repository.consultation_to_dict(row)
-
-
-def _handoff_to_api(h: Handoff) -> dict[str, Any]:
-    return {
-        "id": h.id,
-        "created_at": h.created_at.isoformat(),
-        "channel": h.channel,
-        "category": h.category,
-        "category_label": CATEGORIES.get(h.category or "", None),
-        "summary": mask_text(h.summary),
-        "status": h.status,
-        "operator": h.operator,
-        "sender": h.sender_hash[:8],  # enough to tell two callers apart, too little to be a handle
-    }
-
-
-@router.get("/api/handoffs")
-def handoffs(operator: OperatorDep, session: SessionDep) -> list[dict[str, Any]]:
-    """The queue of citizens who asked for a person and are not done with yet (open, then taken), oldest first."""
-
-    # Taken ones stay listed: the operator who took one still has to close it from here.
-    pending = [*repository.list_handoffs(session=session, status="waiting"),
-               *repository.list_handoffs(session=session, status="taken")]
-    pending.sort(key=lambda h: (h.created_at, h.id))
-    return [_handoff_to_api(h) for h in pending]
-
-
-class HandoffStatusIn(BaseModel):
-    status: Literal["taken", "closed"]
-
-
-HANDOFF_MESSAGES = {
-    "taken": "已接手。请通过12348热线或该用户的渠道联系对方，处理完后点“结束”。",
-    "closed": "已结束，智能助手已恢复回复该用户。",
-    "closed_not_resumed": "已结束，但智能助手未能恢复（Rasa服务无响应），该用户暂时收不到自动回复。"
-                          "请通知技术人员检查Rasa服务。",
-}
-
-
-@router.post("/api/handoffs/{handoff_id}/status")
-async def handoff_status(
-    handoff_id: int, body: HandoffStatusIn, operator: OperatorDep, session: SessionDep
-) -> dict[str, Any]:
-    """Take or close a queued handoff; closing also un-pauses the citizen's conversation in Rasa."""
-
-    handoff = repository.set_handoff_status(
-        session=session, handoff_id=handoff_id, status=body.status, operator=operator.username
-    )
-    if handoff is None:
-        raise HTTPException(404, detail="Handoff not found")
-    # Commit before talking to Rasa: the citizen's next message must find the handoff already closed,
-    # and a Rasa failure must not undo the operator's decision.
-    session.commit()
-    answer = _handoff_to_api(handoff)
-    if body.status == "closed":
-        resumed = await resume_conversation(handoff.channel, handoff.sender_hash)
-        if not resumed:
-            log.warning("handoff %s closed but the conversation was not resumed", handoff.id)
-        answer["bot_resumed"] = resumed
-        answer["message"] = HANDOFF_MESSAGES["closed" if resumed else "closed_not_resumed"]
-    else:
-        answer["bot_resumed"] = None
-        answer["message"] = HANDOFF_MESSAGES["taken"]
-    return answer
