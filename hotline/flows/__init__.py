@@ -234,7 +234,8 @@ def summary(slots: Mapping[str, Any]) -> str:
                 continue
             shown.add(entry.name)
             shown_value = display(entry.name, value)
-            parts.append(shown_value if isinstance(value, bool) else f"{entry.slot.label}：{shown_value}")
+            says_itself = isinstance(value, bool) and (entry.slot.when_yes if value else entry.slot.when_no)
+            parts.append(shown_value if says_itself else f"{entry.slot.label}：{shown_value}")
         if parts:
             sentences.append(f"{f.label}——{'；'.join(parts)}。")
     return "".join(sentences)
