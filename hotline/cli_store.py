@@ -16,7 +16,7 @@ from sqlalchemy import inspect
 from sqlalchemy.exc import OperationalError, ProgrammingError
 from sqlalchemy.orm import Session
 
-from hotline import codes, outbox
+from hotline import codes, outbox, retention
 from hotline.directory import RosterError, parse_roster
 from hotline.store import migrate, repository
 from hotline.store.db import get_engine, session_scope
@@ -226,18 +226,37 @@ def operators_add(name: str) -> None:
 
 
 @click.command("purge")
-@click.option("--before", required=True, type=_DATE, help="Purge consultations dated before this day (YYYY-MM-DD).")
-def purge(before: datetime) -> None:
-    """Clear summaries, phone numbers and sender hashes of older consultations; the counts stay.
+@click.option("--before", type=_DATE,
+              help="Purge what is dated before this day (YYYY-MM-DD); default: today minus HOTLINE_RETENTION_DAYS "
+                   f"({retention.DEFAULT_RETENTION_DAYS} unless set).")
+def purge(before: datetime | None) -> None:
+    """Clear what citizens said before a day: the log's summaries, phone numbers and sender hashes (the counts
+    stay), the chat transcripts, the handoffs' summaries and contact details, and Rasa's tracker store
+    (HOTLINE_TRACKER_STORE_URL, the conversations as Rasa keeps them).
 
     Example: hotline purge --before 2023-01-01
     """
-    day = before.date()
+    day = before.date() if before else retention.default_cutoff()
     if day > datetime.now(timezone.utc).date():
         raise click.ClickException(f"--before {day.isoformat()} is in the future")
     with _session() as session:
         count = repository.purge_before(session=session, before=day)
+        transcripts = retention.purge_transcripts(session=session, before=day)
     click.echo(f"Purged {count} consultations dated before {day.isoformat()}.")
+    click.echo(f"Deleted {transcripts.messages_deleted} transcript lines; cleared {transcripts.handoffs_cleared} "
+               "handoffs.")
+    url = retention.tracker_store_url()
+    if url is None:
+        click.echo("Rasa tracker store: none configured (HOTLINE_TRACKER_STORE_URL unset, no var/rasa_tracker.db).")
+        return
+    try:
+        events = retention.purge_tracker_store(url=url, before=day)
+    except (OperationalError, ProgrammingError) as exc:
+        raise click.ClickException(f"Rasa tracker store: database error: {str(exc.orig).splitlines()[0]}") from exc
+    if events is None:
+        click.echo("Rasa tracker store: no events table yet (Rasa has not run), nothing to purge.")
+    else:
+        click.echo(f"Deleted {events} Rasa tracker events dated before {day.isoformat()}.")
 
 
 # --- outbox ----------------------------------------------------------------------------------------------

@@ -227,7 +227,8 @@ def test_operators_add_prints_the_password_last(url: str, session: Session) -> N
 def test_purge(url: str, session: Session) -> None:
     _seed(session)
     result = run("purge", "--before", "2024-05-03")
-    assert result.output == "Purged 2 consultations dated before 2024-05-03.\n"
+    # The first line is the consultation log; transcripts and Rasa's tracker store follow (tests/test_purge.py).
+    assert result.output.splitlines()[0] == "Purged 2 consultations dated before 2024-05-03."
     session.rollback()
     phones = session.execute(select(Consultation.occurred_at, Consultation.phone, Consultation.purged)
                              .order_by(Consultation.occurred_at)).all()
