@@ -88,7 +88,9 @@ def test_take_records_the_operator_and_keeps_it_queued(client: TestClient, auth:
     assert (body["id"], body["status"], body["operator"]) == (queue["id"], "taken", "op.zhao")
     assert body["bot_resumed"] is None
     assert "已接手" in body["message"]
-    assert "13977212345" not in str(body) and queue["sender_hash"] not in str(body)
+    assert body["conversation_id"] == "telegram:" + queue["sender_hash"]  # CONTRACT §7 names it
+    rest = {k: v for k, v in body.items() if k != "conversation_id"}
+    assert "13977212345" not in str(body) and queue["sender_hash"] not in str(rest)
     row = stored(engine, queue["id"])
     assert (row.status, row.operator) == ("taken", "op.zhao")
     assert fake_rasa_events.event_calls == []  # taking does not wake the bot: the operator is talking now

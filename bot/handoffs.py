@@ -1,0 +1,226 @@
+"""The two-way handoff (CONTRACT §7): the operators' queue, taking, replying on the citizen's own channel and
+closing (the bot resumes and says so; the handoff is logged once as a consultation under the operator), and the
+web chat's pull of pushed lines and its history."""
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timezone
+from typing import Any, Literal
+
+from fastapi import APIRouter, HTTPException, Path, Query, Request
+from pydantic import BaseModel, Field
+from sqlalchemy.orm import Session
+
+from bot.conversation import say
+from bot.delivery import Deliverer, NotDelivered
+from bot.deps import OperatorDep, SessionDep
+from bot.rasa_client import rasa_sender, resume_conversation
+from hotline.codes import CATEGORIES, CHANNELS
+from hotline.privacy import mask_text
+from hotline.store import repository
+from hotline.store.models import ChatMessage, Handoff
+
+log = logging.getLogger(__name__)
+router = APIRouter()
+
+STATUS_LABELS = {"waiting": "待接手", "taken": "已接手", "closed": "已结束"}
+HANDOFF_MESSAGES = {
+    "taken": "已接手。请在下面回复该用户，处理完后点“结束”。",
+    "closed": "已结束，智能助手已恢复回复该用户，本次咨询已登记。",
+    "closed_not_resumed": "已结束，但智能助手未能恢复（Rasa服务无响应），该用户暂时收不到自动回复。"
+                          "请通知技术人员检查Rasa服务。",
+}
+QUOTED_WORDS = 3  # the citizen's last few messages quoted in the summary
+
+
+def _iso(at: datetime | None) -> str | None:
+    return at.replace(tzinfo=timezone.utc).isoformat() if at else None
+
+
+def _deliverer(request: Request) -> Deliverer:
+    state = request.app.state
+    if not hasattr(state, "deliverer"):
+        wechat = getattr(state, "wechat", None)
+        state.deliverer = Deliverer(wechat_api=getattr(wechat, "api", None),
+                                    telegram_base_url=getattr(state, "telegram_base_url", None))
+    return state.deliverer
+
+
+def _waiting_label(seconds: int) -> str:
+    if seconds < 60:
+        return "刚刚"
+    if seconds < 3600:
+        return f"{seconds // 60}分钟"
+    return f"{seconds // 3600}小时{seconds % 3600 // 60}分钟"
+
+
+def _summary(h: Handoff, lines: list[ChatMessage]) -> str:
+    """Chinese sentences: the citizen's own words, then what the bot learned (the action's summary)."""
+    said = [m.text for m in lines if m.author == "citizen" and not m.text.startswith("/")][-QUOTED_WORDS:]
+    parts = []
+    if said:
+        parts.append("用户说：" + "；".join(f"「{s}」" for s in said) + "。")
+    learned = h.summary or ""
+    if learned and "=" not in learned:  # rows queued before 0003 hold key=value codes: not for reading
+        parts.append(learned)
+    elif h.category in CATEGORIES:
+        parts.append(f"事项：{CATEGORIES[h.category]}。")
+    return mask_text("".join(parts)) or "用户请求转人工。"
+
+
+def handoff_to_api(session: Session, h: Handoff, *, now: datetime | None = None) -> dict[str, Any]:
+    now = now or repository.utcnow()
+    conversation = h.conversation_id or f"{h.channel}:{h.sender_hash}"
+    lines = repository.transcript(session=session, conversation_id=conversation, limit=200)
+    end = h.taken_at or h.closed_at or now
+    waited = max(0, int((end - h.created_at).total_seconds()))
+    return {
+        "id": h.id,
+        "conversation_id": conversation,
+        "channel": h.channel,
+        "channel_label": CHANNELS.get(h.channel, h.channel),
+        "status": h.status,
+        "status_label": STATUS_LABELS.get(h.status, h.status),
+        "summary": _summary(h, lines),
+        "transcript": [{"from": m.author, "text": m.text, "at": _iso(m.at), "operator": m.operator} for m in lines],
+        "created_at": _iso(h.created_at),
+        "taken_at": _iso(h.taken_at),
+        "closed_at": _iso(h.closed_at),
+        "waiting_seconds": waited,
+        "waiting_label": _waiting_label(waited),
+        "category": h.category,
+        "category_label": CATEGORIES.get(h.category or ""),
+        "operator": h.operator,
+        "callback_phone": h.callback_phone,  # given with consent for the call-back: the operator needs it whole
+        "consultation_id": h.consultation_id,
+        "sender": h.sender_hash[:8],  # enough to tell two callers apart, too little to be a handle
+    }
+
+
+@router.get("/api/handoffs")
+def handoffs(operator: OperatorDep, session: SessionDep,
+             status: Literal["open", "closed", "all"] = "open") -> list[dict[str, Any]]:
+    """Open handoffs (waiting, then being answered), newest first; ?status=closed|all for the record."""
+    wanted = {"open": ("waiting", "taken"), "closed": ("closed",), "all": ("waiting", "taken", "closed")}[status]
+    rows = [h for s in wanted for h in repository.list_handoffs(session=session, status=s)]
+    rows.sort(key=lambda h: (h.created_at, h.id), reverse=True)
+    now = repository.utcnow()
+    return [handoff_to_api(session, h, now=now) for h in rows[:200]]
+
+
+def _found(session: Session, handoff_id: int) -> Handoff:
+    handoff = repository.get_handoff(session=session, handoff_id=handoff_id)
+    if handoff is None:
+        raise HTTPException(404, detail="Handoff not found")
+    return handoff
+
+
+@router.get("/api/handoffs/{handoff_id}")
+def handoff(handoff_id: int, operator: OperatorDep, session: SessionDep) -> dict[str, Any]:
+    return handoff_to_api(session, _found(session, handoff_id))
+
+
+class HandoffStatusIn(BaseModel):
+    status: Literal["taken", "closed"]
+
+
+def _log_closed(session: Session, h: Handoff, operator: str) -> None:
+    """One consultation per handoff (source_id from its id: closing twice logs once), under the operator."""
+    service = "online" if h.channel in ("web", "wechat", "telegram") else "hotline_12348"
+    row = repository.log_consultation(
+        session=session, service=service, channel=h.channel, category=h.category or "other", outcome="answered",
+        summary=_summary(h, repository.transcript(session=session, conversation_id=h.conversation_id or "")),
+        sender_hash=h.sender_hash, operator=operator, source_id=f"handoff:{h.id}",
+        occurred_at=h.created_at,
+    )
+    h.consultation_id = row.id
+
+
+@router.post("/api/handoffs/{handoff_id}/status")
+async def handoff_status(handoff_id: int, body: HandoffStatusIn, operator: OperatorDep, session: SessionDep,
+                         request: Request) -> dict[str, Any]:
+    """Take or close a handoff; closing un-pauses the conversation in Rasa, tells the citizen and logs the call."""
+    handoff = _found(session, handoff_id)
+    was = handoff.status
+    if body.status == "taken" and was == "closed":
+        raise HTTPException(409, detail="Handoff already closed")
+    if body.status == "closed" and was != "closed":
+        # Tell the citizen while the reply address is still on the row (closing clears it).
+        notice = say("utter_handoff_resumed")
+        try:
+            await _deliverer(request).deliver(handoff, notice, now=repository.utcnow())
+        except NotDelivered as exc:
+            log.warning("handoff %s: resume notice not delivered (%s)", handoff.id, handoff.channel)
+            del exc
+        repository.record_message(session=session, conversation_id=handoff.conversation_id or "", author="bot",
+                                  text=notice, pushed=True)
+    repository.set_handoff_status(session=session, handoff_id=handoff_id, status=body.status,
+                                  operator=operator.username if body.status == "taken" or not handoff.operator
+                                  else None)
+    if body.status == "closed":
+        _log_closed(session, handoff, handoff.operator or operator.username)
+    # Commit before talking to Rasa: the citizen's next message must find the handoff already closed,
+    # and a Rasa failure must not undo the operator's decision.
+    session.commit()
+    answer = handoff_to_api(session, handoff)
+    if body.status == "closed":
+        resumed = await resume_conversation(handoff.channel, handoff.sender_hash)
+        if not resumed:
+            log.warning("handoff %s closed but the conversation was not resumed", handoff.id)
+        answer["bot_resumed"] = resumed
+        answer["message"] = HANDOFF_MESSAGES["closed" if resumed else "closed_not_resumed"]
+    else:
+        answer["bot_resumed"] = None
+        answer["message"] = HANDOFF_MESSAGES["taken"]
+    return answer
+
+
+class ReplyIn(BaseModel):
+    text: str = Field(min_length=1, max_length=2000)
+
+
+@router.post("/api/handoffs/{handoff_id}/reply", status_code=201)
+async def handoff_reply(handoff_id: int, body: ReplyIn, operator: OperatorDep, session: SessionDep,
+                        request: Request) -> dict[str, Any]:
+    """The operator's words to the citizen, on their own channel; a waiting handoff is taken by the one replying."""
+    handoff = _found(session, handoff_id)
+    if handoff.status == "closed":
+        raise HTTPException(409, detail="Handoff already closed")
+    text = body.text.strip()
+    if not text:
+        raise HTTPException(422, detail="text: empty")
+    try:
+        await _deliverer(request).deliver(handoff, text, now=repository.utcnow())
+    except NotDelivered as exc:
+        raise HTTPException(502, detail=str(exc)) from exc
+    if handoff.status == "waiting":
+        repository.set_handoff_status(session=session, handoff_id=handoff.id, status="taken",
+                                      operator=operator.username)
+    row = repository.record_message(session=session, conversation_id=handoff.conversation_id or "",
+                                    author="operator", text=text, operator=operator.username, pushed=True)
+    return {"handoff_id": handoff.id, "seq": row.seq, "from": "operator", "text": row.text, "at": _iso(row.at),
+            "operator": operator.username, "channel": handoff.channel, "status": handoff.status}
+
+
+# --- the web chat's side (public: the sender id is the browser's own secret) ------------------------------------
+
+SenderPath = Path(min_length=1, max_length=128)
+
+
+@router.get("/api/chat/{sender}/messages")
+def chat_pushed(session: SessionDep, sender: str = SenderPath,
+                since: int = Query(default=0, ge=0, le=10**9)) -> dict[str, Any]:
+    """Lines pushed to this web chat after cursor `since` (operator replies, the bot's resume notice)."""
+    rows, cursor = repository.pushed_since(session=session, conversation_id=rasa_sender(sender, "web"), since=since)
+    return {"messages": [{"text": m.text, "buttons": repository.message_buttons(m), "from": m.author, "seq": m.seq}
+                         for m in rows], "next": cursor}
+
+
+@router.get("/api/chat/{sender}/history")
+def chat_history(session: SessionDep, sender: str = SenderPath) -> dict[str, Any]:
+    """This web chat's transcript, for a page reloaded or opened again."""
+    conversation = rasa_sender(sender, "web")
+    rows = repository.transcript(session=session, conversation_id=conversation)
+    return {"messages": [{"from": m.author, "text": m.text, "buttons": repository.message_buttons(m), "at": _iso(m.at)}
+                         for m in rows],
+            "conversation_id": conversation, "next": rows[-1].seq if rows else 0}
