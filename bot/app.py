@@ -14,7 +14,8 @@ from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from bot import api, chat, copilot, limits, metrics, wechat
+from bot import api, chat, copilot, limits, metrics, security, wechat
+from hotline import logs
 from hotline.privacy import mask_text
 
 log = logging.getLogger(__name__)
@@ -59,6 +60,7 @@ async def _on_unexpected_error(request: Request, exc: Exception) -> JSONResponse
 
 
 def create_app() -> FastAPI:
+    logs.configure_from_env("web")  # JSON lines without personal data when HOTLINE_LOG_FORMAT=json
     app = FastAPI(title="城中区12348法律服务助手", docs_url="/api/docs", redoc_url=None, openapi_url="/api/openapi.json")
     app.add_exception_handler(RequestValidationError, _on_validation_error)  # type: ignore[arg-type]
     app.add_exception_handler(StarletteHTTPException, _on_http_error)  # type: ignore[arg-type]
@@ -84,6 +86,7 @@ def create_app() -> FastAPI:
         """The operator console (it shows its login form until it holds a token)."""
         return FileResponse(STATIC / "console.html", media_type="text/html; charset=utf-8")
 
+    security.install(app)  # CSP and frame headers on every answer; API docs for operators only
     return app
 
 
