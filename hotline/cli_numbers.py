@@ -5,28 +5,15 @@ Each command opens one session, calls one core function and formats; core errors
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import click
-from sqlalchemy import inspect
-from sqlalchemy.orm import Session
 
+from hotline.cli_store import _session  # one unit of work and one database error message for every command
 from hotline.export import FORMATS, ExportError, month_export, write_export
 from hotline.ledger import LedgerError, LedgerFileError, import_ledger
 from hotline.report import ReportError, write_report
 from hotline.stats import StatsError, annual_stats, render_paragraph
-from hotline.store.db import get_engine, session_scope
-
-
-@contextmanager
-def _session() -> Iterator[Session]:
-    """A unit of work on HOTLINE_DATABASE_URL; a clear message when the schema is missing."""
-    if not inspect(get_engine()).has_table("consultations"):
-        raise click.ClickException("the database has no consultations table: run `hotline db upgrade` first")
-    with session_scope() as session:
-        yield session
 
 
 @click.group("ledger")

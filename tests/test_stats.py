@@ -91,7 +91,8 @@ def test_cli_stats_errors(engine: object) -> None:
 def test_cli_without_schema() -> None:
     result = CliRunner().invoke(main, ["stats", "--year", "2023"])
     assert result.exit_code == 1
-    assert result.output == "Error: the database has no consultations table: run `hotline db upgrade` first\n"
+    assert result.output.startswith("Error: the database at ")
+    assert result.output.endswith("has no tables yet: run `hotline db upgrade` first\n")
 
 
 def test_empty_year(session: Session) -> None:
