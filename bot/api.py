@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from datetime import date, datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
 import httpx
@@ -15,13 +15,12 @@ from sqlalchemy import text as sql_text
 
 from bot import accounts, copilot, dashboard, handoffs
 from bot.deps import OperatorDep, SessionDep
-from bot.rasa_client import parse, rasa_alive, resume_conversation
+from bot.rasa_client import parse, rasa_alive
 from hotline import legal_aid
 from hotline.codes import CATEGORIES, ELIGIBILITY_VERDICTS, GROUPS, MATTERS, SERVICE_OUTCOMES
 from hotline.privacy import mask_text
 from hotline.store import repository
 from hotline.store.db import session_scope
-from hotline.store.models import Handoff
 
 log = logging.getLogger(__name__)
 router = APIRouter()
