@@ -9,7 +9,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.common import (
-    FlowFormValidation, community_for, latest_text, office_kwargs, office_of, roster, street_for, user_texts,
+    FlowFormValidation, community_for, latest_text, new_run, office_kwargs, office_of, roster, street_for, user_texts,
 )
 from actions.consultation_log import record_consultation
 from hotline.directory import ambiguous_former_name, communities_of, former_name_in
@@ -63,6 +63,7 @@ class ActionAskCommunity(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         """The community question: with the street known, its communities as buttons and its 司法所."""
+        new_run()
         street = tracker.get_slot("street")
         entries = roster() if street else []
         names = communities_of(entries, street) if street else []
@@ -84,6 +85,7 @@ class ActionFindAdvisor(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         """The community's advisor and its 司法所 with address, phone and hours; says when the roster is sample data."""
+        new_run()
         entries = roster()
         community, street = tracker.get_slot("community"), tracker.get_slot("street")
         matches = [e for e in entries if community and e.community == community and (not street or e.street == street)]
@@ -118,6 +120,7 @@ class ActionOfficeInfo(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         """12348 around the clock, and the user's 司法所 when the street is known (else the district's offices)."""
+        new_run()
         dispatcher.utter_message(response="utter_office_hotline")
         utter_office(dispatcher, tracker.get_slot("street"), "utter_office_street", "utter_office_district")
         return []

@@ -4,6 +4,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import re
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -82,17 +83,33 @@ def skip_or_stop(tracker: Tracker, form: str, skippable: set[str] | frozenset[st
     return None
 
 
+# The roster read during this action run: one database session per run, however many validators ask for it.
+# rasa-sdk serves each action call in its own task, so the value never outlives the call; runs reset it anyway.
+_run_roster: ContextVar[list[AdvisorEntry] | None] = ContextVar("run_roster", default=None)
+
+
+def new_run() -> None:
+    """Forget what the previous action run read (called where an action run starts)."""
+    _run_roster.set(None)
+
+
 def roster() -> list[AdvisorEntry]:
-    """The advisor roster from the database; empty (and logged) when the database is not reachable."""
+    """The advisor roster from the database, read once per action run; empty (and logged) when the database is
+    not reachable."""
+    cached = _run_roster.get()
+    if cached is not None:
+        return cached
     from hotline.store import repository
     from hotline.store.db import session_scope
 
     try:
         with session_scope() as session:
-            return repository.directory_entries(session=session)
+            entries = repository.directory_entries(session=session)
     except Exception:  # a missing table must not end the conversation
         logger.exception("roster not readable")
-        return []
+        entries = []
+    _run_roster.set(entries)
+    return entries
 
 
 def street_for(text: str, entries: list[AdvisorEntry] | None = None) -> str | None:
@@ -166,6 +183,7 @@ class FlowFormValidation(FormValidationAction):
         return f"validate_{flows.flow(self.flow_name).form}"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        new_run()
         f = flows.flow(self.flow_name)
         events = skip_or_stop(tracker, f.form, f.skippable)
         if events is None:

@@ -256,3 +256,19 @@ def test_copilot_never_assumes_a_migrant_worker() -> None:
     assert "migrant_worker" not in result["slots"] and result["eligibility"] is None
     result = _turn(copilot.CallState(), "wage_arrears", "我是农民工，老板欠我工钱")
     assert result["slots"]["migrant_worker"] is True and result["eligibility"]["means_test"] == "waived"
+
+
+async def test_one_roster_read_per_action_run(roster_db: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    import hotline.store.db as db
+
+    real, opened = db.session_scope, []
+
+    def counting() -> Any:
+        opened.append(1)
+        return real()
+
+    monkeypatch.setattr(db, "session_scope", counting)
+    t = _advisor_tracker("中南街道 东台", {"requested_slot": None},
+                         candidates={"community": "东台", "street": "中南"})
+    events, _ = await run(ValidateAdvisorForm(), t)
+    assert slot_values(events)["community"] == "东台社区" and len(opened) == 1
