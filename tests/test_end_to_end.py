@@ -22,6 +22,8 @@ ANSWERS = {
     "amount": "三万五",
     "people_count": "12个人",
     "months_owed": "半年",
+    "migrant_worker": "是的，我们都是农民工",  # asked, never assumed: the Art. 42(3) waiver depends on it
+    "construction": "是，在工地",
     "employment_ended": "是的",
     "has_contract": "没有",
     "evidence": "有欠条和微信聊天记录",
