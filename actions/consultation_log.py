@@ -16,9 +16,12 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import EventType, SlotSet
 
 from actions.common import sender_of
-from hotline import outbox
+from hotline import logs, outbox
 
 logger = logging.getLogger(__name__)
+# The action server loads this module with its actions: with HOTLINE_LOG_FORMAT=json its logs become JSON lines
+# without personal data from here on (hotline/logs.py), whichever way the server was started.
+logs.configure_from_env("actions")
 
 
 def session_started_at(tracker: Tracker) -> int:

@@ -230,7 +230,6 @@ def deliver(entry: dict[str, Any], *, outbox: Outbox | None = None, write: Write
         result = box.flush(write)
         if result.remaining:
             start_background_flush(box, write)
-        _observe(box)
         return not any(p.source_id == entry["source_id"] for p in box.items())
     try:
         write(entry)
@@ -241,18 +240,9 @@ def deliver(entry: dict[str, Any], *, outbox: Outbox | None = None, write: Write
         log.warning("consultation queued in the outbox: database unavailable (%s)", type(exc).__name__)
         box.put(entry)
         start_background_flush(box, write)
-        _observe(box)
         return False
 
 
-def _observe(box: Outbox) -> None:
-    """Tell the metrics (when this process has them) how deep the outbox is."""
-    hook = _depth_hook
-    if hook is not None:
-        hook(box.depth())
-
-
-_depth_hook: Callable[[int], None] | None = None
 _flushers: dict[Path, threading.Thread] = {}
 
 
