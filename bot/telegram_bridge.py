@@ -34,6 +34,7 @@ from bot.limits import TOO_FAST, TOO_LONG, Limiter, clean_json, clean_text, max_
 from bot.menu import HELP, welcome_message
 from bot.conversation import handle_turn
 from bot.rasa_client import BotMessage, Button
+from hotline import logs
 from hotline.settings import get_settings
 
 log = logging.getLogger(__name__)
@@ -201,6 +202,7 @@ async def run_webhook(application: Application, webhook_url: str, secret_token: 
 
 def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logs.configure_from_env("telegram")  # JSON lines without personal data when HOTLINE_LOG_FORMAT=json
     logging.getLogger("httpx").setLevel(logging.WARNING)  # its INFO lines carry the bot token in the URL
     settings = get_settings()
     if not settings.telegram_bot_token:
