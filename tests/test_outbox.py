@@ -230,3 +230,19 @@ def test_postgres_stopped_and_restarted_every_consultation_once(tmp_path: Path, 
         assert box.flush().written == 0  # a second flush (the background thread, another worker) adds nothing
         check_exactly_once(url)
         db.get_engine.cache_clear()
+
+
+def test_background_thread_writes_once_the_database_is_back(db_url: str, box: outbox.Outbox,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """No further consultation and no operator needed: the process that queued them retries by itself."""
+    import time
+
+    monkeypatch.setenv("HOTLINE_OUTBOX_RETRY_S", "0.1")
+    with sqlite_away(db_url):
+        log_three([A, B])
+        assert box.depth() == 3
+    deadline = time.monotonic() + 30  # a bound on waiting for the thread, not a speed requirement
+    while box.depth() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert box.depth() == 0
+    check_exactly_once(db_url)
