@@ -360,3 +360,15 @@ def test_telegram_webhook_body_limit(telegram_client: StarletteClient) -> None:
     big = b'{"update_id": 1, "x": "' + b"a" * (limits.max_body_bytes() + 1) + b'"}'
     resp = telegram_client.post("/telegram", content=big, headers={"X-Telegram-Bot-Api-Secret-Token": "secret-1"})
     assert resp.status_code == 413
+
+
+def test_nul_and_control_characters_on_every_database(engine: Any, fake_rasa: FakeRasa) -> None:
+    """PostgreSQL refuses NUL in text: every door that reaches the database must never pass one on (→ no 500)."""
+    with TestClient(create_app(), raise_server_exceptions=False) as client:
+        for door, body in (("/api/chat", {"sender": "x\x00", "message": "老板\x00欠薪"}),
+                           ("/api/login", {"username": "op\x00", "password": "pw\x00"}),
+                           ("/api/eligibility", {"matter": "other\x00", "groups": ["minor\x00"]})):
+            assert_clear_4xx_or_polite(client.post(door, json=body))
+        for url in ("/api/advisors?q=%00", "/api/advisors?q=%E4%B8%9C%00", "/api/chat/x%00/messages?since=0",
+                    "/api/chat/x%00/history", "/api/chat/x/messages?since=%00"):
+            assert_clear_4xx_or_polite(client.get(url))
