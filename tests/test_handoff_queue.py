@@ -230,6 +230,10 @@ def test_console_buttons_take_and_close(queue: dict[str, Any], engine: Engine,
         page.fill("#username", queue["login"]["username"])
         page.fill("#password", queue["login"]["password"])
         page.click("#login-form button")
+        page.fill("#old-password", queue["login"]["password"])  # the one-time password is replaced first
+        page.fill("#new-password", "a-new-password-1")
+        page.fill("#new-password-2", "a-new-password-1")
+        page.click("#password-form button")
         first = page.locator("#handoffs li", has_text="工地欠薪")
         expect(first).to_contain_text("待接手")
         first.get_by_role("button", name="接手").click()
