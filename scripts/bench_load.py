@@ -495,7 +495,7 @@ def ensure_stock_model(spec: str, timeout_s: float = 3600) -> None:
     out = ROOT / spec
     if not out.is_dir() or any(out.glob("*.tar.gz")):
         return
-    print(f"training stock Rasa into {spec} (once; DIET, UnexpecTED and TED at 100 epochs) ...", flush=True)
+    print(f"training stock Rasa into {spec} (once; see configs/stock/config.yml) ...", flush=True)
     t = time.monotonic()
     env = {**os.environ, "RASA_TELEMETRY_ENABLED": "false", "TF_CPP_MIN_LOG_LEVEL": "2",
            "RASA_CACHE_DIRECTORY": str(ROOT / ".rasa" / "cache-stock")}  # its own cache: never evicts ours
