@@ -31,6 +31,8 @@ HANDOFF_MESSAGES = {
                           "请通知技术人员检查Rasa服务。",
 }
 QUOTED_WORDS = 3  # the citizen's last few messages quoted in the summary
+# Words that only ask for a person: the queue already says so, the operator wants the matter.
+ASKING_FOR_A_PERSON = {"转人工", "人工", "人工服务", "人工客服", "找人工", "我要人工", "转人工服务", "找真人", "真人"}
 
 
 def _iso(at: datetime | None) -> str | None:
@@ -56,7 +58,8 @@ def _waiting_label(seconds: int) -> str:
 
 def _summary(h: Handoff, lines: list[ChatMessage]) -> str:
     """Chinese sentences: the citizen's own words, then what the bot learned (the action's summary)."""
-    said = [m.text for m in lines if m.author == "citizen" and not m.text.startswith("/")][-QUOTED_WORDS:]
+    said = [m.text for m in lines if m.author == "citizen" and not m.text.startswith("/")
+            and m.text.strip("。！!？? ") not in ASKING_FOR_A_PERSON][-QUOTED_WORDS:]
     parts = []
     if said:
         parts.append("用户说：" + "；".join(f"「{s}」" for s in said) + "。")

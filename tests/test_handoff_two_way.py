@@ -101,6 +101,7 @@ def test_web_chat_round_trip(client: TestClient, auth: dict[str, str], engine: E
     assert (item["channel"], item["status"], item["channel_label"]) == ("web", "waiting", "网页")
     assert "「老板欠我们两万块」" in item["summary"] and "追索劳动报酬" in item["summary"]
     assert "wage_arrears" not in item["summary"] and "=" not in item["summary"]
+    assert "「转人工」" not in item["summary"]  # the matter, not the request for a person
     assert [(t["from"], t["text"]) for t in item["transcript"]][:2] == [("citizen", "老板欠我们两万块"),
                                                                       ("bot", "收到：老板欠我们两万块")]
     assert item["created_at"] and item["waiting_seconds"] >= 0
