@@ -54,13 +54,18 @@ def walk(cluster: Cluster, raw_sender: str) -> Walk:
     return Walk(cluster.stack, raw_sender, rasa_sender(raw_sender, "web"))
 
 
+_control: dict[int, tuple[Walk, dict]] = {}
+
+
 async def control(cluster: Cluster) -> tuple[Walk, dict]:
-    """The same wage claim with nothing going wrong: what every faulted walk must end with."""
-    w = walk(cluster, "control-citizen")
-    await w.say(OPENING)
-    await w.to_the_end()
-    [row] = rows_of(cluster.stack.database_url, w.conversation.split(":", 1)[1])
-    return w, facts_of(row)
+    """The same wage claim with nothing going wrong: what every faulted walk must end with (walked once)."""
+    if id(cluster) not in _control:
+        w = walk(cluster, "control-citizen")
+        await w.say(OPENING)
+        await w.to_the_end()
+        [row] = rows_of(cluster.stack.database_url, w.conversation.split(":", 1)[1])
+        _control[id(cluster)] = (w, facts_of(row))
+    return _control[id(cluster)]
 
 
 # --- closed doors ------------------------------------------------------------------------------------------
