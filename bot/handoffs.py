@@ -162,6 +162,7 @@ async def handoff_status(handoff_id: int, body: HandoffStatusIn, operator: Opera
                                   else None)
     if body.status == "closed":
         _log_closed(session, handoff, handoff.operator or operator.username)
+    log.info("handoff %s %s by %s (%s)", handoff.id, body.status, operator.username, handoff.channel)
     # Commit before talking to Rasa: the citizen's next message must find the handoff already closed,
     # and a Rasa failure must not undo the operator's decision.
     session.commit()
@@ -201,6 +202,7 @@ async def handoff_reply(handoff_id: int, body: ReplyIn, operator: OperatorDep, s
                                       operator=operator.username)
     row = repository.record_message(session=session, conversation_id=handoff.conversation_id or "",
                                     author="operator", text=text, operator=operator.username, pushed=True)
+    log.info("handoff %s: reply by %s delivered on %s", handoff.id, operator.username, handoff.channel)
     return {"handoff_id": handoff.id, "seq": row.seq, "from": "operator", "text": row.text, "at": _iso(row.at),
             "operator": operator.username, "channel": handoff.channel, "status": handoff.status}
 
