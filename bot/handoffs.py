@@ -71,6 +71,20 @@ def _summary(h: Handoff, lines: list[ChatMessage]) -> str:
     return mask_text("".join(parts)) or "用户请求转人工。"
 
 
+def _readable(lines: list[ChatMessage]) -> list[str]:
+    """Each line's text, a pressed button's payload (`/affirm`) shown as the button's title the citizen saw."""
+    titles: dict[str, str] = {}
+    out = []
+    for m in lines:
+        if m.author == "bot":
+            titles.update({b.get("payload", ""): b.get("title", "") for b in repository.message_buttons(m)})
+        if m.author == "citizen" and m.text.startswith("/"):
+            out.append(f"（点了按钮）{titles[m.text]}" if titles.get(m.text) else "（点了一个按钮）")
+        else:
+            out.append(m.text)
+    return out
+
+
 def handoff_to_api(session: Session, h: Handoff, *, now: datetime | None = None) -> dict[str, Any]:
     now = now or repository.utcnow()
     conversation = h.conversation_id or f"{h.channel}:{h.sender_hash}"
@@ -85,7 +99,8 @@ def handoff_to_api(session: Session, h: Handoff, *, now: datetime | None = None)
         "status": h.status,
         "status_label": STATUS_LABELS.get(h.status, h.status),
         "summary": _summary(h, lines),
-        "transcript": [{"from": m.author, "text": m.text, "at": _iso(m.at), "operator": m.operator} for m in lines],
+        "transcript": [{"from": m.author, "text": text, "at": _iso(m.at), "operator": m.operator}
+                       for m, text in zip(lines, _readable(lines))],
         "created_at": _iso(h.created_at),
         "taken_at": _iso(h.taken_at),
         "closed_at": _iso(h.closed_at),

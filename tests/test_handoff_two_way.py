@@ -180,6 +180,22 @@ async def test_telegram_reply_and_resume_notice_through_send_message(client: Tes
     assert sent == [("778899", "您好，我来帮您。"), ("778899", say("utter_handoff_resumed"))]
 
 
+async def test_transcript_shows_button_titles_not_payloads(client: TestClient, auth: dict[str, str],
+                                                           fake_rasa_events: FakeRasaWithEvents) -> None:
+    def bot(sender: str, message: str) -> list[dict[str, Any]]:
+        if message == "/affirm":
+            return asks_for_a_person(sender, "转人工")
+        return [{"recipient_id": sender, "text": "要转人工吗？", "buttons": [{"title": "要，找人", "payload": "/affirm"}]}]
+
+    fake_rasa_events.reply = bot
+    await citizen_turn("web", "b-2", "你好")
+    await citizen_turn("web", "b-2", "/affirm")
+    await citizen_turn("web", "b-2", "/deny")
+    [item] = client.get("/api/handoffs", headers=auth).json()
+    texts = [t["text"] for t in item["transcript"] if t["from"] == "citizen"]
+    assert texts == ["你好", "（点了按钮）要，找人", "（点了一个按钮）"]
+
+
 async def test_telegram_failure_is_reported_and_not_recorded(client: TestClient, auth: dict[str, str],
                                                              bot_api: tuple[FakeBotApi, str]) -> None:
     await citizen_turn("telegram", "5", "转人工")
