@@ -151,8 +151,17 @@ def render() -> tuple[bytes, str]:
 
 
 async def metrics_endpoint(request: Request) -> Response:
-    """Prometheus scrapes this."""
+    """Prometheus scrapes this; with HOTLINE_METRICS_TOKEN set, only with `Authorization: Bearer <token>`."""
+    import hmac
+
     import anyio
+
+    token = os.environ.get("HOTLINE_METRICS_TOKEN")
+    if token:
+        scheme, _, given = request.headers.get("authorization", "").partition(" ")
+        if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode(), token.encode()):
+            return Response('{"detail": "Not authenticated", "message": "没有权限。"}', status_code=401,
+                            media_type="application/json", headers={"WWW-Authenticate": "Bearer"})
 
     body, content_type = await anyio.to_thread.run_sync(render)  # the store's figures are a blocking query
     return Response(body, media_type=content_type)

@@ -101,3 +101,11 @@ def test_database_down_is_a_figure_not_an_error(client: TestClient, tmp_path, mo
     get_settings.cache_clear()
     db.get_engine.cache_clear()
     assert value(samples(client), "hotline_database_up") == 0
+
+
+def test_metrics_token_when_set(client: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HOTLINE_METRICS_TOKEN", "scrape-me")
+    assert client.get("/metrics").status_code == 401
+    assert client.get("/metrics", headers={"Authorization": "Bearer wrong"}).status_code == 401
+    resp = client.get("/metrics", headers={"Authorization": "Bearer scrape-me"})
+    assert resp.status_code == 200 and "hotline_http_requests_total" in resp.text
