@@ -34,6 +34,8 @@ REQUEST_SECONDS = Histogram("hotline_http_request_duration_seconds", "Time to an
 TURNS = Counter("hotline_turns", "Citizen turns that reached the web app's doors", ["channel"])
 TURN_SECONDS = Histogram("hotline_turn_duration_seconds", "Time from a citizen's turn to the bot's answer",
                          ["channel"], buckets=LATENCY_BUCKETS)
+# Counted by count_fallback(), which the one door to Rasa (bot/rasa_client.py) is to call where it answers with the
+# fallback; the web app's middleware cannot tell a fallback from an answer.
 FALLBACKS = Counter("hotline_turn_fallbacks", "Turns answered with the polite 12348 fallback (Rasa unavailable)",
                     ["channel"])
 ERRORS = Counter("hotline_errors", "Unhandled errors (answered 500)", ["route"])
@@ -55,7 +57,12 @@ def observe_turn(channel: str, seconds: float, *, fallback: bool = False) -> Non
     TURNS.labels(channel).inc()
     TURN_SECONDS.labels(channel).observe(seconds)
     if fallback:
-        FALLBACKS.labels(channel).inc()
+        count_fallback(channel)
+
+
+def count_fallback(channel: str) -> None:
+    """One turn of `channel` answered with the polite fallback instead of the bot's answer."""
+    FALLBACKS.labels(channel).inc()
 
 
 class MetricsMiddleware:
