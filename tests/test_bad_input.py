@@ -98,8 +98,12 @@ def assert_clear_4xx_or_polite(resp: Any) -> None:
 
 
 @pytest.fixture
-def client(fake_rasa: FakeRasa) -> Iterator[TestClient]:
-    """The web app on the test's own SQLite file (the doors, not the database, are under test here)."""
+def client(fake_rasa: FakeRasa, monkeypatch: pytest.MonkeyPatch) -> Iterator[TestClient]:
+    """The web app on the test's own SQLite file (the doors, not the database, are under test here).
+
+    Without the rate limit: hypothesis sends hundreds of requests, which should reach the parsers, not a 429
+    (tests/test_bad_input_rate.py tests the limit)."""
+    monkeypatch.setenv("HOTLINE_RATE_LIMIT", "off")
     engine = make_engine()
     Base.metadata.create_all(engine)
     with Session(engine) as s:
