@@ -228,5 +228,30 @@
     chip.addEventListener("click", () => talk(chip.dataset.payload, chip.textContent));
   });
 
+  // An operator's replies (and the bot's notice when they hand back) arrive between turns: ask every few seconds
+  // for lines pushed after the last one seen (GET /api/chat/{sender}/messages, bot/handoffs.py).
+  let cursor = null;
+  async function poll() {
+    const id = localStorage.getItem(KEY_SENDER);
+    if (!id || busy) return;
+    try {
+      const url = ["/api/chat", encodeURIComponent(id), "messages"].join("/") + "?since=" + (cursor || 0);
+      const resp = await fetch(url);
+      if (!resp.ok) return;
+      const data = await resp.json();
+      if (cursor !== null) {  // the first answer only sets the cursor: earlier lines came with the history
+        let first = null;
+        for (const m of data.messages || []) {
+          const el = add({ from: m.from || "operator", text: m.text || "", buttons: m.buttons || [] });
+          first = first || el;
+        }
+        scrollToStart(first);
+      }
+      cursor = Number.isInteger(data.next) ? data.next : cursor;
+    } catch (e) { /* offline for a moment: the next poll catches up */ }
+  }
+
   restore();
+  poll();
+  setInterval(poll, 3000);
 })();
