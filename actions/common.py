@@ -1,6 +1,7 @@
 """Helpers shared by the actions: who is talking, skipping and stopping, numbers, the roster and the disclaimer."""
 from __future__ import annotations
 
+import abc
 import datetime as dt
 import logging
 import re
@@ -177,7 +178,12 @@ class FlowFormValidation(FormValidationAction):
     slot of the spec needs none: its words are in the spec); and a paused form that runs again is no longer
     paused. The required slots are the flow's, as far as the facts so far and the law make them necessary."""
 
-    flow_name: str = ""
+    # Abstract here, a plain string in each form's class: rasa-sdk registers every non-abstract Action subclass,
+    # and this base names no form.
+    @property
+    @abc.abstractmethod
+    def flow_name(self) -> str:
+        """The flow of hotline/flows/flows.yaml whose form this validates."""
 
     def name(self) -> str:
         return f"validate_{flows.flow(self.flow_name).form}"
