@@ -32,8 +32,9 @@ declare -A CMD PID BORN FAST_DEATHS
 names=()
 launch() {  # launch NAME: (re)start a service in its own process group so stopping it reaches its children too
   local name=$1 mode=${2:->}
-  if [ "$mode" = ">" ]; then eval "setsid ${CMD[$name]}" >"var/$name.log" 2>&1 &
-  else eval "setsid ${CMD[$name]}" >>"var/$name.log" 2>&1 &
+  # exec: the background subshell becomes the service, so its pid is the process group that stop() kills.
+  if [ "$mode" = ">" ]; then eval "exec setsid ${CMD[$name]}" >"var/$name.log" 2>&1 &
+  else eval "exec setsid ${CMD[$name]}" >>"var/$name.log" 2>&1 &
   fi
   PID[$name]=$!
   BORN[$name]=$(date +%s)
@@ -56,7 +57,8 @@ stop() {
   echo "all stopped." 2>/dev/null
 }
 trap '' PIPE
-trap stop INT TERM EXIT HUP
+trap stop EXIT
+trap 'exit 130' INT TERM HUP  # exit runs stop (the EXIT trap) once; the supervisor loop must not go on
 
 service actions .venv/bin/python -m actions.server -p "$ACTIONS_PORT"
 for ((i = 0; i < RASA_PROCESSES; i++)); do
