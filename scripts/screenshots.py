@@ -5,7 +5,7 @@ and the web app on a free port, drives headless chromium (Playwright) through th
 writes PNGs to reports/screenshots/. It also checks what the pictures must show and exits non-zero when they don't:
 the final wage answer's outcome (现在就做 … 就近办理) lies within the first phone screen without scrolling.
 
-    .venv/bin/python scripts/screenshots.py            # needs models/current.tar.gz and /usr/bin/chromium
+    .venv/bin/python scripts/screenshots.py [MODEL]    # default models/current.tar.gz; needs /usr/bin/chromium
 """
 from __future__ import annotations
 
@@ -21,7 +21,8 @@ import httpx
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from tests.stack import free_port, running_cluster  # noqa: E402 - the same stack the tests start
+import tests.stack as stack  # noqa: E402 - the same stack the tests start
+from tests.stack import free_port, running_cluster  # noqa: E402
 
 OUT = ROOT / "reports" / "screenshots"
 CHROMIUM = "/usr/bin/chromium"
@@ -29,10 +30,18 @@ ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disa
 PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 2, "is_mobile": True, "has_touch": True}
 DESKTOP = {"viewport": {"width": 1280, "height": 900}}
 
-# A construction worker whose contractor ran off, no contract, with an IOU: typed as citizens type.
-WAGE = ["包工头跑了，欠了我们工地工钱", "包工头老李", "三万五", "12个人", "半年", "是的", "没签", "有欠条",
-        "水上", "不留"]
-AID = ["我想申请法律援助", "讨薪", "不是", "都不是", "两千", "4口人", "没有", "沿江街道"]
+# How a citizen answers each question (matched on the question's words): tap a button or type. A construction
+# worker whose contractor ran off, no contract, with an IOU; then the legal-aid check with 「都不是」.
+WAGE = (("tap", "我要讨薪"), {"欠钱的是谁": ("type", "包工头老李"), "欠了多少钱": ("type", "三万五"),
+                               "几个人": ("type", "12个人"), "几个月": ("type", "半年"),
+                               "进城务工": ("tap", "是"), "工地": ("tap", "是，工地"),
+                               "不干了吗": ("tap", "是，不干了"), "劳动合同": ("tap", "没签"),
+                               "证据": ("tap", "欠条"), "哪个街道": ("tap", "沿江（原水上）"),
+                               "手机号吗": ("tap", "不留")}, "现在就做")
+AID = (("tap", "法律援助"), {"是什么事": ("tap", "讨要工资"), "进城务工": ("tap", "不是"),
+                             "哪种情况": ("tap", "都不是"), "每月收入": ("type", "两千"),
+                             "几口人": ("type", "4口人"), "值钱的财产": ("tap", "没有"),
+                             "哪个街道": ("tap", "沿江（原水上）")}, "结论")
 
 
 def start_web(env: dict[str, str]) -> tuple[subprocess.Popen, str]:
@@ -51,28 +60,51 @@ def start_web(env: dict[str, str]) -> tuple[subprocess.Popen, str]:
     raise RuntimeError("web app did not start")
 
 
-def say(page: Any, text: str) -> None:
-    """Type a message, send it, wait for the answer (the typing dots gone, one more bot bubble)."""
+def answer(page: Any, how: str, what: str) -> None:
+    """Tap the newest button titled `what` (or a quick chip), or type `what` and send it; wait for the answer."""
     before = page.locator(".msg.bot").count()
-    page.fill("#input", text)
-    page.click("#send")
+    if how == "tap":
+        page.locator(f"button.chip:not([disabled]):text-is('{what}')").last.click()
+    else:
+        page.fill("#input", what)
+        page.click("#send")
     page.wait_for_function(f"document.querySelectorAll('.msg.bot').length > {before} && "
-                           "document.getElementById('typing').hidden", timeout=60_000)
+                           "document.getElementById('typing').hidden", timeout=120_000)
     page.wait_for_timeout(300)
 
 
-def conversation(browser: Any, url: str, size: dict[str, Any], turns: list[str], name: str) -> Any:
+def drive(page: Any, script: tuple[Any, ...], limit: int = 20) -> bool:
+    """Start with the opening move, then answer each question by its words until `done` shows."""
+    opening, answers, done = script
+    answer(page, *opening)
+    for _ in range(limit):
+        if page.locator(".msg.bot", has_text=done).count():
+            return True
+        question = page.locator(".msg.bot").last.inner_text()
+        move = next((a for words, a in answers.items() if words in question), None)
+        if move is None:
+            live = page.locator("button.chip:not([disabled])")
+            move = ("tap", live.last.inner_text()) if live.count() else ("type", "跳过")
+        answer(page, *move)
+    return page.locator(".msg.bot", has_text=done).count() > 0
+
+
+def conversation(browser: Any, url: str, size: dict[str, Any], script: tuple[Any, ...], name: str) -> Any:
     context = browser.new_context(locale="zh-CN", **size)
     page = context.new_page()
     page.goto(url + "/")
-    for text in turns:
-        say(page, text)
+    if not drive(page, script):
+        print(f"{name}: the conversation did not reach {script[2]!r}")
+    # The view as the citizen has it after the last answer (scrolled by the page itself, not by this script).
     page.screenshot(path=str(OUT / f"{name}.png"))
     return page
 
 
 def main() -> int:
     from playwright.sync_api import sync_playwright
+
+    if len(sys.argv) > 1:  # another model file (e.g. while models/current.tar.gz is being trained)
+        stack.MODEL = Path(sys.argv[1]).resolve()
 
     OUT.mkdir(parents=True, exist_ok=True)
     problems: list[str] = []
@@ -103,11 +135,12 @@ def main() -> int:
                     page = conversation(browser, url, PHONE, AID, "legal_aid_none_of_these_phone")
                     if page.locator(".msg.bot", has_text="结论").count() == 0:
                         problems.append("legal aid path 都不是 ended without a verdict")
-                    page = conversation(browser, url, PHONE, ["<img src=x onerror=alert(1)>"], "markup_first_phone")
+                    page = conversation(browser, url, PHONE, (("type", "<img src=x onerror=alert(1)>"), {}, ""),
+                                        "markup_first_phone")
                     if page.locator("#log img").count():
                         problems.append("markup rendered as an element")
                     # A reload keeps the transcript.
-                    page = conversation(browser, url, PHONE, ["我想找法律顾问"], "before_reload_phone")
+                    page = conversation(browser, url, PHONE, (("tap", "找法律顾问"), {}, ""), "before_reload_phone")
                     page.reload()
                     page.wait_for_timeout(800)
                     page.screenshot(path=str(OUT / "after_reload_phone.png"))
