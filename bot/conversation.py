@@ -18,7 +18,7 @@ import yaml
 from sqlalchemy.orm import Session
 
 from bot.delivery import seal
-from bot.rasa_client import BotMessage, forward_to_rasa, rasa_sender
+from bot.rasa_client import BotMessage, forward_to_rasa, rasa_sender, resume_conversation
 from hotline.office_hours import office_hours
 from hotline.privacy import mask_phone
 from hotline.settings import PROJECT_ROOT
@@ -28,6 +28,8 @@ from hotline.store.models import Handoff
 
 log = logging.getLogger(__name__)
 RESPONSES = PROJECT_ROOT / "domain" / "handoff.yml"
+# What a waiting citizen says to stop waiting for a person and talk to the bot again (never stuck in a queue).
+BACK_TO_BOT = {"返回智能助手", "返回", "回到智能助手", "继续问智能助手", "不用人工了", "取消转人工", "取消"}
 _MOBILE = re.compile(r"(?<!\d)(1[3-9]\d)[\s-]?(\d{4})[\s-]?(\d{4})(?!\d)")
 
 
@@ -61,6 +63,10 @@ def _while_handed_off(session: Session, handoff: Handoff, channel: str, raw_send
                       now: datetime) -> list[BotMessage]:
     """What the citizen is told while a person is (to be) answering: once an acknowledgement, then nothing."""
     handoff.last_citizen_at = now
+    if handoff.status == "waiting" and text.strip(" 。！!") in BACK_TO_BOT:
+        # Nobody has taken it yet: the citizen may go back to the bot (handle_turn resumes Rasa).
+        repository.set_handoff_status(session=session, handoff_id=handoff.id, status="closed")
+        return [BotMessage(say("utter_handoff_back_to_bot"))]
     if channel != "web":
         handoff.reply_address = seal(raw_sender)
     phone = _MOBILE.search(text)
@@ -110,6 +116,8 @@ async def handle_turn(channel: str, raw_sender: str, text: str) -> Turn:
         # The store is synchronous: in a worker thread, so a slow disk never stalls other citizens' turns.
         answer = await asyncio.to_thread(_before_rasa, channel, raw_sender, conversation, text, now)
         if answer is not None:
+            if answer and answer[0].text == say("utter_handoff_back_to_bot"):
+                await resume_conversation(channel, conversation.split(":", 1)[1])
             return Turn(answer, conversation)
     except Exception:  # the store is down: the citizen still gets the bot (never stuck)
         log.exception("transcript not recorded for a %s turn", channel)

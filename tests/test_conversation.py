@@ -55,6 +55,17 @@ async def test_handed_off_words_skip_rasa_with_one_acknowledgement(engine: Engin
         assert h.last_citizen_at is not None
 
 
+async def test_a_waiting_citizen_can_go_back_to_the_bot(engine: Engine, fake_rasa: FakeRasa) -> None:
+    conversation = rasa_sender("b-back", "web")
+    queue(engine, "web", conversation)
+    turn = await handle_turn("web", "b-back", "返回智能助手")
+    assert [m.text for m in turn.messages] == [say("utter_handoff_back_to_bot")]
+    with Session(engine) as s:
+        assert s.query(Handoff).one().status == "closed"
+    assert [m.text for m in (await handle_turn("web", "b-back", "你好")).messages] == ["收到：你好"]
+    assert "返回智能助手" in say("utter_handoff_ack") and "返回智能助手" in say("utter_handoff_ack_unstaffed")
+
+
 async def test_after_hours_a_phone_number_is_kept_for_the_call_back(engine: Engine, fake_rasa: FakeRasa,
                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(OfficeHours, "is_open", lambda self, at: False)
