@@ -54,15 +54,17 @@ def main() -> None:
     aliases = {str(e): (t["name"], syn.get(str(e), str(e))) for t in roster.lookup_tables for e in t["elements"]}
     places = place_matcher(aliases)
     y, y_test = [e["intent"] for e in train], [e["intent"] for e in test]
-    if args.fallback or args.second or args.solvers:  # greeting cut and entities masked, as the component sees it
-        masked = [intent_input(e["text"], places, aliases, strip_greeting=configured().get("strip_greeting", False))
+    if args.fallback or args.second or args.solvers:  # entities masked, as the component trains
+        masked = [intent_input(e["text"], places, aliases, strip_greeting=False) for e in train]
+        # ...and as it reads a message in use: without its leading greeting when configured so.
+        in_use = [intent_input(e["text"], places, aliases, strip_greeting=configured().get("strip_greeting", False))
                   for e in train]
         if args.solvers:
             compare_solvers(masked, y, char_ranges[0], args.C[0])
         elif args.second:
             second_opinion_table(configured(), masked, y)
         else:
-            fallback_table(cv_proba(build_intent_models(configured()), masked, y), y,
+            fallback_table(cv_proba(build_intent_models(configured()), masked, y, in_use), y,
                            [len(e["text"]) >= 40 for e in train])
         return
     rows = []
@@ -114,12 +116,21 @@ def configured() -> dict:
     return {**TfidfIntentClassifier.get_default_config(), **{k: v for k, v in entry.items() if k != "name"}}
 
 
-def cv_proba(weighted: list, x: list[str], y: list[str]):  # noqa: ANN201 - (weight, unfitted Pipeline) pairs
-    """5-fold cross-validated probabilities of the weighted average of the models."""
-    from sklearn.model_selection import StratifiedKFold, cross_val_predict
+def cv_proba(weighted: list, x: list[str], y: list[str], x_use: list[str] | None = None):  # noqa: ANN201
+    """5-fold cross-validated probabilities of the weighted average of the (weight, unfitted Pipeline) pairs, fitted
+    on x and predicting x_use (the text as read in use; x when not given)."""
+    import numpy as np
+    from sklearn.base import clone
+    from sklearn.model_selection import StratifiedKFold
 
+    x_use = x if x_use is None else x_use
     folds = StratifiedKFold(5, shuffle=True, random_state=0)
-    return sum(weight * cross_val_predict(model, x, y, cv=folds, method="predict_proba") for weight, model in weighted)
+    proba = np.zeros((len(y), len(set(y))))
+    for fit, held in folds.split(x, y):
+        for weight, model in weighted:
+            fitted = clone(model).fit([x[i] for i in fit], [y[i] for i in fit])
+            proba[held] += weight * fitted.predict_proba([x_use[i] for i in held])
+    return proba
 
 
 def second_opinion_table(config: dict, x: list[str], y: list[str]) -> None:

@@ -46,9 +46,9 @@ def mask_entities(text: str, places: re.Pattern[str] | None = None,
     return masked
 
 
-# A greeting in front of a question ("您好！我在工地干了半年…", "律师你好 请问…") must not be read as `greet`: the
-# classifier sees the message without its leading salutations (split_greeting), in training and in use, and the
-# component reports what it cut as `greeting`. Only salutations and "are you there" calls are cut, never 请问.
+# A greeting in front of a question ("您好！我在工地干了半年…", "律师你好 请问…") must not be read as `greet`: in use
+# the classifier reads the message without its leading salutations (split_greeting), and the component reports what
+# it cut as `greeting`. Only salutations and "are you there" calls are cut, never 请问.
 _TITLE = (r"(?:律师|律師|老师|老師|同志们?|同志們|领导|領導|师傅|師傅|工作人员|工作人員|小姐姐|小哥哥|大哥|大姐|"
           r"美女|靓女|靓仔|阿姨|叔叔|老乡|老鄉|各位|大家|主任|法官|专家|專家|客服|小?助手|小?助理|机器人|朋友们?|"
           r"亲们?|親|老表|老铁|老哥|姐姐|哥哥)")
@@ -93,8 +93,8 @@ _SEP_RE = re.compile(_SEP)
 def intent_input(text: str, places: re.Pattern[str] | None = None,
                  aliases: Mapping[str, tuple[str, str]] | None = None, *, mask: bool = True,
                  strip_greeting: bool = True) -> str:
-    """What the intent classifier reads, in training and in use: the message without its leading greeting (unless
-    that is all it is), entities masked."""
+    """What the intent classifier reads: entities masked and, with strip_greeting (in use), the message without its
+    leading greeting unless that is all it is."""
     if strip_greeting:
         text = split_greeting(text)[1] or text
     return mask_entities(text, places, aliases) if mask else text
