@@ -143,12 +143,19 @@ class HandoffStatusIn(BaseModel):
 
 
 def _log_closed(session: Session, h: Handoff, operator: str) -> None:
-    """One consultation per handoff (source_id from its id: closing twice logs once), under the operator."""
+    """One consultation per handoff, under the operator: the bot's referral row becomes the operator's; without one, a row
+    of its own (source_id from the handoff id: closing twice logs once)."""
+    if h.consultation_id is not None:  # closed before: logged then
+        return
+    text = _summary(h, repository.transcript(session=session, conversation_id=h.conversation_id or ""))
+    claimed = repository.claim_referral(session=session, sender_hash=h.sender_hash, operator=operator, summary=text)
+    if claimed is not None:
+        h.consultation_id = claimed.id
+        return
     service = "online" if h.channel in ("web", "wechat", "telegram") else "hotline_12348"
     row = repository.log_consultation(
         session=session, service=service, channel=h.channel, category=h.category or "other", outcome="answered",
-        summary=_summary(h, repository.transcript(session=session, conversation_id=h.conversation_id or "")),
-        sender_hash=h.sender_hash, operator=operator, source_id=f"handoff:{h.id}",
+        summary=text, sender_hash=h.sender_hash, operator=operator, source_id=f"handoff:{h.id}",
         occurred_at=h.created_at,
     )
     h.consultation_id = row.id

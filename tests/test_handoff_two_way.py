@@ -217,3 +217,24 @@ def test_reply_needs_an_operator_and_text(client: TestClient, auth: dict[str, st
     assert client.post(f"/api/handoffs/{hid}/reply", headers=auth, json={}).status_code == 422
     assert client.post(f"/api/handoffs/{hid + 99}/reply", headers=auth, json={"text": "x"}).status_code == 404
     assert client.get("/api/chat/x/messages", params={"since": -1}).status_code == 422
+
+
+def test_the_bots_referral_becomes_the_operators_consultation(client: TestClient, auth: dict[str, str],
+                                                              engine: Engine) -> None:
+    """action_handoff logs the bot's "referred" row; closing the handoff hands that row to the operator instead of
+    adding a second one, so one conversation with a person is one consultation."""
+    queued = client.post("/api/chat", json={"sender": "browser-9", "message": "转人工"}).json()
+    sender_hash = queued["conversation_id"].split(":", 1)[1]
+    with Session(engine) as s:
+        repository.log_consultation(session=s, service="online", channel="web", category="wage_arrears",
+                                    outcome="referred", referral="人工（12348/司法所）", sender_hash=sender_hash,
+                                    source_id=f"bot:{sender_hash}:0:1")
+        s.commit()
+    [item] = client.get("/api/handoffs", headers=auth).json()
+    for _ in range(2):  # closing twice still logs once
+        assert client.post(f"/api/handoffs/{item['id']}/status", headers=auth,
+                           json={"status": "closed"}).status_code == 200
+    with Session(engine) as s:
+        [row] = s.scalars(select(Consultation)).all()
+        assert (row.operator, row.outcome, row.referral, row.source_id) == (
+            "op.wang", "answered", None, f"bot:{sender_hash}:0:1")

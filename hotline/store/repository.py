@@ -141,6 +141,27 @@ def log_consultation(
     return row
 
 
+def claim_referral(*, session: Session, sender_hash: str, operator: str, outcome: str = "answered",
+                   summary: str | None = None) -> Consultation | None:
+    """The bot's "referred to a person" row of this citizen, now the operator's: a handoff is one consultation, not the
+    bot's referral plus the operator's answer. None when the bot logged none (e.g. its row still waits in the outbox)."""
+    row = session.scalar(
+        select(Consultation)
+        .where(Consultation.sender_hash == sender_hash, Consultation.outcome == "referred",
+               Consultation.operator.is_(None))
+        .order_by(Consultation.id.desc())
+        .limit(1)
+    )
+    if row is None:
+        return None
+    row.operator = operator
+    row.outcome = _outcome(outcome, row.service)
+    row.referral = None
+    if summary:
+        row.summary = summary
+    return row
+
+
 def list_consultations(*, session: Session, since: date | None = None, limit: int | None = None) -> list[Consultation]:
     """The log newest first; `since` keeps consultations on or after that (UTC) day."""
     query = select(Consultation).order_by(Consultation.occurred_at.desc(), Consultation.id.desc())
