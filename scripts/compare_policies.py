@@ -43,8 +43,8 @@ def config_with(policies: list[dict], path: Path) -> None:
     path.write_text(head + "\n" + yaml.safe_dump({"policies": policies}, allow_unicode=True, sort_keys=False))
 
 
-def run(cmd: list[str], log: Path, timeout: float) -> tuple[int, float]:
-    env = {**os.environ, "RASA_TELEMETRY_ENABLED": "false", "TF_CPP_MIN_LOG_LEVEL": "2"}
+def run(cmd: list[str], log: Path, timeout: float, env: dict[str, str] | None = None) -> tuple[int, float]:
+    env = {**(env or os.environ), "RASA_TELEMETRY_ENABLED": "false", "TF_CPP_MIN_LOG_LEVEL": "2"}
     t = time.perf_counter()
     with log.open("w") as out:
         rc = subprocess.run(cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, timeout=timeout).returncode
@@ -55,6 +55,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sets", default=",".join(SETS))
     parser.add_argument("--skip-train", action="store_true", help="use models/speed/<set>.tar.gz as they are")
+    parser.add_argument("--core-only", action="store_true",
+                        help="train the dialogue policies alone (`rasa train core`): conversation tests, no text probe")
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
     rasa = str(ROOT / ".venv-rasa" / "bin" / "rasa")
@@ -69,19 +71,20 @@ def main() -> None:
             model = out_dir / f"{name}.tar.gz"
             train_s = float("nan")
             if not args.skip_train:
-                rc, train_s = run([rasa, "train", "--config", str(cfg), "--domain", "domain", "--data", "data",
-                                   "--out", str(out_dir), "--fixed-model-name", name, "--num-threads", "2"],
-                                  tmp / "train.log", 1800)
+                what = (["train", "core", "--stories", "data"] if args.core_only
+                        else ["train", "--data", "data", "--num-threads", "2"])
+                rc, train_s = run([rasa, *what, "--config", str(cfg), "--domain", "domain", "--out", str(out_dir),
+                                   "--fixed-model-name", name], tmp / "train.log", 1800)
                 if rc:
                     raise SystemExit(f"{name}: training failed:\n{(tmp / 'train.log').read_text()[-3000:]}")
             # The conversation tests need the action server, as in `make test`.
             stack = bench_load.Stack(name, model, tmp, 1)
             try:
                 stack.start(300)
-                probes = asyncio.run(bench_load.probe(stack))
+                probes = {} if args.core_only else asyncio.run(bench_load.probe(stack))
                 rc, test_s = run([rasa, "test", "core", "--model", str(model), "--stories", "tests/test_stories.yml",
-                                  "--endpoints", str(tmp / "endpoints.yml"), "--fail-on-prediction-errors",
-                                  "--out", str(tmp / "results")], tmp / "test.log", 1200)
+                                  "--endpoints", "endpoints.yml", "--fail-on-prediction-errors",
+                                  "--out", str(tmp / "results")], tmp / "test.log", 1200, stack.env())
                 failed = (tmp / "results" / "failed_test_stories.yml")
                 failures = failed.read_text().count("- story:") if failed.exists() else 0
             finally:
