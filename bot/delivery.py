@@ -17,6 +17,7 @@ from typing import Any
 
 from cryptography.fernet import Fernet, InvalidToken
 
+from bot.wechat_api import WeChatApi, split_for_wechat
 from hotline.settings import get_settings
 from hotline.store.models import Handoff
 
@@ -72,11 +73,7 @@ class Deliverer:
         if now - last > WECHAT_WINDOW:
             raise NotDelivered("该微信用户最后一次发消息已超过48小时，公众号不能再主动回复。请电话联系。")
         if self.wechat_api is None:
-            from bot.wechat_api import WeChatApi
-
             self.wechat_api = WeChatApi(retries=2, backoff_s=0.3)
-        from bot.wechat import split_for_wechat
-
         for part in split_for_wechat(text):
             if not await self.wechat_api.send_text(openid, part):
                 raise NotDelivered("微信客服消息发送失败，请稍后重试。")

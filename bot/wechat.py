@@ -26,7 +26,7 @@ from bot.menu import HELP, welcome_message
 from bot.conversation import handle_turn
 from bot.rasa_client import BotMessage, Button
 from bot.ttl import TTLCache
-from bot.wechat_api import WeChatApi, mask_openid
+from bot.wechat_api import MAX_TEXT_BYTES, WeChatApi, mask_openid, split_for_wechat
 from hotline.settings import get_settings
 
 log = logging.getLogger(__name__)
@@ -110,33 +110,6 @@ def render(messages: list[BotMessage]) -> tuple[str, list[Button]]:
         if lines:
             parts.append("\n".join(lines))
     return "\n\n".join(parts), buttons
-
-
-# WeChat refuses text longer than 2048 bytes (passive replies and customer-service messages alike); a wage-claim
-# answer runs to several kilobytes, so it goes out in parts, split between paragraphs, the menu in the last part.
-MAX_TEXT_BYTES = 2000
-
-
-def split_for_wechat(text: str, limit: int = MAX_TEXT_BYTES) -> list[str]:
-    """Text in parts of at most `limit` UTF-8 bytes, cut between paragraphs where it can, never inside a character."""
-    parts: list[str] = []
-    current = ""
-    for paragraph in text.split("\n\n"):
-        candidate = f"{current}\n\n{paragraph}" if current else paragraph
-        if len(candidate.encode()) <= limit:
-            current = candidate
-            continue
-        if current:
-            parts.append(current)
-        current = ""
-        while len(paragraph.encode()) > limit:  # one paragraph longer than a message: cut by characters
-            cut = len(paragraph.encode()[:limit].decode(errors="ignore"))
-            parts.append(paragraph[:cut])
-            paragraph = paragraph[cut:]
-        current = paragraph
-    if current or not parts:
-        parts.append(current)
-    return parts
 
 
 class WeChatBridge:

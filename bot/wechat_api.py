@@ -1,4 +1,5 @@
-"""The WeChat Official Account customer-service API: the answer sent later when Rasa was too slow to reply passively.
+"""The WeChat Official Account customer-service API: the answer sent later when Rasa was too slow to reply passively,
+and an operator's reply; its 2048-byte limit on a text.
 
 The access token is cached until shortly before it expires and refreshed when WeChat says it is stale.
 """
@@ -15,6 +16,33 @@ import httpx
 from hotline.settings import get_settings
 
 log = logging.getLogger(__name__)
+
+# WeChat refuses text longer than 2048 bytes (passive replies and customer-service messages alike); a wage-claim
+# answer runs to several kilobytes, so it goes out in parts, split between paragraphs, the menu in the last part.
+MAX_TEXT_BYTES = 2000
+
+
+def split_for_wechat(text: str, limit: int = MAX_TEXT_BYTES) -> list[str]:
+    """Text in parts of at most `limit` UTF-8 bytes, cut between paragraphs where it can, never inside a character."""
+    parts: list[str] = []
+    current = ""
+    for paragraph in text.split("\n\n"):
+        candidate = f"{current}\n\n{paragraph}" if current else paragraph
+        if len(candidate.encode()) <= limit:
+            current = candidate
+            continue
+        if current:
+            parts.append(current)
+        current = ""
+        while len(paragraph.encode()) > limit:  # one paragraph longer than a message: cut by characters
+            cut = len(paragraph.encode()[:limit].decode(errors="ignore"))
+            parts.append(paragraph[:cut])
+            paragraph = paragraph[cut:]
+        current = paragraph
+    if current or not parts:
+        parts.append(current)
+    return parts
+
 # WeChat error codes meaning "this access token is no longer good": drop it and fetch a new one.
 STALE_TOKEN_ERRORS = {40001, 40014, 42001}
 
