@@ -83,8 +83,10 @@ def test_random_walks(bot: walks.Bot, seed: int) -> None:
 
 def test_the_blocker_path_ends_in_a_verdict(bot: walks.Bot) -> None:
     """我想申请法律援助 → 讨薪 → 不是 → 都不是 (typed, then tapped): a legal-aid verdict, then a working chat."""
-    for sender, last in (("blocker-typed", "都不是"), ("blocker-tapped", "/deny")):
-        turns = [bot.say(sender, t) for t in ("我想申请法律援助", "讨薪", "不是", last)]
+    typed = ("我想申请法律援助", "讨薪", "不是", "都不是")
+    tapped = ("/legal_aid", '/inform{"matter": "wage_arrears"}', "/deny", "/deny")
+    for sender, path in (("blocker-typed", typed), ("blocker-tapped", tapped)):
+        turns = [bot.say(sender, t) for t in path]
         # The means test may still ask its questions: answer them until the verdict.
         for answer in ("两千", "4口人", "没有", "沿江街道", "两千", "4口人"):
             if any(t.startswith("结论") for t in turns[-1].texts):
@@ -98,19 +100,19 @@ def test_the_blocker_path_ends_in_a_verdict(bot: walks.Bot) -> None:
 
 def test_an_action_that_raises_does_not_wedge_the_chat(bot: walks.Bot) -> None:
     sender = "fault-wage-1"
-    turn = bot.say(sender, "老板欠了我工资")
+    turn = bot.say(sender, "/wage_arrears")  # payloads: this is about the guard, not the NLU
     assert any(FAILED_TEXT in t for t in turn.texts), turn.texts
     assert {b.title for b in turn.buttons} >= {"重新开始", "转人工"}
     loop, asked = bot.requested_slot(sender)
     assert (loop, asked) == (None, None)  # the failing form is deactivated
-    for text in ("转人工", "你好", "/restart"):
+    for text in ("/request_human", "/greet", "/restart"):
         follow = bot.say(sender, text)
         assert any(t.strip() for t in follow.texts), f"nothing after {text!r}"
     # The final answer raising: the apology, then a working chat.
     sender = "fault-aid-1"
-    bot.say(sender, "我想申请法律援助")
+    bot.say(sender, "/legal_aid")
     texts: list[str] = []
-    for answer in ('/inform{"matter": "wage_arrears"}', "/affirm", "沿江街道"):
+    for answer in ('/inform{"matter": "wage_arrears"}', "/affirm", '/inform{"street": "沿江街道"}'):
         texts += bot.say(sender, answer).texts
     assert any(FAILED_TEXT in t for t in texts), texts
-    assert walks.problems(bot.say(sender, "你好"), FAILED_TEXT) == []
+    assert walks.problems(bot.say(sender, "/greet"), FAILED_TEXT) == []

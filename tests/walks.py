@@ -186,12 +186,25 @@ class Bot:
 
     def clone(self, source: str) -> str:
         """A new conversation in exactly the state of `source` (its events replayed): branches without re-walking."""
-        events = self.tracker(source)["events"]
+        events = [_replayable(e) for e in self.tracker(source)["events"]]
         target = f"{source}-{uuid.uuid4().hex[:8]}"
         r = self.client.put(f"{self.rasa_url}/conversations/{target}/tracker/events", params=self._params(),
                             content=json.dumps(events), headers={"Content-Type": "application/json"})
         r.raise_for_status()
         return target
+
+
+def _replayable(event: dict[str, Any]) -> dict[str, Any]:
+    """An event as Rasa's PUT /tracker/events schema accepts it: a message no intent was found for has its empty
+    intent left out (GET gives `{"name": null}`, PUT wants a string)."""
+    parse = event.get("parse_data")
+    if event.get("event") != "user" or not isinstance(parse, dict):
+        return event
+    parse = dict(parse)
+    if not (parse.get("intent") or {}).get("name"):
+        parse.pop("intent", None)
+    parse["intent_ranking"] = [r for r in parse.get("intent_ranking") or [] if r.get("name")]
+    return {**event, "parse_data": parse}
 
 
 def problems(turn: Turn, failed_text: str) -> list[str]:
