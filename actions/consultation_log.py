@@ -82,6 +82,6 @@ def record_open_topic(tracker: Tracker, *, outcome: str = "answered") -> list[Ev
     facts: dict[str, Any] = {"street": tracker.get_slot("street")}
     if topic == "wage_arrears":  # the facts collected before the user left count too (CONTRACT §5)
         people, amount = tracker.get_slot("people_count"), tracker.get_slot("amount")
-        facts.update(migrant_worker=True, persons=int(people) if people else None,
+        facts.update(migrant_worker=tracker.get_slot("migrant_worker") is True, persons=int(people) if people else None,
                      amount=int(amount) if amount else None)
     return record_consultation(tracker, category=topic, outcome=outcome, **facts)

@@ -195,7 +195,14 @@ async def test_goodbye_logs_a_form_left_midway(session: Session) -> None:
     assert again == []  # a second goodbye adds nothing
     assert SlotSet("consultation_category", "wage_arrears") in events
     [row] = rows(session)
-    assert (row.category, row.migrant_worker, row.persons) == ("wage_arrears", True, 1)
+    # Nobody said they were a migrant worker: the row does not assume it (《法律援助法》第四十二条 counts them apart).
+    assert (row.category, row.migrant_worker, row.persons) == ("wage_arrears", False, 1)
+
+
+async def test_a_form_left_midway_logs_the_migrant_worker_as_answered(session: Session) -> None:
+    await run(ActionGoodbye(), tracker("wage_form_asking.json", slots={"migrant_worker": True}))
+    [row] = rows(session)
+    assert (row.category, row.migrant_worker) == ("wage_arrears", True)
 
 
 async def test_reset_after_stop_forgets_the_answers_but_not_the_matter() -> None:
