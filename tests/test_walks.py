@@ -75,8 +75,8 @@ def test_random_walks(bot: walks.Bot, seed: int) -> None:
     sender = f"walk-{seed}"
     turns = walks.random_walk(bot, sender, rng, WALK_TURNS, [*OPENERS.values(), "你好", "老板欠我三个月工资"])
     failures = [p for t in turns for p in walks.problems(t, FAILED_TEXT)]
-    probe = bot.say(sender, "转人工")
-    failures += walks.problems(probe, FAILED_TEXT)
+    if turns[-1].said not in walks.HANDOFF:  # a handed-off chat is the operator's (the bot is paused by design)
+        failures += walks.problems(bot.say(sender, "你好"), FAILED_TEXT)
     assert not failures, f"seed {seed}: " + "\n".join(failures) + "\n" + "\n".join(
         f"> {t.said}\n< {' | '.join(t.texts)}" for t in turns)
 
@@ -105,7 +105,7 @@ def test_an_action_that_raises_does_not_wedge_the_chat(bot: walks.Bot) -> None:
     assert {b.title for b in turn.buttons} >= {"重新开始", "转人工"}
     loop, asked = bot.requested_slot(sender)
     assert (loop, asked) == (None, None)  # the failing form is deactivated
-    for text in ("/request_human", "/greet", "/restart"):
+    for text in ("/greet", "/restart", "/request_human"):  # the handoff last: it pauses the bot by design
         follow = bot.say(sender, text)
         assert any(t.strip() for t in follow.texts), f"nothing after {text!r}"
     # The final answer raising: the apology, then a working chat.

@@ -47,6 +47,8 @@ GOOD: dict[str, str] = {
 }
 # Follow-up after an answer: the chat must still answer (it is never wedged).
 PROBES = ("你好", "转人工", "我想申请法律援助")
+# After these the bot is paused on purpose (action_handoff: an operator answers), so a walk ends there.
+HANDOFF = ("/request_human", "转人工")
 # Text that means an action raised (actions/safety.py), and the marks of an unfilled template.
 _UNFILLED = re.compile(r"\{[a-z_]+\}")
 
@@ -256,4 +258,6 @@ def random_walk(bot: Bot, sender: str, rng: random.Random, turns: int, openers_:
         else:
             text = rng.choice(openers_)
         out.append(bot.say(sender, text))
+        if text in HANDOFF:
+            break
     return out
