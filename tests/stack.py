@@ -69,7 +69,7 @@ class Stack:
         raise AssertionError("no Rasa process")
 
 
-def _wait(url: str, procs: list[subprocess.Popen], logs: list[Path], timeout: float = 240) -> None:
+def _wait(url: str, procs: list[subprocess.Popen], logs: list[Path], timeout: float = 600) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         for proc, log in zip(procs, logs):
