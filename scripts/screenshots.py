@@ -68,8 +68,9 @@ def answer(page: Any, how: str, what: str) -> None:
     else:
         page.fill("#input", what)
         page.click("#send")
-    page.wait_for_function(f"document.querySelectorAll('.msg.bot').length > {before} && "
-                           "document.getElementById('typing').hidden", timeout=120_000)
+    # Locator waits, not wait_for_function: the page's CSP (script-src 'self') forbids eval.
+    page.locator(".msg.bot").nth(before).wait_for(timeout=120_000)
+    page.locator("#typing").wait_for(state="hidden", timeout=120_000)
     page.wait_for_timeout(300)
 
 
