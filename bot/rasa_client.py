@@ -123,7 +123,8 @@ def rasa_urls_for(conversation: str | None, urls: tuple[str, ...] | None = None)
 
 async def _request(
     method: str, path: str, client: httpx.AsyncClient | None, *, conversation: str | None = None,
-    body: dict[str, Any] | None = None, params: dict[str, str] | None = None, timeout: float | None = None,
+    body: dict[str, Any] | list[dict[str, Any]] | None = None, params: dict[str, str] | None = None,
+    timeout: float | None = None,
 ) -> httpx.Response:
     """One call to Rasa, to the conversation's own process, else the next one that takes the connection.
 
@@ -150,8 +151,8 @@ def _api_params(extra: dict[str, str] | None = None) -> dict[str, str]:
 
 
 async def _post(
-    path: str, body: dict[str, Any], client: httpx.AsyncClient | None, *, conversation: str | None = None,
-    params: dict[str, str] | None = None,
+    path: str, body: dict[str, Any] | list[dict[str, Any]], client: httpx.AsyncClient | None, *,
+    conversation: str | None = None, params: dict[str, str] | None = None,
 ) -> Any:
     resp = await _request("POST", path, client, conversation=conversation, body=body, params=params)
     resp.raise_for_status()
@@ -173,14 +174,46 @@ async def actions_alive(*, client: httpx.AsyncClient | None = None) -> bool:
     return resp.status_code == 200
 
 
+def _state(events: list[dict[str, Any]]) -> tuple[dict[str, Any], str | None]:
+    """Slots and active form after these tracker events (only what a turn can change)."""
+    slots: dict[str, Any] = {}
+    loop: str | None = None
+    for e in events:
+        kind = e.get("event")
+        if kind == "slot":
+            slots[e.get("name")] = e.get("value")
+        elif kind == "active_loop":
+            loop = e.get("name")
+        elif kind in ("reset_slots", "restart"):
+            slots, loop = {}, None
+    return slots, loop
+
+
 async def _rewind(conversation: str, client: httpx.AsyncClient | None) -> bool:
-    """Undo the last user message and everything after it (Rasa's `rewind` event): the failed turn never happened."""
-    path = f"/conversations/{quote(conversation, safe=':')}/tracker/events"
+    """Undo what the last turn changed (slots, the active form): the failed turn leaves no trace but its words.
+
+    Not Rasa's own `rewind` event: replaying a tracker, Rasa folds a form's happy-path turns together
+    (DialogueStateTracker.applied_events), and a rewind inside a running form then reverts the whole form.
+    """
+    base = f"/conversations/{quote(conversation, safe=':')}/tracker"
     try:
-        await _post(path, {"event": "rewind"}, client, conversation=conversation,
-                    params=_api_params({"include_events": "NONE"}))
-    except (httpx.HTTPError, ValueError) as exc:
-        log.warning("could not rewind a failed turn: %s", type(exc).__name__)
+        resp = await _request("GET", base, client, conversation=conversation,
+                              params=_api_params({"include_events": "AFTER_RESTART"}))
+        resp.raise_for_status()
+        events = resp.json().get("events") or []
+        users = [i for i, e in enumerate(events) if e.get("event") == "user"]
+        if not users:
+            return True
+        (slots_before, loop_before), (slots_after, loop_after) = _state(events[:users[-1]]), _state(events)
+        fix: list[dict[str, Any]] = [{"event": "slot", "name": name, "value": slots_before.get(name)}
+                                     for name in slots_after if slots_after[name] != slots_before.get(name)]
+        if loop_after != loop_before:
+            fix.append({"event": "active_loop", "name": loop_before})
+        if fix:
+            await _post(f"{base}/events", fix, client, conversation=conversation,
+                        params=_api_params({"include_events": "NONE"}))
+    except (httpx.HTTPError, ValueError, AttributeError) as exc:
+        log.warning("could not undo a failed turn: %s", type(exc).__name__)
         return False
     return True
 
@@ -192,7 +225,7 @@ async def forward_to_rasa(
 
     While the action server is down the message is held (bot/held_turns.py), not sent: Rasa would run the turn
     without its custom actions and the answer would be lost or taken for the next question. A turn during which
-    the action server went down is rewound in Rasa and held too. Held messages go to Rasa, in order, before the
+    the action server went down is undone in Rasa (its slot changes reverted) and held too. Held messages go to Rasa, in order, before the
     citizen's next message once the action server is back. When Rasa itself is unreachable or too slow, the
     citizen gets the 12348 fallback.
     """

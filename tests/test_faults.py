@@ -104,7 +104,7 @@ async def test_action_server_killed_mid_conversation_loses_nothing_and_logs_once
     cluster.kill_actions()
     try:
         # Dying *during* a turn: the door's check before the turn still saw it alive, so Rasa runs the turn without
-        # its custom actions; the door's check after it sees the death, rewinds the turn and holds the answer.
+        # its custom actions; the door's check after it sees the death, undoes the turn and holds the answer.
         real_alive = rasa_client.actions_alive
         checks = iter([True])
         monkeypatch.setattr(rasa_client, "actions_alive", lambda **kw: _first_then(checks, real_alive, **kw))
