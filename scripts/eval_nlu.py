@@ -42,9 +42,22 @@ def baseline(train: list[dict], test: list[dict]) -> list[str]:
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import make_pipeline
 
-    model = make_pipeline(TfidfVectorizer(analyzer="char_wb", ngram_range=(1, 3), sublinear_tf=True),
-                          LogisticRegression(max_iter=2000))
-    model.fit([e["text"] for e in train], [e["intent"] for e in train])
+    import hashlib
+
+    import joblib
+
+    texts, labels = [e["text"] for e in train], [e["intent"] for e in train]
+    # The same peer for every test set of one `make eval`: fitted once per training data, kept beside the models.
+    key = hashlib.sha256(json.dumps([texts, labels], ensure_ascii=False).encode()).hexdigest()[:16]
+    cached = ROOT / "models" / "nlu" / f"peer-{key}.joblib"
+    try:
+        model = joblib.load(cached)
+    except (OSError, EOFError, ValueError):
+        model = make_pipeline(TfidfVectorizer(analyzer="char_wb", ngram_range=(1, 3), sublinear_tf=True),
+                              LogisticRegression(max_iter=2000))
+        model.fit(texts, labels)
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        joblib.dump(model, cached)
     return list(model.predict([e["text"] for e in test]))
 
 

@@ -54,11 +54,11 @@ def main() -> None:
     aliases = {str(e): (t["name"], syn.get(str(e), str(e))) for t in roster.lookup_tables for e in t["elements"]}
     places = place_matcher(aliases)
     y, y_test = [e["intent"] for e in train], [e["intent"] for e in test]
-    if args.fallback or args.second or args.solvers:  # entities masked, as the component trains
+    if args.fallback or args.second or args.solvers:  # entities masked, whole messages, as the component trains
+        # and reads them (it reads a message without its greeting only when the whole one says greet and the rest
+        # is surer of another intent; the few training examples that start with a greeting are read whole here).
         masked = [intent_input(e["text"], places, aliases, strip_greeting=False) for e in train]
-        # ...and as it reads a message in use: without its leading greeting when configured so.
-        in_use = [intent_input(e["text"], places, aliases, strip_greeting=configured().get("strip_greeting", False))
-                  for e in train]
+        in_use = masked
         if args.solvers:
             compare_solvers(masked, y, char_ranges[0], args.C[0])
         elif args.second:
