@@ -118,3 +118,17 @@ def test_an_answer_longer_than_the_screen_is_shown_from_its_start(page: Any) -> 
     first = page.locator(".msg.bot", has_text="第1段").bounding_box()
     log = page.locator("#log").bounding_box()
     assert log["y"] <= first["y"] <= log["y"] + 40, (first, log)
+
+
+def test_markup_alone_is_not_a_handoff(fake_rasa: FakeRasa) -> None:  # noqa: F811
+    """The door sends Rasa the visible words; markup alone becomes the out-of-scope payload (an ordinary answer)."""
+    from fastapi.testclient import TestClient
+
+    from bot.app import create_app
+
+    with TestClient(create_app()) as client:
+        for said, sent in (("<img src=x onerror=alert(1)>", "/out_of_scope"), ("<b>老板欠我工资</b>", "老板欠我工资"),
+                           ("1<2 但 3>2", "1<2 但 3>2")):
+            resp = client.post("/api/chat", json={"sender": "markup-1", "message": said})
+            assert resp.status_code == 200 and resp.json()["messages"]
+            assert fake_rasa.webhook_calls[-1]["message"] == sent
