@@ -186,7 +186,15 @@
         if (resp.ok) {
           const data = await resp.json();
           if (Array.isArray(data.messages) && data.messages.length) {
-            transcript = data.messages.map((m) => ({ from: m.from, text: m.text || "", buttons: m.buttons || [] }));
+            // A tapped button is stored as its payload: show its title, as when it was tapped.
+            const titles = {};
+            document.querySelectorAll("#quick .chip").forEach((c) => { titles[c.dataset.payload] = c.textContent; });
+            for (const m of data.messages) for (const b of m.buttons || []) titles[b.payload] = b.title;
+            transcript = data.messages.map((m) => ({
+              from: m.from,
+              text: m.from === "citizen" && titles[m.text] ? titles[m.text] : (m.text || ""),
+              buttons: m.buttons || [],
+            }));
             save();
             bubble(WELCOME, "bot");
             replay(transcript);
