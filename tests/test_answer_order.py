@@ -4,7 +4,6 @@ from __future__ import annotations
 import datetime as dt
 
 from hotline.answer_order import citizen_basis, citizen_text, first_route, key_points
-from hotline.law.params import names
 from hotline.wage_claim import WageFacts, guidance
 
 ON = dt.date(2026, 12, 2)
@@ -32,13 +31,15 @@ def test_a_close_deadline_comes_before_everything() -> None:
     assert points(fresh) == []
 
 
-def test_double_wages_only_from_the_law_data() -> None:
+def test_no_written_contract_points_to_double_wages_from_the_law_data() -> None:
     facts = WageFacts(has_contract=False)
-    if "labor_contract.art82" in names():
-        assert "double_wages" in points(facts)
-    else:  # never worded from memory: the point waits for the data (flows, hotline/law)
-        assert "double_wages" not in points(facts)
+    [p] = [p for p in key_points(facts, ON, guidance(facts, ON)) if p.key == "double_wages"]
+    assert p.basis == ["《劳动合同法》第八十二条"]
     assert "double_wages" not in points(WageFacts(has_contract=True))
+    assert "double_wages" not in points(WageFacts(has_contract=None))  # not asked yet: nothing assumed
+    # Both sides of the date the article took effect (the Labour Contract Law, 2008-01-01).
+    assert "double_wages" in points(facts, dt.date(2008, 1, 1))
+    assert "double_wages" not in points(facts, dt.date(2007, 12, 31))
 
 
 def test_unverified_figures_are_replaced_for_citizens() -> None:
