@@ -54,6 +54,10 @@ class ActionPauseForm(Action):
         return [SlotSet("paused_form", form)]
 
 
+# Intents that are answers or small talk, not something to ask "did you mean" about.
+NOT_A_QUESTION = frozenset({"greet", "goodbye", "thank", "affirm", "deny", "inform", "out_of_scope"})
+
+
 class ActionDefaultAskAffirmation(Action):
     def name(self) -> str:
         return "action_default_ask_affirmation"
@@ -62,7 +66,8 @@ class ActionDefaultAskAffirmation(Action):
         """"您是想问……吗？" for the best non-fallback intent, with 是/都不是 buttons (two-stage fallback)."""
         ranking = (tracker.latest_message or {}).get("intent_ranking") or []
         best = next((r["name"] for r in ranking if r.get("name") not in ("nlu_fallback", None)), None)
-        if best is None:
+        # 「您是想问"补充情况"吗」 makes no sense to a citizen: only a matter or a request is worth asking about.
+        if best is None or best in NOT_A_QUESTION:
             dispatcher.utter_message(response="utter_ask_rephrase")
             return []
         buttons = [{"title": "是的", "payload": f"/{best}"}, {"title": "都不是", "payload": "/out_of_scope"}]

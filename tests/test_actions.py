@@ -523,6 +523,16 @@ async def test_fallback_asks_about_the_best_guess_in_chinese() -> None:
     assert [b["payload"] for b in msg["buttons"]] == ["/wage_arrears", "/out_of_scope"]
 
 
+@pytest.mark.parametrize("guess", ["inform", "affirm", "deny", "greet", "thank", "goodbye", "out_of_scope"])
+async def test_fallback_never_asks_about_an_answer_or_small_talk(guess: str) -> None:
+    data = copy.deepcopy(json.loads((FIXTURES / "greet_only.json").read_text(encoding="utf-8")))
+    data["latest_message"] = {"text": "嗯那个", "intent": {"name": "nlu_fallback", "confidence": 0.3}, "entities": [],
+                              "intent_ranking": [{"name": "nlu_fallback", "confidence": 0.3},
+                                                 {"name": guess, "confidence": 0.25}]}
+    _, d = await run(ActionDefaultAskAffirmation(), Tracker.from_dict(data))
+    assert responses(d) == ["utter_ask_rephrase"]
+
+
 # --- more than one matter in a conversation ---------------------------------------------------------------------
 
 async def test_a_second_matter_is_a_second_row(session: Session) -> None:
