@@ -458,7 +458,7 @@ def write_report(rows: list[dict[str, Any]], args: argparse.Namespace, path: Pat
     ]
     for r in rows:
         lines.append(f"| {r['variant']} | {r['processes']} | " + " | ".join(
-            ", ".join(map(str, r[k])) if isinstance(r[k], list) else str(r[k]) for _, k in cols) + " |")
+            ", ".join(map(str, r[k])) if isinstance(r.get(k), list) else str(r.get(k, "–")) for _, k in cols) + " |")
     base = {r["processes"]: r for r in rows if r["variant"] == "stock"}
     ratios = []
     for r in rows:
