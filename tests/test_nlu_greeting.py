@@ -47,3 +47,38 @@ def test_the_cut_is_a_prefix_and_never_raises(text: str) -> None:
         assert rest and rest in text
     else:
         assert rest == text
+
+
+PARSE = r"""
+import asyncio, json, logging, os, sys
+os.environ["RASA_TELEMETRY_ENABLED"] = "false"
+logging.disable(logging.WARNING)
+from rasa.core.agent import Agent
+
+async def main():
+    agent = Agent.load(sys.argv[1])
+    out = []
+    for text in json.loads(sys.argv[2]):
+        parsed = await agent.parse_message(text)
+        out.append({"intent": parsed["intent"]["name"], "greeting": parsed.get("greeting")})
+    print(json.dumps(out, ensure_ascii=False))
+
+asyncio.run(main())
+"""
+
+
+@pytest.mark.rasa
+def test_the_trained_model_answers_the_question_behind_a_greeting() -> None:
+    import json
+    import subprocess
+
+    from tests.stack import MODEL, RASA_PYTHON, require_model
+
+    require_model()
+    texts = ["您好！我在工地干了半年老板不给工资，现在人走了钱还能要回来吗", "你好，请问有人在吗", "律师你好 前夫不给抚养费"]
+    out = subprocess.run([str(RASA_PYTHON), "-c", PARSE, str(MODEL), json.dumps(texts, ensure_ascii=False)],
+                         capture_output=True, text=True, timeout=600, check=True)
+    wage, hello, family = json.loads(out.stdout.strip().splitlines()[-1])
+    assert wage == {"intent": "wage_arrears", "greeting": "您好！"}
+    assert hello == {"intent": "greet", "greeting": None}
+    assert family == {"intent": "family_dispute", "greeting": "律师你好"}
