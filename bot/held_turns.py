@@ -78,13 +78,16 @@ def reset_memory() -> None:
     _store = _store_key = None
 
 
-_locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
+# Keyed by event loop too: an asyncio.Lock belongs to the loop that first awaited it, and a process may run more than
+# one loop over its life (the Telegram bridge's, a test's): a lock still held in a finished loop must not block a new one.
+_locks: weakref.WeakValueDictionary[tuple[int, str], asyncio.Lock] = weakref.WeakValueDictionary()
 
 
 def conversation_lock(conversation: str) -> asyncio.Lock:
     """One turn at a time per conversation in this process: a replay and a new message never interleave."""
-    lock = _locks.get(conversation)
+    key = (id(asyncio.get_running_loop()), conversation)
+    lock = _locks.get(key)
     if lock is None:
         lock = asyncio.Lock()
-        _locks[conversation] = lock
+        _locks[key] = lock
     return lock
