@@ -93,6 +93,23 @@ Send = Callable[[dict[str, Any]], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 
+class HttpMiddleware:
+    """A pure ASGI middleware (no body buffering by Starlette) that acts on HTTP requests only: lifespan and websocket
+    scopes pass straight through. Subclasses write `http()`."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        await self.http(scope, receive, send)
+
+    async def http(self, scope: Scope, receive: Receive, send: Send) -> None:
+        raise NotImplementedError
+
+
 async def send_json(send: Send, status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> None:
     data = json.dumps(body, ensure_ascii=False).encode()
     raw = [(b"content-type", b"application/json"), (b"content-length", str(len(data)).encode())]
@@ -329,20 +346,14 @@ def _sender_of(body: bytes) -> str:
     return sender if isinstance(sender, str) else ""
 
 
-class RateLimit:
+class RateLimit(HttpMiddleware):
     """429 with a Chinese sentence when a sender or a client IP calls the public endpoints too fast.
 
     Placed inside InputGuard, so the body it reads is already bounded and clean. /wechat is not limited here:
     WeChat's servers call from a few IPs for every user; the callback limits each openid itself.
     """
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def http(self, scope: Scope, receive: Receive, send: Send) -> None:
         method, path = scope["method"], scope.get("path", "")
         checks: list[tuple[str, str]] = []
         ip = _client_ip(scope)

@@ -22,7 +22,7 @@ from prometheus_client.registry import Collector
 from starlette.requests import Request
 from starlette.responses import Response
 
-from bot.limits import ASGIApp, Receive, Scope, Send
+from bot.limits import HttpMiddleware, Receive, Scope, Send
 
 log = logging.getLogger(__name__)
 
@@ -65,16 +65,10 @@ def count_fallback(channel: str) -> None:
     FALLBACKS.labels(channel).inc()
 
 
-class MetricsMiddleware:
+class MetricsMiddleware(HttpMiddleware):
     """Counts and times every request by route template and status; a 500 counts as an error too."""
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def http(self, scope: Scope, receive: Receive, send: Send) -> None:
         started = time.perf_counter()
         status = 500
 

@@ -3,9 +3,10 @@ from __future__ import annotations
 
 from fastapi import Depends, FastAPI
 from fastapi.responses import HTMLResponse, JSONResponse
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 
 from bot.deps import current_operator
+from bot.limits import HttpMiddleware
 
 # Nothing from elsewhere: scripts, styles, images and calls come from this site only (the pages have no inline
 # script or style), and no other site may frame the console.
@@ -21,17 +22,10 @@ HEADERS = {
 PUBLIC_DOCS = {"/api/docs", "/api/docs/oauth2-redirect", "/api/openapi.json", "/docs", "/redoc", "/openapi.json"}
 
 
-class SecurityHeaders:
+class SecurityHeaders(HttpMiddleware):
     """Pure ASGI (no body buffering): adds HEADERS to every HTTP answer that does not set them itself."""
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-
+    async def http(self, scope: Scope, receive: Receive, send: Send) -> None:
         async def with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 present = {k.lower() for k, _ in message.get("headers", [])}

@@ -6,16 +6,12 @@ import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import pytest
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.orm import Session
 
 from hotline.store.models import Base
-
-if TYPE_CHECKING:
-    from tests.stack import Stack
 
 PG_URL = os.environ.get("HOTLINE_TEST_POSTGRES_URL")  # e.g. postgresql+psycopg://hotline:hotline@127.0.0.1/hotline_test
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -82,23 +78,3 @@ def session(engine: Engine) -> Iterator[Session]:
     with Session(engine, expire_on_commit=False) as s:
         yield s
 
-
-@pytest.fixture(scope="session")
-def shared_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator["Stack"]:
-    """One real Rasa server + action server for the whole test session, on a migrated SQLite file with the sample
-    roster. Loading the model costs most of a minute, so tests that only need *a* working bot share this one and keep
-    apart by using their own sender ids (filter the database by sender hash). Use `tests.stack.running_stack` only
-    when a test must own the processes (kill them, change their environment)."""
-    import subprocess
-
-    from tests.stack import ROOT, running_stack
-
-    tmp: Path = tmp_path_factory.mktemp("shared_stack")
-    url = f"sqlite:///{tmp / 'shared.db'}"
-    env = {**os.environ, "HOTLINE_DATABASE_URL": url, "HOTLINE_VAR_DIR": str(tmp / "var")}
-    hotline = str(ROOT / ".venv" / "bin" / "hotline")
-    subprocess.run([hotline, "db", "upgrade"], env=env, check=True, capture_output=True)
-    subprocess.run([hotline, "directory", "import", str(ROOT / "data" / "directory_sample.csv")], env=env,
-                   check=True, capture_output=True)
-    with running_stack(tmp, url) as stack:
-        yield stack

@@ -69,6 +69,16 @@ class Stack:
         raise AssertionError("no Rasa process")
 
 
+def prepared_database(url: str, **env: str) -> str:
+    """`url` migrated to head with the sample roster loaded, through the `hotline` CLI as an operator would; the url."""
+    environ = {**os.environ, **env, "HOTLINE_DATABASE_URL": url}
+    hotline = str(ROOT / ".venv" / "bin" / "hotline")
+    subprocess.run([hotline, "db", "upgrade"], env=environ, check=True, capture_output=True)
+    subprocess.run([hotline, "directory", "import", str(ROOT / "data" / "directory_sample.csv")], env=environ,
+                   check=True, capture_output=True)
+    return url
+
+
 def _wait(url: str, procs: list[subprocess.Popen], logs: list[Path], timeout: float = 600) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

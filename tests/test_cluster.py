@@ -7,7 +7,6 @@ both. The two Rasa processes are started once for the module."""
 from __future__ import annotations
 
 import os
-import subprocess
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,7 +19,7 @@ from sqlalchemy import create_engine, text
 from bot import held_turns
 from bot.rasa_client import rasa_sender
 from hotline.privacy import hash_sender
-from tests.stack import ROOT, Cluster, running_cluster
+from tests.stack import Cluster, prepared_database, running_cluster
 from tests.walk import OPENING, Walk, answer_for, facts_of, rows_of
 
 PG_URL = os.environ.get("HOTLINE_TEST_POSTGRES_URL")
@@ -55,11 +54,7 @@ def databases() -> Iterator[tuple[str, str]]:
 def cluster(tmp_path_factory: pytest.TempPathFactory, databases: tuple[str, str]) -> Iterator[Cluster]:
     log_url, tracker_url = databases
     tmp: Path = tmp_path_factory.mktemp("cluster")
-    env = {**os.environ, "HOTLINE_DATABASE_URL": log_url}
-    hotline = str(ROOT / ".venv" / "bin" / "hotline")
-    subprocess.run([hotline, "db", "upgrade"], env=env, check=True, capture_output=True)
-    subprocess.run([hotline, "directory", "import", str(ROOT / "data" / "directory_sample.csv")], env=env,
-                   check=True, capture_output=True)
+    prepared_database(log_url)
     assert REDIS_URL
     redis = urlsplit(REDIS_URL)
     with running_cluster(tmp, log_url, rasa_processes=2, tracker_store_url=tracker_url, lock_store="redis",

@@ -1,9 +1,6 @@
 """End to end: a migrant worker talks to the real Rasa server through the REST channel, the real action server
 answers, and exactly one consultation row lands in a SQLite file."""
 from __future__ import annotations
-
-import os
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,7 +9,7 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from hotline.privacy import hash_sender
-from tests.stack import ROOT, Stack, running_stack
+from tests.stack import Stack, prepared_database, running_stack
 
 pytestmark = pytest.mark.rasa
 
@@ -37,11 +34,7 @@ ANSWERS = {
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     tmp: Path = tmp_path_factory.mktemp("e2e")
     url = f"sqlite:///{tmp / 'e2e.db'}"
-    env = {**os.environ, "HOTLINE_DATABASE_URL": url}
-    hotline = str(ROOT / ".venv" / "bin" / "hotline")
-    subprocess.run([hotline, "db", "upgrade"], env=env, check=True, capture_output=True)
-    subprocess.run([hotline, "directory", "import", str(ROOT / "data" / "directory_sample.csv")], env=env,
-                   check=True, capture_output=True)
+    prepared_database(url)
     with running_stack(tmp, url) as s:
         yield s
 

@@ -5,9 +5,6 @@ the same single consultation row as a conversation that suffered nothing.
 
 The stack is started once for the module (each Rasa process loads the model)."""
 from __future__ import annotations
-
-import os
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,7 +14,7 @@ import pytest
 from actions.server import TOKEN_HEADER
 from bot import held_turns, rasa_client
 from bot.rasa_client import HELD_TEXT, rasa_sender, rasa_urls_for
-from tests.stack import ROOT, Cluster, running_cluster
+from tests.stack import Cluster, prepared_database, running_cluster
 from tests.walk import OPENING, Walk, answer_for, facts_of, rows_of
 
 pytestmark = pytest.mark.rasa
@@ -27,11 +24,7 @@ pytestmark = pytest.mark.rasa
 def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
     tmp: Path = tmp_path_factory.mktemp("faults")
     url = f"sqlite:///{tmp / 'faults.db'}"
-    env = {**os.environ, "HOTLINE_DATABASE_URL": url}
-    hotline = str(ROOT / ".venv" / "bin" / "hotline")
-    subprocess.run([hotline, "db", "upgrade"], env=env, check=True, capture_output=True)
-    subprocess.run([hotline, "directory", "import", str(ROOT / "data" / "directory_sample.csv")], env=env,
-                   check=True, capture_output=True)
+    prepared_database(url)
     with running_cluster(tmp, url, rasa_processes=2) as c:
         yield c
 

@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import os
 import random
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from tests import walks
-from tests.stack import ROOT, running_cluster
+from tests.stack import prepared_database, running_cluster
 
 pytestmark = pytest.mark.rasa
 
@@ -34,11 +33,7 @@ WALK_TURNS = 12
 def bot(tmp_path_factory: pytest.TempPathFactory) -> Iterator[walks.Bot]:
     tmp: Path = tmp_path_factory.mktemp("walks")
     url = f"sqlite:///{tmp / 'walks.db'}"
-    env = {**os.environ, "HOTLINE_DATABASE_URL": url, "HOTLINE_VAR_DIR": str(tmp / "var")}
-    hotline = str(ROOT / ".venv" / "bin" / "hotline")
-    subprocess.run([hotline, "db", "upgrade"], env=env, check=True, capture_output=True)
-    subprocess.run([hotline, "directory", "import", str(ROOT / "data" / "directory_sample.csv")], env=env,
-                   check=True, capture_output=True)
+    prepared_database(url, HOTLINE_VAR_DIR=str(tmp / "var"))
     with running_cluster(tmp, url, rasa_processes=1, extra_env={"HOTLINE_FAULT_ACTIONS": FAULTS,
                                                                 "HOTLINE_VAR_DIR": str(tmp / "var")}) as cluster:
         yield walks.Bot(cluster.stack.rasa_url, token=cluster.stack.rasa_token)
