@@ -214,18 +214,28 @@ class FlowFormValidation(FormValidationAction):
 
     async def get_extraction_events(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                                     domain: DomainDict) -> list[EventType]:
-        """Facts the citizen's messages state unasked fill their empty slots (validated like any answer)."""
+        """Facts the citizen's messages state unasked fill their empty slots (validated like any answer): the matter
+        first, since which other facts are needed depends on it (「我是农民工，老板欠工资…」 → wages, then migrant)."""
         events = await FormValidationAction.get_extraction_events(self, dispatcher, tracker, domain)
-        required = set(await self.required_slots([], dispatcher, tracker, domain))
         skipped = set(tracker.get_slot("skipped_slots") or ())
-        stated: dict[str, bool] = {}
-        for text in user_texts(tracker):
-            for slot, value in reading.said(text).items():
-                stated.setdefault(slot, value)
         candidates = tracker.slots_to_validate()
-        for slot, value in stated.items():
+        texts = user_texts(tracker)
+
+        def fill(slot: str, value: Any, required: set[str]) -> None:
             if slot in required and slot not in skipped and slot not in candidates and tracker.get_slot(slot) is None:
                 events.append(SlotSet(slot, value))
+                tracker.add_slots([SlotSet(slot, value)])
+
+        matter = next((code for text in texts if (code := reading.matter_said(text))), None)
+        if matter is not None:
+            fill("matter", matter, set(await self.required_slots([], dispatcher, tracker, domain)))
+        required = set(await self.required_slots([], dispatcher, tracker, domain))
+        stated: dict[str, bool] = {}
+        for text in texts:
+            for slot, value in reading.said(text).items():
+                stated.setdefault(slot, value)
+        for slot, value in stated.items():
+            fill(slot, value, required)
         return events
 
     def __getattr__(self, attr: str) -> Any:

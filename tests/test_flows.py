@@ -272,3 +272,23 @@ async def test_one_roster_read_per_action_run(roster_db: Any, monkeypatch: pytes
                          candidates={"community": "东台", "street": "中南"})
     events, _ = await run(ValidateAdvisorForm(), t)
     assert slot_values(events)["community"] == "东台社区" and len(opened) == 1
+
+
+@pytest.mark.parametrize(("first", "matter"), [
+    ("我是农民工，老板欠工资，能申请法律援助吗", "wage_arrears"),
+    ("离婚请不起律师怎么办", "family_dispute"),
+    ("请不起律师怎么办", None),  # nothing named: 是什么事 is asked
+    ("合同的事请不起律师", None),  # too vague to decide for the citizen
+])
+async def test_legal_aid_form_does_not_ask_what_the_first_message_said(first: str, matter: str | None) -> None:
+    t = tracker("legal_aid_done.json", slots={"matter": None, "migrant_worker": None, "street": None,
+                                              "requested_slot": None}, text=first)
+    t.events[3]["text"] = first
+    values = slot_values((await run(ValidateLegalAidForm(), t))[0])
+    assert values.get("matter") == matter
+    if matter is None:
+        assert values["requested_slot"] == "matter"
+    else:
+        assert values["requested_slot"] not in ("matter", "migrant_worker" if "农民工" in first else "")
+    if "农民工" in first:
+        assert values["migrant_worker"] is True
