@@ -125,7 +125,7 @@ class TfidfIntentClassifier(GraphComponent, IntentClassifier):
 
     def _prepare(self, text: str, *, training: bool = False) -> str:
         # The greeting is cut in use only. Cut in training too, SAGA stops converging on the full model (n_iter hits
-        # the cap: > 200 epochs against 90 on the same data uncut, /tmp probe of 01:50) and training runs for most of
+        # the cap: > 200 epochs against 90 on the same data uncut, measured 2026-12-02) and training runs for most of
         # an hour; the training data already teaches that a greeting in front of a question keeps the question's
         # intent, and in use the classifier reads the question alone.
         return intent_input(text, self._places, self._aliases, mask=self._config["mask_entities"],
