@@ -108,6 +108,21 @@ def _after_rasa(channel: str, raw_sender: str, conversation: str, text: str, mes
                 handoff.reply_address = seal(raw_sender)
 
 
+# Markup typed or pasted on any channel (「<img src=x onerror=…>」) is not a request for a person: the NLU reads the
+# visible words only, and a message of markup alone gets the ordinary "what I can help with" answer.
+_MARKUP = re.compile(r"<\s*/?\s*[A-Za-z!][^<>]{0,500}>")
+OUT_OF_SCOPE = "/out_of_scope"
+
+
+def words_of(message: str) -> str:
+    """What the citizen wrote, without markup tags; the out-of-scope payload when nothing else is left."""
+    text = message.strip()
+    if "<" not in text:
+        return text
+    visible = _MARKUP.sub(" ", text).strip()
+    return visible or OUT_OF_SCOPE
+
+
 async def handle_turn(channel: str, raw_sender: str, text: str) -> Turn:
     """One citizen turn on any channel: to the operator while handed off, else to Rasa; recorded either way."""
     conversation = rasa_sender(raw_sender, channel)
@@ -121,7 +136,7 @@ async def handle_turn(channel: str, raw_sender: str, text: str) -> Turn:
             return Turn(answer, conversation)
     except Exception:  # the store is down: the citizen still gets the bot (never stuck)
         log.exception("transcript not recorded for a %s turn", channel)
-    messages = await forward_to_rasa(raw_sender, text, channel)
+    messages = await forward_to_rasa(raw_sender, words_of(text), channel)
     try:
         await asyncio.to_thread(_after_rasa, channel, raw_sender, conversation, text, messages, now)
     except Exception:

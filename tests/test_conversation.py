@@ -105,3 +105,13 @@ async def test_store_down_still_answers(fake_rasa: FakeRasa, monkeypatch: pytest
     db.get_engine.cache_clear()
     turn = await handle_turn("web", "b-1", "你好")
     assert [m.text for m in turn.messages] == ["收到：你好"]
+
+
+@pytest.mark.parametrize("channel", ["wechat", "telegram", "web"])
+async def test_every_channel_sends_rasa_the_visible_words_only(engine: Engine, fake_rasa: FakeRasa,
+                                                               channel: str) -> None:
+    turn = await handle_turn(channel, "markup-user", "<img src=x onerror=alert(1)>")
+    await handle_turn(channel, "markup-user", "<b>老板欠我工资</b>")
+    assert [c["message"] for c in fake_rasa.webhook_calls] == ["/out_of_scope", "老板欠我工资"]
+    # The operator's transcript keeps what was typed.
+    assert ("citizen", "<img src=x onerror=alert(1)>") in transcript(engine, turn.conversation_id)
