@@ -179,6 +179,24 @@ class Stack:
             time.sleep(0.5)
         raise RuntimeError(f"{self.name}: {url} did not answer in time")
 
+    def cpu_s(self) -> dict[str, float]:
+        """CPU seconds used so far by each part of the stack (its process tree), and by this benchmark's client."""
+        tick = os.sysconf("SC_CLK_TCK")
+        out: dict[str, float] = {}
+        for proc in self.procs:
+            part = "rasa" if proc in self.rasa_procs else ("actions" if "actions.server" in proc.args else "web")
+            total = 0
+            for pid in _tree(proc.pid):
+                try:
+                    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+                    total += int(fields[11]) + int(fields[12])  # utime, stime
+                except (OSError, IndexError, ValueError):
+                    pass
+            out[part] = out.get(part, 0.0) + total / tick
+        t = os.times()
+        out["bench client"] = t.user + t.system
+        return out
+
     def rasa_rss_mb(self) -> float:
         """Resident memory of every Rasa process and its children, in MB."""
         total = 0
@@ -240,6 +258,7 @@ class Load:
     conversations: list[Conversation] = field(default_factory=list)
     wall_s: float = 0.0
     rss_mb: list[float] = field(default_factory=list)
+    cpu_ms_per_turn: dict[str, float] = field(default_factory=dict)
 
 
 def plan(n: int, seed: int) -> list[tuple[str, random.Random]]:
@@ -339,6 +358,7 @@ async def run_load(stack: Stack, n: int, concurrency: int, seed: int, slot_sourc
 
     async with httpx.AsyncClient(timeout=30, limits=limits, trust_env=False) as client:
         sampler = asyncio.create_task(sample_rss())
+        cpu0 = stack.cpu_s()
         t0 = time.perf_counter()
         try:
             await asyncio.wait_for(asyncio.gather(*(one(i, f, r) for i, (f, r) in enumerate(plan(n, seed)))),
@@ -346,7 +366,10 @@ async def run_load(stack: Stack, n: int, concurrency: int, seed: int, slot_sourc
         except asyncio.TimeoutError:
             print(f"  {stack.name}: the load did not finish in {timeout_s:.0f} s; counting what was done")
         load.wall_s = time.perf_counter() - t0
+        cpu1 = stack.cpu_s()
         sampler.cancel()
+    turns = max(1, len(load.latencies_ms))
+    load.cpu_ms_per_turn = {k: round((cpu1[k] - cpu0.get(k, 0.0)) * 1000 / turns, 1) for k in cpu1}
     load.rss_mb.append(stack.rasa_rss_mb())
     return load
 
@@ -433,6 +456,7 @@ def summarise(name: str, stack: Stack, load: Load, log: dict[str, int], probes: 
         "rasa_rss_mb_end": round(load.rss_mb[-1]) if load.rss_mb else None,
         "warm_start_s": [round(s, 1) for s in stack.warm_start_s],
         **{k: round(v, 1) for k, v in probes.items()},
+        "cpu_ms_per_turn": load.cpu_ms_per_turn,
         "by_flow": {f: sum(1 for c in load.conversations if c.flow == f and c.finished) for f, _ in MIX},
     }
 
@@ -471,6 +495,9 @@ def write_report(rows: list[dict[str, Any]], args: argparse.Namespace, path: Pat
         lines += ["", "Ratio to stock Rasa, same machine, same run:", "", *ratios]
     lines += ["", "Finished conversations by flow: " + "; ".join(
         f"{r['variant']}/{r['processes']}: " + ", ".join(f"{k} {v}" for k, v in r["by_flow"].items()) for r in rows)]
+    lines += ["", "CPU per turn under the load, ms (each part's process tree; the client is this script): " + "; ".join(
+        f"{r['variant']}/{r['processes']}: " + ", ".join(f"{k} {v}" for k, v in r["cpu_ms_per_turn"].items())
+        for r in rows if r.get("cpu_ms_per_turn"))]
     errs = [f"{r['variant']}/{r['processes']}: {', '.join(r['error_kinds'])}" for r in rows if r["error_kinds"]]
     if errs:
         lines += ["", "Errors: " + "; ".join(errs)]

@@ -4,7 +4,7 @@
     .venv/bin/python scripts/profile_rasa.py --label before --model models/current.tar.gz --concurrency 4
 
 Starts the same private stack as scripts/bench_load.py (free loopback ports), plays whole conversations through
-the web app while py-spy samples the Rasa process (and, with --actions, the action server), and writes the top of
+the web app while py-spy samples the Rasa process (or, with --target, the action server or the web app), and writes the top of
 the profile — inclusive and self shares of the samples, by function — to reports/profile_<label>.md. The raw
 collapsed stacks go to var/profile_<label>.txt for a flame graph (`flamegraph.pl` or speedscope.app).
 """
@@ -54,7 +54,8 @@ def main() -> None:
     parser.add_argument("--conversations", type=int, default=24)
     parser.add_argument("--concurrency", type=int, default=4)
     parser.add_argument("--rate", type=int, default=100, help="py-spy samples per second")
-    parser.add_argument("--actions", action="store_true", help="profile the action server instead of Rasa")
+    parser.add_argument("--target", choices=["rasa", "actions", "web"], default="rasa",
+                        help="the process to sample: the Rasa server, the action server or the web app")
     parser.add_argument("--py-spy", default="/tmp/speed-tools/bin/py-spy")
     parser.add_argument("--top", type=int, default=40)
     parser.add_argument("--rasa-env", action="append", default=[],
@@ -69,7 +70,7 @@ def main() -> None:
     try:
         stack.start(300)
         asyncio.run(bench_load.run_load(stack, 4, 4, 1, "tracker", 25, 120))  # warm-up
-        target = stack.procs[0] if args.actions else stack.rasa_procs[0]
+        target = {"rasa": stack.rasa_procs[0], "actions": stack.procs[0], "web": stack.procs[-1]}[args.target]
         spy = subprocess.Popen([args.py_spy, "record", "--format", "raw", "-r", str(args.rate), "--nonblocking",
                                 "-p", str(target.pid), "-o", str(raw)], stdout=subprocess.DEVNULL,
                                stderr=subprocess.PIPE)
@@ -82,7 +83,7 @@ def main() -> None:
         shutil.rmtree(tmp, ignore_errors=True)
     total, incl, own = top(raw, args.top)
     turns = len(load.latencies_ms)
-    who = "action server" if args.actions else "Rasa server"
+    who = {"rasa": "Rasa server", "actions": "action server", "web": "web app"}[args.target]
     lines = [f"# Profile `{args.label}`: the {who} under load", "",
              f"`{' '.join(sys.argv)}`, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}: py-spy at "
              f"{args.rate} Hz on the {who} while {args.conversations} conversations ({turns} turns, "

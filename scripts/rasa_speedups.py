@@ -10,9 +10,19 @@ errors) and is measured in reports/profile_*.md:
 - `Event.resolve_by_type`: every event read from the tracker store walks all subclasses of `Event` (with
   `inspect.isabstract` on each) to find its class by name. The answer is kept per name; an unknown name still goes
   to Rasa's own lookup.
+- `SQLTrackerStore` (`cached_sql_trackers`): every turn Rasa reads the conversation's whole tracker back from SQL
+  (rows → ORM objects → JSON → events), counts its rows again before saving, and opens a new SQLite connection for
+  each (NullPool). Each process now keeps the rows it read or wrote, per conversation, and checks them against the
+  database with one indexed `max(id), count(id)` before using them: another process writing to the conversation
+  (a fail-over), or a purge, changes either number and the rows are read afresh. What a read returns is computed
+  from the rows exactly as Rasa's query does (events since the latest `session_started` by timestamp, in id order).
+  SQLite gets one kept connection, WAL and synchronous=NORMAL (the app database's settings), not a new connection and
+  a journal write per commit.
 """
 from __future__ import annotations
 
+import os
+from dataclasses import dataclass
 from typing import Any
 
 _applied: list[str] = []
@@ -62,7 +72,118 @@ def _cached_event_lookup() -> None:
     Event.resolve_by_type = staticmethod(resolve_by_type)  # type: ignore[method-assign, assignment]
 
 
-PATCHES = {"compiled_action_validation": _compiled_action_validation, "cached_event_lookup": _cached_event_lookup}
+# Rows kept per process, in characters of event JSON (≈ bytes): a few hundred conversations' worth. Least recently
+# used conversations are dropped first; a dropped one is simply read from the database again.
+TRACKER_CACHE_CHARS = int(os.environ.get("HOTLINE_TRACKER_CACHE_CHARS", str(64 * 1024 * 1024)))
+
+
+@dataclass
+class _Rows:
+    """One conversation's stored events: (id, timestamp, type_name, data JSON) in id order."""
+    rows: list[tuple[int, float | None, str, str]]
+    chars: int
+
+    def key(self) -> tuple[int | None, int]:
+        return (self.rows[-1][0] if self.rows else None, len(self.rows))
+
+    def latest_session(self) -> list[tuple[int, float | None, str, str]]:
+        """Rasa's `_event_query(fetch_events_from_all_sessions=False)`: timestamp >= the latest session start."""
+        starts = [ts for _, ts, kind, _ in self.rows if kind == "session_started" and ts is not None]
+        if not starts:
+            return self.rows
+        start = max(starts)
+        return [r for r in self.rows if r[1] is not None and r[1] >= start]
+
+
+def _cached_sql_trackers() -> None:
+    import collections
+    import json
+
+    import sqlalchemy as sa
+    from rasa.core.tracker_store import SQLTrackerStore
+    from rasa.shared.core.trackers import DialogueStateTracker
+    from rasa.shared.nlu.constants import INTENT_NAME_KEY
+
+    original_init = SQLTrackerStore.__init__
+
+    def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
+        original_init(self, *args, **kwargs)
+        self._hotline_rows = collections.OrderedDict()  # sender_id → _Rows, least recently used first
+        self._hotline_chars = 0
+        if self.engine.dialect.name == "sqlite":
+            url = self.engine.url
+            self.engine.dispose()
+            self.engine = sa.create_engine(url, poolclass=sa.pool.QueuePool, pool_size=1, max_overflow=4,
+                                           connect_args={"check_same_thread": False, "timeout": 15})
+
+            @sa.event.listens_for(self.engine, "connect")
+            def _pragmas(dbapi_conn: Any, _record: Any) -> None:
+                cur = dbapi_conn.cursor()
+                cur.execute("PRAGMA journal_mode=WAL")  # shared by every Rasa process; readers never block
+                cur.execute("PRAGMA synchronous=NORMAL")
+                cur.close()
+
+            self.sessionmaker = sa.orm.session.sessionmaker(bind=self.engine)
+
+    def _remember(self: Any, sender_id: str, entry: _Rows | None) -> None:
+        old = self._hotline_rows.pop(sender_id, None)
+        if old is not None:
+            self._hotline_chars -= old.chars
+        if entry is None:
+            return
+        self._hotline_rows[sender_id] = entry
+        self._hotline_chars += entry.chars
+        while self._hotline_chars > TRACKER_CACHE_CHARS and len(self._hotline_rows) > 1:
+            _, dropped = self._hotline_rows.popitem(last=False)
+            self._hotline_chars -= dropped.chars
+
+    def _stored(self: Any, session: Any, sender_id: str) -> _Rows:
+        """The conversation's rows: the kept ones when the database still has exactly those, else read afresh."""
+        E = self.SQLEvent
+        last, count = session.query(sa.func.max(E.id), sa.func.count(E.id)).filter(E.sender_id == sender_id).one()
+        entry = self._hotline_rows.get(sender_id)
+        if entry is not None and entry.key() == (last, count):
+            self._hotline_rows.move_to_end(sender_id)
+            return entry
+        rows = [tuple(r) for r in session.query(E.id, E.timestamp, E.type_name, E.data)
+                .filter(E.sender_id == sender_id).order_by(E.id)]
+        entry = _Rows(rows, sum(len(r[3] or "") for r in rows))  # type: ignore[arg-type]
+        _remember(self, sender_id, entry)
+        return entry
+
+    async def _retrieve(self: Any, sender_id: str, fetch_events_from_all_sessions: bool) -> Any:
+        with self.session_scope() as session:
+            entry = _stored(self, session, sender_id)
+        rows = entry.rows if fetch_events_from_all_sessions else entry.latest_session()
+        if self.domain and rows:
+            return DialogueStateTracker.from_dict(sender_id, [json.loads(r[3]) for r in rows], self.domain.slots)
+        return None
+
+    async def save(self: Any, tracker: Any) -> None:
+        await self.stream_events(tracker)
+        with self.session_scope() as session:
+            entry = _stored(self, session, tracker.sender_id)
+            new = []
+            for event in list(tracker.events)[len(entry.latest_session()):]:  # Rasa's `_additional_events`
+                data = event.as_dict()
+                new.append(self.SQLEvent(
+                    sender_id=tracker.sender_id, type_name=event.type_name, timestamp=data.get("timestamp"),
+                    intent_name=data.get("parse_data", {}).get("intent", {}).get(INTENT_NAME_KEY),
+                    action_name=data.get("name"), data=json.dumps(data)))
+            session.add_all(new)
+            session.flush()  # the new ids, before commit expires the objects
+            added = [(e.id, e.timestamp, e.type_name, e.data) for e in new]
+            session.commit()
+        if added:
+            _remember(self, tracker.sender_id, _Rows(entry.rows + added, entry.chars + sum(len(a[3]) for a in added)))
+
+    SQLTrackerStore.__init__ = __init__  # type: ignore[method-assign]
+    SQLTrackerStore._retrieve = _retrieve  # type: ignore[method-assign]
+    SQLTrackerStore.save = save  # type: ignore[method-assign]
+
+
+PATCHES = {"compiled_action_validation": _compiled_action_validation, "cached_event_lookup": _cached_event_lookup,
+           "cached_sql_trackers": _cached_sql_trackers}
 
 
 def apply(names: list[str] | None = None) -> list[str]:

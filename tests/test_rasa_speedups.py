@@ -60,9 +60,97 @@ def test_patched_rasa_validates_and_resolves_exactly_as_stock_rasa() -> None:
                           env={"TF_CPP_MIN_LOG_LEVEL": "3", "RASA_TELEMETRY_ENABLED": "false", "PATH": "/usr/bin:/bin"})
     assert done.returncode == 0, done.stderr[-3000:]
     result = json.loads(done.stdout.strip().splitlines()[-1])
-    assert result["applied"] == ["compiled_action_validation", "cached_event_lookup"]
+    assert result["applied"] == ["compiled_action_validation", "cached_event_lookup", "cached_sql_trackers"]
     assert result["patched"] == result["stock"]
     assert result["again"] == result["stock"]  # the cached lookups answer the same the second time
     # The comparison is not vacuous: bad answers are refused and unknown events are errors, in both.
     assert sum(1 for r in result["stock"] if r[0] == "error") == 4
     assert ["nonsense", "ValueError", "Unknown event name 'nonsense'."] in result["stock"]
+
+
+TRACKERS = r"""
+import asyncio, json, sqlite3, sys, tempfile
+sys.path.insert(0, "scripts")
+from rasa.core.tracker_store import SQLTrackerStore
+from rasa.shared.core.domain import Domain
+from rasa.shared.core import events as ev
+from rasa.shared.core.trackers import EventVerbosity
+
+stock_methods = {k: SQLTrackerStore.__dict__[k] for k in ("__init__", "_retrieve", "save")}
+import rasa_speedups
+rasa_speedups.apply(["cached_event_lookup", "cached_sql_trackers"])
+Stock = type("Stock", (SQLTrackerStore,), stock_methods)
+domain = Domain.load("domain")
+tmp = tempfile.mkdtemp()
+stores = {"stock": Stock(domain, dialect="sqlite", db=f"{tmp}/stock.db"),
+          "patched": SQLTrackerStore(domain, dialect="sqlite", db=f"{tmp}/patched.db")}
+# A second process on the same database: a stock store that writes behind the patched one's back.
+others = {"stock": Stock(domain, dialect="sqlite", db=f"{tmp}/stock.db"),
+          "patched": Stock(domain, dialect="sqlite", db=f"{tmp}/patched.db")}
+clock = [1_700_000_000.0]
+def at(event):
+    clock[0] += 1.0
+    event.timestamp = clock[0]
+    return event
+steps = [
+    ("add", [ev.ActionExecuted("action_session_start"), ev.SessionStarted(), ev.ActionExecuted("action_listen")]),
+    ("add", [ev.UserUttered("我想讨薪", {"name": "wage_arrears", "confidence": 0.9}), ev.ActiveLoop("wage_claim_form"),
+             ev.SlotSet("requested_slot", "employer")]),
+    ("add", [ev.UserUttered("包工头老李"), ev.SlotSet("employer", "老李"), ev.SlotSet("requested_slot", "amount")]),
+    ("other", [ev.UserUttered("三万五"), ev.SlotSet("amount", 35000.0)]),  # a fail-over: the other process wrote
+    ("add", [ev.SlotSet("requested_slot", "people_count")]),
+    ("add", [ev.ActionExecuted("action_session_start"), ev.SessionStarted(), ev.SlotSet("employer", "老李")]),
+    ("add", [ev.UserUttered("你好")]),
+    ("purge", 3),  # the oldest rows deleted (hotline purge)
+    ("add", [ev.UserUttered("再问一下")]),
+]
+def state(tracker):
+    return None if tracker is None else tracker.current_state(EventVerbosity.ALL)
+async def play(name):
+    store, other, out = stores[name], others[name], []
+    for kind, arg in steps:
+        if kind == "purge":
+            with sqlite3.connect(f"{tmp}/{name}.db") as con:
+                con.execute("DELETE FROM events WHERE id IN (SELECT id FROM events ORDER BY id LIMIT ?)", (arg,))
+        else:
+            who = other if kind == "other" else store
+            tracker = await who.get_or_create_tracker("web:abc", append_action_listen=False)
+            for e in arg:
+                tracker.update(at(e))
+            await who.save(tracker)
+        out.append([state(await store.retrieve("web:abc")), state(await store.retrieve_full_tracker("web:abc")),
+                    state(await store.retrieve("web:nobody"))])
+    return out
+result = {}
+for name in ("stock", "patched"):
+    clock[0] = 1_700_000_000.0
+    result[name] = asyncio.run(play(name))
+with sqlite3.connect(f"{tmp}/patched.db") as con:
+    result["journal"] = con.execute("PRAGMA journal_mode").fetchone()[0]
+    result["rows"] = [list(r) for r in con.execute("SELECT sender_id, type_name, timestamp, intent_name, action_name, data FROM events ORDER BY id")]
+with sqlite3.connect(f"{tmp}/stock.db") as con:
+    result["stock_rows"] = [list(r) for r in con.execute("SELECT sender_id, type_name, timestamp, intent_name, action_name, data FROM events ORDER BY id")]
+print(json.dumps(result, default=str))
+"""
+
+
+@pytest.mark.rasa
+def test_kept_tracker_rows_give_exactly_what_stock_rasa_reads_and_writes() -> None:
+    """The per-process tracker rows (cached_sql_trackers): every read equals stock Rasa's after each step, including
+    a write by another process, a new session and a purge; the database holds the same rows."""
+    if not RASA_PYTHON.exists():
+        pytest.skip("no Rasa environment (make setup)")
+    done = subprocess.run([str(RASA_PYTHON), "-c", TRACKERS], cwd=ROOT, capture_output=True, text=True, timeout=300,
+                          env={"TF_CPP_MIN_LOG_LEVEL": "3", "RASA_TELEMETRY_ENABLED": "false", "PATH": "/usr/bin:/bin",
+                               "SQLALCHEMY_SILENCE_UBER_WARNING": "1"})
+    assert done.returncode == 0, done.stderr[-3000:]
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    assert result["patched"] == result["stock"]
+    assert result["rows"] == result["stock_rows"]
+    assert result["journal"] == "wal"
+    # Not vacuous: the other process's answer and the new session show in what is read.
+    latest, full, nobody = result["patched"][3]
+    assert {"event": "slot", "name": "amount"}.items() <= next(
+        e for e in latest["events"] if e.get("name") == "amount").items()
+    latest, full, nobody = result["patched"][5]
+    assert len(full["events"]) > len(latest["events"]) and nobody is None
