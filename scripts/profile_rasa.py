@@ -37,7 +37,10 @@ def top(raw: Path, n: int, skip_idle: bool = True) -> tuple[int, list[tuple[str,
         frames = [f.split(" (")[0] + " (" + f.split(" (")[1].split(":")[0].split("site-packages/")[-1] + ")"
                   if " (" in f else f for f in stack.split(";")]
         leaf = frames[-1]
-        if skip_idle and any(k in leaf for k in ("select (selectors", "epoll", "_run_once (asyncio", "poll (")):
+        # Waiting, not working: the event loop's select (uvicorn's loop shows as asyncio's `run`) and idle
+        # thread-pool workers blocked on their queue.
+        if skip_idle and any(k in leaf for k in ("select (selectors", "epoll", "_run_once (asyncio", "poll (",
+                                                 "run (asyncio/runners.py)", "_worker (concurrent/futures/thread.py)")):
             continue
         c = int(count)
         total += c
@@ -58,6 +61,8 @@ def main() -> None:
                         help="the process to sample: the Rasa server, the action server or the web app")
     parser.add_argument("--py-spy", default="/tmp/speed-tools/bin/py-spy")
     parser.add_argument("--top", type=int, default=40)
+    parser.add_argument("--gil", action="store_true",
+                        help="only samples of a thread holding the GIL: Python CPU, without threads waiting on it")
     parser.add_argument("--rasa-env", action="append", default=[],
                         help="KEY=VALUE for the Rasa process, e.g. HOTLINE_RASA_SPEEDUPS=0 or PYTHONPATH=/tmp/js417")
     args = parser.parse_args()
@@ -72,7 +77,7 @@ def main() -> None:
         asyncio.run(bench_load.run_load(stack, 4, 4, 1, "tracker", 25, 120))  # warm-up
         target = {"rasa": stack.rasa_procs[0], "actions": stack.procs[0], "web": stack.procs[-1]}[args.target]
         spy = subprocess.Popen([args.py_spy, "record", "--format", "raw", "-r", str(args.rate), "--nonblocking",
-                                "-p", str(target.pid), "-o", str(raw)], stdout=subprocess.DEVNULL,
+                                *(["--gil"] if args.gil else []), "-p", str(target.pid), "-o", str(raw)], stdout=subprocess.DEVNULL,
                                stderr=subprocess.PIPE)
         time.sleep(1)
         load = asyncio.run(bench_load.run_load(stack, args.conversations, args.concurrency, 12348, "tracker", 25, 600))

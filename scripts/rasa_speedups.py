@@ -18,6 +18,11 @@ errors) and is measured in reports/profile_*.md:
   from the rows exactly as Rasa's query does (events since the latest `session_started` by timestamp, in id order).
   SQLite gets one kept connection, WAL and synchronous=NORMAL (the app database's settings), not a new connection and
   a journal write per commit.
+- `DaskGraphRunner.run` (`sequential_graph_runs`): each prediction and each parse ran the model's graph through
+  dask's synchronous scheduler, after recomputing the minimal sub-graph for the targets. The same nodes now run in
+  a topological order computed once per set of targets, in the process's own thread, each given its parents'
+  outputs as dask gave them (an unresolved input is passed as its name, as dask does); a RuntimeError becomes the
+  same GraphRunError.
 """
 from __future__ import annotations
 
@@ -70,6 +75,57 @@ def _cached_event_lookup() -> None:
         return cls
 
     Event.resolve_by_type = staticmethod(resolve_by_type)  # type: ignore[method-assign, assignment]
+
+
+def _sequential_graph_runs() -> None:
+    from rasa.engine.exceptions import GraphRunError
+    from rasa.engine.runner.dask import DaskGraphRunner
+
+    def plan(self: Any, targets: tuple[str, ...]) -> list[tuple[str, tuple[str, ...]]]:
+        plans = self.__dict__.setdefault("_hotline_plans", {})
+        if targets not in plans:
+            nodes = self._graph_schema.minimal_graph_schema(list(targets)).nodes
+            order: list[tuple[str, tuple[str, ...]]] = []
+            done: set[str] = set()
+
+            def visit(name: str, path: tuple[str, ...] = ()) -> None:
+                if name in done or name not in nodes:
+                    return
+                if name in path:
+                    raise GraphRunError(f"the graph has a cycle through '{name}'")
+                needs = tuple(nodes[name].needs.values())
+                for parent in needs:
+                    visit(parent, (*path, name))
+                done.add(name)
+                order.append((name, needs))
+
+            for target in targets:
+                visit(target)
+            plans[targets] = order
+        return plans[targets]
+
+    def run(self: Any, inputs: dict[str, Any] | None = None, targets: list[str] | None = None) -> dict[str, Any]:
+        run_targets = tuple(targets if targets else self._graph_schema.target_names)
+        order = plan(self, run_targets)
+        names = {name for name, _ in order}
+        values: dict[str, Any] = {}
+        for input_name, input_value in (inputs or {}).items():
+            if isinstance(input_value, str) and (input_value in names or input_value in values):
+                raise GraphRunError(
+                    f"Input value '{input_value}' clashes with a node name. Make sure "
+                    f"that none of the input names passed to the `run` method are the "
+                    f"same as node names in the graph schema.")
+            values[input_name] = (input_name, input_value)
+        try:
+            for name, needs in order:
+                if name in values:  # an input overrides the node of that name, as in dask's graph dict
+                    continue
+                values[name] = self._instantiated_nodes[name](*(values.get(n, n) for n in needs))
+            return dict(values[t] for t in run_targets)
+        except RuntimeError as e:
+            raise GraphRunError("Error running runner.") from e
+
+    DaskGraphRunner.run = run  # type: ignore[method-assign]
 
 
 # Rows kept per process, in characters of event JSON (≈ bytes): a few hundred conversations' worth. Least recently
@@ -183,7 +239,7 @@ def _cached_sql_trackers() -> None:
 
 
 PATCHES = {"compiled_action_validation": _compiled_action_validation, "cached_event_lookup": _cached_event_lookup,
-           "cached_sql_trackers": _cached_sql_trackers}
+           "cached_sql_trackers": _cached_sql_trackers, "sequential_graph_runs": _sequential_graph_runs}
 
 
 def apply(names: list[str] | None = None) -> list[str]:
