@@ -20,8 +20,10 @@ No test set is read. Pure scikit-learn, no Rasa training. The variants:
 - augment: no cut, but every topic example is also trained once with a greeting in front (the classifier learns
   to look past greetings; the greetings used are not the ones of the greeted slice);
 - strip-no-pinyin, strip-no-words, strip-chars-1-3, strip-unweighted (class_weight None), strip-no-second
+  (each read as the component reads: the cut text only when the whole reads greet, like strip-if-greet)
   (no characters-only second opinion), strip-tail (character 1–3-grams of the last 20 characters as an extra
-  block: the ask of a long story comes last), strip-calibrated (sigmoid calibration of each LR, 3 inner folds).
+  block: the ask of a long story comes last), strip-calibrated (sigmoid calibration of each LR, 3 inner folds),
+  strip-C10 / strip-C50 (the logistic regressions' C, 20 configured).
 """
 from __future__ import annotations
 
@@ -43,7 +45,7 @@ TEST_GREETINGS = ["您好！", "你好，请问", "律师你好，", "你好 ", 
 TRAIN_GREETINGS = ["你好！", "您好 ", "律师您好 ", "在不在 ", "哈喽 ", "老师你好，", "晚上好 ", "你好你好 ", "喂 ",
                    "工作人员你好，"]
 VARIANTS = ["peer", "today", "strip", "strip-if-greet", "strip-both", "augment", "strip-no-pinyin", "strip-no-words", "strip-chars-1-3",
-            "strip-unweighted", "strip-no-second", "strip-tail", "strip-calibrated"]
+            "strip-unweighted", "strip-no-second", "strip-tail", "strip-calibrated", "strip-C10", "strip-C50"]
 
 
 def main() -> int:
@@ -83,7 +85,7 @@ def main() -> int:
                 x_fit += [prepare_fit(TRAIN_GREETINGS[i % len(TRAIN_GREETINGS)] + texts[i]) for i in extra]
                 y_fit += list(y[extra])
             model.fit(x_fit, y_fit)
-            predict = functools.partial(predict_if_greet, model, prepare_fit, prepare) if name == "strip-if-greet" \
+            predict = functools.partial(predict_if_greet, model, prepare_fit, prepare) if reads_if_greet(name) \
                 else (lambda batch, model=model, prepare=prepare: model.predict([prepare(t) for t in batch]))
             pred[held_idx] = predict([texts[i] for i in held_idx])
             topic_held = [i for i in held_idx if topic[i]]
@@ -100,6 +102,12 @@ def main() -> int:
     args.out.write_text(report, encoding="utf-8")
     print(report)
     return 0
+
+
+def reads_if_greet(name: str) -> bool:
+    """strip-if-greet and the feature variants read messages as the component does (the cut text only when the
+    whole reads greet); `strip` and `strip-both` always read the cut text."""
+    return name.startswith("strip") and name not in ("strip", "strip-both")
 
 
 def predict_if_greet(model, whole, cut, texts: list[str]):  # noqa: ANN001, ANN201
@@ -163,7 +171,8 @@ def build(name: str, base: dict, places, aliases):  # noqa: ANN001, ANN201
     config = {**base, "strip_greeting": strip}
     config.update({"strip-no-pinyin": {"use_pinyin": False}, "strip-no-words": {"use_words": False},
                    "strip-chars-1-3": {"char_max_ngram": 3}, "strip-unweighted": {"class_weight": None},
-                   "strip-no-second": {"chars_weight": 0.0}, "strip-tail": {"tail_chars": 20}}.get(name, {}))
+                   "strip-no-second": {"chars_weight": 0.0}, "strip-tail": {"tail_chars": 20},
+                   "strip-C10": {"C": 10.0}, "strip-C50": {"C": 50.0}}.get(name, {}))
     weighted = build_intent_models(config)
     if name == "strip-calibrated":
         for _, pipeline in weighted:
