@@ -94,17 +94,24 @@ def _to_messages(data: Any) -> list[BotMessage]:
     return out
 
 
-_clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, httpx.AsyncClient] = weakref.WeakKeyDictionary()
+_clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, httpx.AsyncClient]] = \
+    weakref.WeakKeyDictionary()
+# Connections kept open to Rasa: one per citizen turn in flight. httpx keeps 20 by default, so a crowd of 32 would
+# open and close a connection on most turns (CPU on both sides; scripts/bench_load.py).
+POOL = httpx.Limits(max_connections=256, max_keepalive_connections=256)
 
 
-def _shared_client() -> httpx.AsyncClient:
-    """One pooled client per event loop for calls made without the caller's client: a new client per call costs
-    tens of milliseconds (TLS context, connections), and a turn makes up to three calls."""
+def _shared_client(kind: str = "rasa") -> httpx.AsyncClient:
+    """One pooled client per event loop (and kind) for calls made without the caller's client: a new client per call
+    costs tens of milliseconds (TLS context, connections), and a turn makes up to three calls. The action server's
+    health checks have their own small pool: httpcore looks over every pooled connection on each request, and the
+    checks would otherwise pay for the crowd's connections to Rasa (reports/profile_web_gil.md)."""
     loop = asyncio.get_running_loop()
-    client = _clients.get(loop)
+    clients = _clients.setdefault(loop, {})
+    client = clients.get(kind)
     if client is None or client.is_closed:
-        client = httpx.AsyncClient(trust_env=False)
-        _clients[loop] = client
+        client = httpx.AsyncClient(trust_env=False, limits=POOL if kind == "rasa" else httpx.Limits())
+        clients[kind] = client
     return client
 
 
@@ -168,7 +175,7 @@ async def actions_alive(*, client: httpx.AsyncClient | None = None) -> bool:
     url = urlunsplit((parts.scheme, parts.netloc, "/health", "", ""))
     timeout = min(settings.rasa_timeout_s, ACTIONS_PROBE_TIMEOUT_S)
     try:
-        resp = await (client or _shared_client()).get(url, timeout=timeout)
+        resp = await (client or _shared_client("probe")).get(url, timeout=timeout)
     except httpx.HTTPError:
         return False
     return resp.status_code == 200

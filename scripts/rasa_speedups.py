@@ -23,6 +23,11 @@ errors) and is measured in reports/profile_*.md:
   a topological order computed once per set of targets, in the process's own thread, each given its parents'
   outputs as dask gave them (an unresolved input is passed as its name, as dask does); a RuntimeError becomes the
   same GraphRunError.
+- `interpolate_text` (`quiet_interpolation`): Rasa fills `{slot}` placeholders in every text of a response, buttons'
+  payloads included, and a payload such as `/inform{"matter": "wage_arrears"}` has braces that name no slot:
+  `str.format` raises KeyError, Rasa logs the exception with a formatted traceback and returns the text unchanged —
+  on every question with such buttons. A text whose placeholders are not all among the values is now returned
+  unchanged at once (one debug line); any other text still goes through Rasa's own function.
 """
 from __future__ import annotations
 
@@ -128,6 +133,26 @@ def _sequential_graph_runs() -> None:
     DaskGraphRunner.run = run  # type: ignore[method-assign]
 
 
+def _quiet_interpolation() -> None:
+    import logging
+    import re
+
+    from rasa.core.nlg import interpolator
+
+    original = interpolator.interpolate_text
+    placeholder = re.compile(r"{([^\n{}]+?)}")  # Rasa's own pattern
+    log = logging.getLogger("rasa.core.nlg.interpolator")
+
+    def interpolate_text(response: str, values: dict[str, Any]) -> str:
+        missing = [name for name in placeholder.findall(response) if name not in values]
+        if missing:  # Rasa's format would raise KeyError on the first of them; it returns the text unchanged
+            log.debug("interpolator: no value for %r; the response is left as it is", missing[0])
+            return response
+        return original(response, values)
+
+    interpolator.interpolate_text = interpolate_text
+
+
 # Rows kept per process, in characters of event JSON (≈ bytes): a few hundred conversations' worth. Least recently
 # used conversations are dropped first; a dropped one is simply read from the database again.
 TRACKER_CACHE_CHARS = int(os.environ.get("HOTLINE_TRACKER_CACHE_CHARS", str(64 * 1024 * 1024)))
@@ -193,16 +218,18 @@ def _cached_sql_trackers() -> None:
             _, dropped = self._hotline_rows.popitem(last=False)
             self._hotline_chars -= dropped.chars
 
+    # Plain SQL: the ORM's query building cost more than the queries (reports/profile_rasa_gil.md).
+    key_sql = sa.text("SELECT max(id), count(id) FROM events WHERE sender_id = :sender")
+    rows_sql = sa.text("SELECT id, timestamp, type_name, data FROM events WHERE sender_id = :sender ORDER BY id")
+
     def _stored(self: Any, session: Any, sender_id: str) -> _Rows:
         """The conversation's rows: the kept ones when the database still has exactly those, else read afresh."""
-        E = self.SQLEvent
-        last, count = session.query(sa.func.max(E.id), sa.func.count(E.id)).filter(E.sender_id == sender_id).one()
+        last, count = session.execute(key_sql, {"sender": sender_id}).one()
         entry = self._hotline_rows.get(sender_id)
         if entry is not None and entry.key() == (last, count):
             self._hotline_rows.move_to_end(sender_id)
             return entry
-        rows = [tuple(r) for r in session.query(E.id, E.timestamp, E.type_name, E.data)
-                .filter(E.sender_id == sender_id).order_by(E.id)]
+        rows = [tuple(r) for r in session.execute(rows_sql, {"sender": sender_id})]
         entry = _Rows(rows, sum(len(r[3] or "") for r in rows))  # type: ignore[arg-type]
         _remember(self, sender_id, entry)
         return entry
@@ -219,16 +246,15 @@ def _cached_sql_trackers() -> None:
         await self.stream_events(tracker)
         with self.session_scope() as session:
             entry = _stored(self, session, tracker.sender_id)
-            new = []
+            table = self.SQLEvent.__table__
+            added = []
             for event in list(tracker.events)[len(entry.latest_session()):]:  # Rasa's `_additional_events`
                 data = event.as_dict()
-                new.append(self.SQLEvent(
-                    sender_id=tracker.sender_id, type_name=event.type_name, timestamp=data.get("timestamp"),
-                    intent_name=data.get("parse_data", {}).get("intent", {}).get(INTENT_NAME_KEY),
-                    action_name=data.get("name"), data=json.dumps(data)))
-            session.add_all(new)
-            session.flush()  # the new ids, before commit expires the objects
-            added = [(e.id, e.timestamp, e.type_name, e.data) for e in new]
+                row = {"sender_id": tracker.sender_id, "type_name": event.type_name, "timestamp": data.get("timestamp"),
+                       "intent_name": data.get("parse_data", {}).get("intent", {}).get(INTENT_NAME_KEY),
+                       "action_name": data.get("name"), "data": json.dumps(data)}
+                [new_id] = session.execute(table.insert().values(**row)).inserted_primary_key
+                added.append((new_id, row["timestamp"], row["type_name"], row["data"]))
             session.commit()
         if added:
             _remember(self, tracker.sender_id, _Rows(entry.rows + added, entry.chars + sum(len(a[3]) for a in added)))
@@ -239,7 +265,8 @@ def _cached_sql_trackers() -> None:
 
 
 PATCHES = {"compiled_action_validation": _compiled_action_validation, "cached_event_lookup": _cached_event_lookup,
-           "cached_sql_trackers": _cached_sql_trackers, "sequential_graph_runs": _sequential_graph_runs}
+           "cached_sql_trackers": _cached_sql_trackers, "sequential_graph_runs": _sequential_graph_runs,
+           "quiet_interpolation": _quiet_interpolation}
 
 
 def apply(names: list[str] | None = None) -> list[str]:

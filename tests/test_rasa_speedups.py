@@ -26,6 +26,10 @@ answers = [
     {"events": "not a list"},
     {"responses": "not a list"},
 ]
+from rasa.core.nlg import interpolator
+texts = ['/inform{"matter": "wage_arrears"}', "您的老板是{employer}吗？", "{employer}欠您{amount}元", "{{literal}} {employer}",
+         "{0}", "{123}", "{amount", "没有占位符", "{employer}{missing}", {"title": "是", "payload": '/affirm{"x": 1}'}]
+values = [{}, {"employer": "老李", "amount": 35000}, {"employer": None}, {"123": "x"}]
 names = ["slot", "action", "user", "bot", "session_started", "active_loop", "rewind", "restart", "followup",
          "pause", "resume", "loop_interrupted", "action_execution_rejected", "nonsense", "topic"]
 
@@ -43,6 +47,12 @@ def run():
         except ValueError as e:
             out.append([n, "ValueError", str(e)])
         out.append([n, "default", getattr(Event.resolve_by_type(n, default=Event), "__name__", None)])
+    for t in texts:
+        for v in values:
+            try:
+                out.append(["interpolate", interpolator.interpolate(json.loads(json.dumps(t)), v)])
+            except Exception as e:
+                out.append(["interpolate", type(e).__name__])
     return out
 
 stock = run()
@@ -61,12 +71,14 @@ def test_patched_rasa_validates_and_resolves_exactly_as_stock_rasa() -> None:
     assert done.returncode == 0, done.stderr[-3000:]
     result = json.loads(done.stdout.strip().splitlines()[-1])
     assert result["applied"] == ["compiled_action_validation", "cached_event_lookup", "cached_sql_trackers",
-                                 "sequential_graph_runs"]
+                                 "sequential_graph_runs", "quiet_interpolation"]
     assert result["patched"] == result["stock"]
     assert result["again"] == result["stock"]  # the cached lookups answer the same the second time
     # The comparison is not vacuous: bad answers are refused and unknown events are errors, in both.
     assert sum(1 for r in result["stock"] if r[0] == "error") == 4
     assert ["nonsense", "ValueError", "Unknown event name 'nonsense'."] in result["stock"]
+    assert ["interpolate", "您的老板是老李吗？"] in result["stock"]  # a slot is filled, a payload left alone
+    assert ["interpolate", '/inform{"matter": "wage_arrears"}'] in result["stock"]
 
 
 TRACKERS = r"""
