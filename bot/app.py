@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import logging
 import traceback
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI, Request
@@ -14,7 +16,7 @@ from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from bot import api, chat, copilot, limits, metrics, security, wechat
+from bot import api, chat, copilot, limits, metrics, rasa_client, security, wechat
 from hotline import logs
 from hotline.privacy import mask_text
 
@@ -59,9 +61,16 @@ async def _on_unexpected_error(request: Request, exc: Exception) -> JSONResponse
     return JSONResponse({"detail": "Internal error", "message": SORRY}, status_code=500)
 
 
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    yield
+    await rasa_client.close_sessions()  # the pooled connections to Rasa and the action server
+
+
 def create_app() -> FastAPI:
     logs.configure_from_env("web")  # JSON lines without personal data when HOTLINE_LOG_FORMAT=json
-    app = FastAPI(title="城中区12348法律服务助手", docs_url="/api/docs", redoc_url=None, openapi_url="/api/openapi.json")
+    app = FastAPI(title="城中区12348法律服务助手", docs_url="/api/docs", redoc_url=None, openapi_url="/api/openapi.json",
+                  lifespan=_lifespan)
     app.add_exception_handler(RequestValidationError, _on_validation_error)  # type: ignore[arg-type]
     app.add_exception_handler(StarletteHTTPException, _on_http_error)  # type: ignore[arg-type]
     app.add_exception_handler(Exception, _on_unexpected_error)

@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import json
 import logging
 import weakref
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote, urlsplit, urlunsplit
 
+import aiohttp
 import httpx
 
 from bot.held_turns import conversation_lock, held_store
@@ -94,25 +96,58 @@ def _to_messages(data: Any) -> list[BotMessage]:
     return out
 
 
-_clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, httpx.AsyncClient]] = \
+# The calls of the turns themselves go through aiohttp: with 32 turns in flight httpx spent ~5.6 ms of CPU per request
+# in its connection pool, aiohttp 0.6 ms (scripts/bench_http_clients.py); a turn makes two or three calls. Answers
+# come back as httpx.Response and failures as httpx errors, so callers (and a caller's own httpx client) see one API.
+_sessions: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, aiohttp.ClientSession]] = \
     weakref.WeakKeyDictionary()
-# Connections kept open to Rasa: one per citizen turn in flight. httpx keeps 20 by default, so a crowd of 32 would
-# open and close a connection on most turns (CPU on both sides; scripts/bench_load.py).
-POOL = httpx.Limits(max_connections=256, max_keepalive_connections=256)
+# Idle connections are closed by us before the server would (Rasa keeps them 120 s, the action server 5 s), so a
+# turn never lands on a connection the server is closing.
+KEEPALIVE_S = {"rasa": 60.0, "probe": 2.0}
 
 
-def _shared_client(kind: str = "rasa") -> httpx.AsyncClient:
-    """One pooled client per event loop (and kind) for calls made without the caller's client: a new client per call
-    costs tens of milliseconds (TLS context, connections), and a turn makes up to three calls. The action server's
-    health checks have their own small pool: httpcore looks over every pooled connection on each request, and the
-    checks would otherwise pay for the crowd's connections to Rasa (reports/profile_web_gil.md)."""
+def _session(kind: str = "rasa") -> aiohttp.ClientSession:
+    """One pooled session per event loop and kind: Rasa's turns, and the action server's health checks apart."""
     loop = asyncio.get_running_loop()
-    clients = _clients.setdefault(loop, {})
-    client = clients.get(kind)
-    if client is None or client.is_closed:
-        client = httpx.AsyncClient(trust_env=False, limits=POOL if kind == "rasa" else httpx.Limits())
-        clients[kind] = client
-    return client
+    sessions = _sessions.setdefault(loop, {})
+    session = sessions.get(kind)
+    if session is None or session.closed:
+        session = aiohttp.ClientSession(
+            connector=aiohttp.TCPConnector(limit=256, keepalive_timeout=KEEPALIVE_S[kind]),
+            trust_env=False, json_serialize=lambda o: json.dumps(o, ensure_ascii=False))
+        sessions[kind] = session
+    return session
+
+
+async def close_sessions() -> None:
+    """Close this event loop's sessions (the web app's shutdown)."""
+    for session in _sessions.pop(asyncio.get_running_loop(), {}).values():
+        await session.close()
+
+
+async def _send(method: str, url: str, client: httpx.AsyncClient | None, *, kind: str = "rasa",
+                body: Any = None, params: dict[str, str] | None = None, timeout: float) -> httpx.Response:
+    """One HTTP call: through the caller's httpx client when given, else this process's aiohttp session."""
+    if client is not None:
+        return await client.request(method, url, json=body, params=params, timeout=timeout)
+    request = httpx.Request(method, url, params=params)
+    try:
+        async with _session(kind).request(method, url, json=body, params=params,
+                                          timeout=aiohttp.ClientTimeout(total=timeout, sock_connect=timeout)) as resp:
+            content = await resp.read()
+            # aiohttp has already undone any content-encoding: only the type goes along.
+            return httpx.Response(resp.status, headers={"content-type": resp.headers.get("content-type", "")},
+                                  content=content, request=request)
+    except aiohttp.ClientConnectorError as exc:  # refused, unreachable: the server never saw the request
+        raise httpx.ConnectError(str(exc), request=request) from exc
+    except aiohttp.ServerTimeoutError as exc:
+        if str(exc).startswith("Connection timeout"):
+            raise httpx.ConnectTimeout(str(exc), request=request) from exc
+        raise httpx.ReadTimeout(str(exc), request=request) from exc
+    except asyncio.TimeoutError as exc:
+        raise httpx.ReadTimeout("no answer in time", request=request) from exc
+    except aiohttp.ClientError as exc:  # the connection broke after the request may have arrived
+        raise httpx.ReadError(str(exc) or type(exc).__name__, request=request) from exc
 
 
 def rasa_urls_for(conversation: str | None, urls: tuple[str, ...] | None = None) -> list[str]:
@@ -143,8 +178,7 @@ async def _request(
     last: Exception | None = None
     for base in rasa_urls_for(conversation, settings.rasa_urls):
         try:
-            return await (client or _shared_client()).request(method, f"{base}{path}", json=body, params=params,
-                                                              timeout=timeout)
+            return await _send(method, f"{base}{path}", client, body=body, params=params, timeout=timeout)
         except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
             log.warning("Rasa process %s refused the connection; trying the next one", base)
             last = exc
@@ -175,7 +209,7 @@ async def actions_alive(*, client: httpx.AsyncClient | None = None) -> bool:
     url = urlunsplit((parts.scheme, parts.netloc, "/health", "", ""))
     timeout = min(settings.rasa_timeout_s, ACTIONS_PROBE_TIMEOUT_S)
     try:
-        resp = await (client or _shared_client("probe")).get(url, timeout=timeout)
+        resp = await _send("GET", url, client, kind="probe", timeout=timeout)
     except httpx.HTTPError:
         return False
     return resp.status_code == 200

@@ -36,6 +36,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import httpx
 from sqlalchemy import create_engine, text
 
@@ -241,6 +242,47 @@ def _tree(pid: int) -> list[int]:
 
 
 # ------------------------------------------------------------------------------------------------ the citizens
+# The citizens' HTTP client shares the machine with the stack it measures, so it must cost little: aiohttp spends
+# ~0.6 ms of CPU per request with 32 in flight where httpx spent ~5.6 (scripts/bench_http_clients.py).
+HTTP_ERRORS = (aiohttp.ClientError, asyncio.TimeoutError)
+
+
+@dataclass
+class Answer:
+    status_code: int
+    body: bytes
+
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+    def raise_for_status(self) -> None:
+        if self.status_code >= 400:
+            raise aiohttp.ClientResponseError(None, (), status=self.status_code)  # type: ignore[arg-type]
+
+
+class Client:
+    """The few calls the citizens make, over one pooled aiohttp session."""
+
+    def __init__(self, connections: int = 100) -> None:
+        self.session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=connections), trust_env=False,
+                                             timeout=aiohttp.ClientTimeout(total=30))
+
+    async def __aenter__(self) -> Client:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.session.close()
+
+    async def _call(self, method: str, url: str, **kw: Any) -> Answer:
+        async with self.session.request(method, url, **kw) as resp:
+            return Answer(resp.status, await resp.read())
+
+    async def get(self, url: str, params: dict[str, str] | None = None) -> Answer:
+        return await self._call("GET", url, params=params)
+
+    async def post(self, url: str, json: Any = None, params: dict[str, str] | None = None) -> Answer:
+        return await self._call("POST", url, json=json, params=params)
+
 @dataclass
 class Conversation:
     flow: str
@@ -271,7 +313,7 @@ def plan(n: int, seed: int) -> list[tuple[str, random.Random]]:
     return [(flow, random.Random(seed * 1000 + i)) for i, flow in enumerate(flows)]
 
 
-async def requested_slot(client: httpx.AsyncClient, stack: Stack, conv: Conversation, load: Load) -> str | None:
+async def requested_slot(client: Client, stack: Stack, conv: Conversation, load: Load) -> str | None:
     url = f"{stack.rasa_for(conv.conversation_id)}/conversations/{conv.conversation_id}/tracker"
     t = time.perf_counter()
     r = await client.get(url, params={"token": stack.token})
@@ -288,11 +330,11 @@ def slot_from_text(messages: list[dict], asks: dict[str, str]) -> str | None:
     return None
 
 
-async def say(client: httpx.AsyncClient, stack: Stack, conv: Conversation, message: str, load: Load) -> list[dict]:
+async def say(client: Client, stack: Stack, conv: Conversation, message: str, load: Load) -> list[dict]:
     t = time.perf_counter()
     try:
         r = await client.post(f"{stack.web_url}/api/chat", json={"sender": conv.sender, "message": message})
-    except httpx.HTTPError as exc:
+    except HTTP_ERRORS as exc:
         conv.errors.append(type(exc).__name__)
         return []
     load.latencies_ms.append((time.perf_counter() - t) * 1000)
@@ -308,7 +350,7 @@ async def say(client: httpx.AsyncClient, stack: Stack, conv: Conversation, messa
     return messages
 
 
-async def citizen(client: httpx.AsyncClient, stack: Stack, flow: str, rng: random.Random, idx: int, load: Load,
+async def citizen(client: Client, stack: Stack, flow: str, rng: random.Random, idx: int, load: Load,
                   slot_source: str, asks: dict[str, str], max_turns: int) -> None:
     sender = f"bench-{stack.name}-{idx}-{secrets.token_hex(4)}"
     conv = Conversation(flow, sender, conversation_id="web:" + hash_sender(sender, stack.salt))
@@ -326,7 +368,7 @@ async def citizen(client: httpx.AsyncClient, stack: Stack, flow: str, rng: rando
                 slot = await requested_slot(client, stack, conv, load)
             else:
                 slot = slot_from_text(messages, asks)
-        except httpx.HTTPError as exc:
+        except HTTP_ERRORS as exc:
             conv.errors.append(f"tracker: {type(exc).__name__}")
             return
         if slot is None:
@@ -345,7 +387,6 @@ async def run_load(stack: Stack, n: int, concurrency: int, seed: int, slot_sourc
     load = Load()
     asks = domain_asks()
     sem = asyncio.Semaphore(concurrency)
-    limits = httpx.Limits(max_connections=concurrency * 2, max_keepalive_connections=concurrency * 2)
 
     async def one(i: int, flow: str, rng: random.Random) -> None:
         async with sem:
@@ -356,7 +397,7 @@ async def run_load(stack: Stack, n: int, concurrency: int, seed: int, slot_sourc
             load.rss_mb.append(stack.rasa_rss_mb())
             await asyncio.sleep(1)
 
-    async with httpx.AsyncClient(timeout=30, limits=limits, trust_env=False) as client:
+    async with Client(concurrency * 2) as client:
         sampler = asyncio.create_task(sample_rss())
         cpu0 = stack.cpu_s()
         t0 = time.perf_counter()
@@ -410,7 +451,7 @@ async def probe(stack: Stack, rounds: int = 3) -> dict[str, float]:
     """On the idle stack: one wage claim played turn by turn, and /predict mid-form."""
     turns: list[float] = []
     predicts: list[float] = []
-    async with httpx.AsyncClient(timeout=30, trust_env=False) as client:
+    async with Client() as client:
         for r in range(rounds):
             load = Load()
             await citizen(client, stack, "wage", random.Random(7 + r), 10_000 + r, load, "tracker", {}, 25)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
@@ -36,6 +36,15 @@ def _isolated_var(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 
     settings.get_settings.cache_clear()
     db.get_engine.cache_clear()
+
+
+@pytest.fixture(autouse=True)
+async def _closed_http_sessions() -> AsyncIterator[None]:
+    """The door's pooled aiohttp sessions (bot/rasa_client.py) belong to one event loop: closed with each test's."""
+    yield
+    from bot import rasa_client
+
+    await rasa_client.close_sessions()
 
 
 @pytest.fixture(params=_db_params)
