@@ -70,6 +70,25 @@ def test_ip_bucket_catches_a_sender_that_keeps_changing(tight: None, monkeypatch
     assert statuses == [200, 200, 200, 429]
 
 
+def test_the_machine_itself_is_not_counted_per_ip_but_each_sender_still_is(tight: None) -> None:
+    """Behind the proxy the citizen's address is counted; a loopback caller (a proxy that does not forward, a load
+    test on the box) would otherwise put one cap on every citizen together."""
+    app = create_app()
+
+    async def from_loopback(scope, receive, send):  # type: ignore[no-untyped-def]
+        if scope["type"] == "http":
+            scope = {**scope, "client": ("127.0.0.1", 50123)}
+        await app(scope, receive, send)
+
+    with TestClient(from_loopback) as client:
+        rotating = [client.post("/api/chat", json={"sender": f"crowd-{i}", "message": "你好"}).status_code
+                    for i in range(6)]
+        one = [client.post("/api/chat", json={"sender": "same-one", "message": f"第{i}句"}).status_code
+               for i in range(4)]
+    assert rotating == [200] * 6
+    assert one == [200, 200, 200, 429]
+
+
 def test_login_and_public_lookups_are_limited_per_ip(tight: None) -> None:
     with TestClient(create_app()) as client:
         logins = [client.post("/api/login", json={"username": f"u{i}", "password": "x"}).status_code
