@@ -125,6 +125,16 @@ async def close_sessions() -> None:
         await session.close()
 
 
+def drop_sessions() -> None:
+    """Close every loop's sessions at once, from outside any loop (a test's end, when its loop is gone): their
+    connections are closed and nothing is left for the garbage collector to warn about."""
+    for sessions in list(_sessions.values()):
+        for session in sessions.values():
+            if session.connector is not None:
+                session.connector._close()  # aiohttp's synchronous close; `close()` needs the (finished) loop
+    _sessions.clear()
+
+
 async def _send(method: str, url: str, client: httpx.AsyncClient | None, *, kind: str = "rasa",
                 body: Any = None, params: dict[str, str] | None = None, timeout: float) -> httpx.Response:
     """One HTTP call: through the caller's httpx client when given, else this process's aiohttp session."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -39,12 +39,12 @@ def _isolated_var(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture(autouse=True)
-async def _closed_http_sessions() -> AsyncIterator[None]:
-    """The door's pooled aiohttp sessions (bot/rasa_client.py) belong to one event loop: closed with each test's."""
+def _closed_http_sessions() -> Iterator[None]:
+    """The door's pooled aiohttp sessions (bot/rasa_client.py) belong to one event loop, which ends with the test."""
     yield
     from bot import rasa_client
 
-    await rasa_client.close_sessions()
+    rasa_client.drop_sessions()
 
 
 @pytest.fixture(params=_db_params)

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from datetime import date, datetime, time, timedelta, timezone
 from decimal import Decimal, InvalidOperation
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.orm import Session
 
 from hotline import codes
@@ -518,14 +518,21 @@ def get_handoff(*, session: Session, handoff_id: int) -> Handoff | None:
     return session.get(Handoff, handoff_id)
 
 
+_ACTIVE_HANDOFF_ID = (select(Handoff.id)
+                      .where(Handoff.conversation_id == bindparam("conversation"), Handoff.status.in_(("waiting", "taken")))
+                      .order_by(Handoff.id.desc())
+                      .limit(1))
+
+
 def active_handoff(*, session: Session, conversation_id: str) -> Handoff | None:
-    """The conversation's handoff that is waiting for or talking with an operator, if any."""
-    return session.scalar(
-        select(Handoff)
-        .where(Handoff.conversation_id == conversation_id, Handoff.status.in_(("waiting", "taken")))
-        .order_by(Handoff.id.desc())
-        .limit(1)
-    )
+    """The conversation's handoff that is waiting for or talking with an operator, if any.
+
+    Asked on every citizen turn, before and after Rasa, and nearly always answered "none": the id is looked up with
+    a plain column query first and the row loaded only when there is one (the ORM query cost the web app more CPU
+    than the database did: reports/profile_web_gil2.md).
+    """
+    found = session.execute(_ACTIVE_HANDOFF_ID, {"conversation": conversation_id}).scalar()
+    return None if found is None else session.get(Handoff, found)
 
 
 def set_handoff_status(
