@@ -1,0 +1,41 @@
+"""The model loads without training anything (issue 13: model load): Rasa's CRF entity extractor used to retrain its
+CRF from the stored training set on every load; hotline_nlu.crf.StoredCRFEntityExtractor keeps the trained taggers."""
+from __future__ import annotations
+
+import json
+import subprocess
+
+import pytest
+
+LOAD = r"""
+import asyncio, json, sys
+from rasa.nlu.extractors.crf_entity_extractor import CRFEntityExtractor
+
+def refuse(*args, **kwargs):
+    raise AssertionError("the CRF was trained while loading the model")
+
+CRFEntityExtractor.train_model = classmethod(refuse)
+from rasa.core.agent import Agent
+agent = Agent.load(sys.argv[1])
+out = []
+for text in json.loads(sys.argv[2]):
+    parsed = asyncio.run(agent.parse_message(text))
+    out.append([[e["entity"], e.get("value"), e.get("extractor")] for e in parsed["entities"]])
+print(json.dumps(out, ensure_ascii=False))
+"""
+
+
+@pytest.mark.rasa
+def test_the_model_loads_without_training_its_crf_and_still_finds_employers() -> None:
+    from tests.stack import MODEL, RASA_PYTHON, require_model
+
+    require_model()
+    texts = ["包工头老李欠我们工钱", "恒通建筑公司拖欠工资三个月"]
+    done = subprocess.run([str(RASA_PYTHON), "-c", LOAD, str(MODEL), json.dumps(texts, ensure_ascii=False)],
+                          capture_output=True, text=True, timeout=600,
+                          env={"TF_CPP_MIN_LOG_LEVEL": "3", "RASA_TELEMETRY_ENABLED": "false", "PATH": "/usr/bin:/bin",
+                               "SQLALCHEMY_SILENCE_UBER_WARNING": "1"})
+    assert done.returncode == 0, done.stderr[-3000:]
+    first, second = json.loads(done.stdout.strip().splitlines()[-1])
+    assert any(e[0] == "employer" and e[2] == "StoredCRFEntityExtractor" for e in first + second)  # the CRF found it
+    assert any(e[0] == "employer" and "恒通" in str(e[1]) for e in second)
