@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from datetime import date, datetime, time, timedelta, timezone
 from decimal import Decimal, InvalidOperation
 
-from sqlalchemy import bindparam, delete, func, select, update
+from sqlalchemy import bindparam, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from hotline import codes
@@ -557,32 +557,44 @@ def set_handoff_status(
     return handoff
 
 
+def _next_seq(session: Session, conversation_id: str) -> int:
+    last = session.scalar(select(func.max(ChatMessage.seq)).where(ChatMessage.conversation_id == conversation_id))
+    return (last or 0) + 1
+
+
+def _check_authors(lines: Sequence[tuple[str, str, list[dict] | None]]) -> None:
+    if any(author not in MESSAGE_AUTHORS for author, _, _ in lines):
+        raise StoreError(f"unknown message author in {[a for a, _, _ in lines]!r}")
+
+
 def record_message(
     *, session: Session, conversation_id: str, author: str, text: str, buttons: list[dict] | None = None,
     operator: str | None = None, pushed: bool = False,
 ) -> ChatMessage:
-    """Append one line to a conversation's transcript (author citizen | bot | operator)."""
-    [row] = record_messages(session=session, conversation_id=conversation_id,
-                            lines=[(author, text, buttons)], operator=operator, pushed=pushed)
+    """Append one line to a conversation's transcript (author citizen | bot | operator); the row is returned."""
+    _check_authors([(author, text, buttons)])
+    row = ChatMessage(conversation_id=conversation_id, seq=_next_seq(session, conversation_id), author=author,
+                      text=text, buttons=json.dumps(buttons, ensure_ascii=False) if buttons else None, at=utcnow(),
+                      operator=operator or None, pushed=pushed)
+    session.add(row)
+    session.flush()
     return row
 
 
 def record_messages(
     *, session: Session, conversation_id: str, lines: Sequence[tuple[str, str, list[dict] | None]],
     operator: str | None = None, pushed: bool = False,
-) -> list[ChatMessage]:
-    """Append (author, text, buttons) lines in order with one sequence read and one flush (a turn's answers)."""
-    if any(author not in MESSAGE_AUTHORS for author, _, _ in lines):
-        raise StoreError(f"unknown message author in {[a for a, _, _ in lines]!r}")
-    last = session.scalar(select(func.max(ChatMessage.seq)).where(ChatMessage.conversation_id == conversation_id))
-    now = utcnow()
-    rows = [ChatMessage(conversation_id=conversation_id, seq=(last or 0) + i, author=author, text=text,
-                        buttons=json.dumps(buttons, ensure_ascii=False) if buttons else None, at=now,
-                        operator=operator or None, pushed=pushed)
-            for i, (author, text, buttons) in enumerate(lines, start=1)]
-    session.add_all(rows)
-    session.flush()
-    return rows
+) -> None:
+    """Append (author, text, buttons) lines in order: one sequence read and one insert (a turn's words and answers).
+
+    Every citizen turn writes here, so it is a plain insert, not ORM objects (reports/profile_web_gil2.md)."""
+    _check_authors(lines)
+    first, now = _next_seq(session, conversation_id), utcnow()
+    session.execute(insert(ChatMessage), [
+        {"conversation_id": conversation_id, "seq": first + i, "author": author, "text": text,
+         "buttons": json.dumps(buttons, ensure_ascii=False) if buttons else None, "at": now,
+         "operator": operator or None, "pushed": pushed}
+        for i, (author, text, buttons) in enumerate(lines)])
 
 
 def transcript(*, session: Session, conversation_id: str, since: datetime | None = None,
