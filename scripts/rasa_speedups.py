@@ -28,6 +28,10 @@ errors) and is measured in reports/profile_*.md:
   `str.format` raises KeyError, Rasa logs the exception with a formatted traceback and returns the text unchanged —
   on every question with such buttons. A text whose placeholders are not all among the values is now returned
   unchanged at once (one debug line); any other text still goes through Rasa's own function.
+- `EndpointConfig.session` (`pooled_endpoint_sessions`): Rasa opened a new aiohttp session — a new TCP connection
+  to the action server — for every action call and closed it after. Each endpoint now keeps one session per event
+  loop (same headers, auth and time-out as Rasa's), its idle connections closed after 2 s, before the action
+  server's own 5 s keep-alive ends them, so a call never lands on a connection being closed.
 """
 from __future__ import annotations
 
@@ -153,6 +157,42 @@ def _quiet_interpolation() -> None:
     interpolator.interpolate_text = interpolate_text
 
 
+def _pooled_endpoint_sessions() -> None:
+    import asyncio
+    import weakref
+
+    import aiohttp
+    from rasa.core.constants import DEFAULT_REQUEST_TIMEOUT
+    from rasa.utils.endpoints import EndpointConfig
+
+    class _Kept:
+        """`async with endpoint.session() as s` without closing the kept session at the end."""
+
+        def __init__(self, session: aiohttp.ClientSession) -> None:
+            self._session = session
+
+        async def __aenter__(self) -> aiohttp.ClientSession:
+            return self._session
+
+        async def __aexit__(self, *exc: object) -> None:
+            return None
+
+    def session(self: Any) -> _Kept:
+        kept = self.__dict__.setdefault("_hotline_sessions", weakref.WeakKeyDictionary())
+        loop = asyncio.get_running_loop()
+        current = kept.get(loop)
+        if current is None or current.closed:
+            auth = (aiohttp.BasicAuth(self.basic_auth["username"], self.basic_auth["password"])
+                    if self.basic_auth else None)
+            current = aiohttp.ClientSession(headers=self.headers, auth=auth,
+                                            timeout=aiohttp.ClientTimeout(total=DEFAULT_REQUEST_TIMEOUT),
+                                            connector=aiohttp.TCPConnector(keepalive_timeout=2.0))
+            kept[loop] = current
+        return _Kept(current)
+
+    EndpointConfig.session = session  # type: ignore[method-assign, assignment]
+
+
 # Rows kept per process, in characters of event JSON (≈ bytes): a few hundred conversations' worth. Least recently
 # used conversations are dropped first; a dropped one is simply read from the database again.
 TRACKER_CACHE_CHARS = int(os.environ.get("HOTLINE_TRACKER_CACHE_CHARS", str(64 * 1024 * 1024)))
@@ -266,7 +306,7 @@ def _cached_sql_trackers() -> None:
 
 PATCHES = {"compiled_action_validation": _compiled_action_validation, "cached_event_lookup": _cached_event_lookup,
            "cached_sql_trackers": _cached_sql_trackers, "sequential_graph_runs": _sequential_graph_runs,
-           "quiet_interpolation": _quiet_interpolation}
+           "quiet_interpolation": _quiet_interpolation, "pooled_endpoint_sessions": _pooled_endpoint_sessions}
 
 
 def apply(names: list[str] | None = None) -> list[str]:

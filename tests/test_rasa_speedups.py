@@ -71,7 +71,7 @@ def test_patched_rasa_validates_and_resolves_exactly_as_stock_rasa() -> None:
     assert done.returncode == 0, done.stderr[-3000:]
     result = json.loads(done.stdout.strip().splitlines()[-1])
     assert result["applied"] == ["compiled_action_validation", "cached_event_lookup", "cached_sql_trackers",
-                                 "sequential_graph_runs", "quiet_interpolation"]
+                                 "sequential_graph_runs", "quiet_interpolation", "pooled_endpoint_sessions"]
     assert result["patched"] == result["stock"]
     assert result["again"] == result["stock"]  # the cached lookups answer the same the second time
     # The comparison is not vacuous: bad answers are refused and unknown events are errors, in both.
@@ -213,3 +213,58 @@ def test_sequential_graph_runs_parse_and_predict_exactly_as_dask() -> None:
     assert result["patched"] == result["stock"]
     # Not vacuous: the graph really ran (intents and policies differ between the messages).
     assert len({r[0]["name"] for r in result["stock"]}) >= 5 and {r[3] for r in result["stock"]} >= {"RulePolicy"}
+
+
+ENDPOINT = r"""
+import asyncio, json, sys
+sys.path.insert(0, "scripts")
+from aiohttp import web
+from rasa.utils.endpoints import EndpointConfig
+
+async def play():
+    ports = []
+
+    async def answer(request):
+        ports.append(request.transport.get_extra_info("peername")[1])
+        return web.json_response({"echo": await request.json(), "header": request.headers.get("X-Hotline-Actions-Token")})
+
+    async def missing(request):
+        return web.Response(status=404, text="no")
+
+    app = web.Application()
+    app.router.add_post("/webhook", answer)
+    app.router.add_post("/gone", missing)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]
+    endpoint = EndpointConfig(f"http://127.0.0.1:{port}/webhook", headers={"X-Hotline-Actions-Token": "t"})
+    answers = [await endpoint.request(json={"n": n}) for n in range(3)]
+    try:
+        await EndpointConfig(f"http://127.0.0.1:{port}/gone").request(json={})
+        error = None
+    except Exception as e:
+        error = [type(e).__name__, getattr(e, "status", None)]
+    await runner.cleanup()
+    return {"answers": answers, "connections": len(set(ports)), "error": error}
+
+stock = asyncio.run(play())
+import rasa_speedups
+rasa_speedups.apply(["pooled_endpoint_sessions"])
+print(json.dumps({"stock": stock, "patched": asyncio.run(play())}))
+"""
+
+
+@pytest.mark.rasa
+def test_endpoint_calls_reuse_one_connection_and_answer_as_stock_rasa() -> None:
+    if not RASA_PYTHON.exists():
+        pytest.skip("no Rasa environment (make setup)")
+    done = subprocess.run([str(RASA_PYTHON), "-c", ENDPOINT], cwd=ROOT, capture_output=True, text=True, timeout=300,
+                          env={"TF_CPP_MIN_LOG_LEVEL": "3", "RASA_TELEMETRY_ENABLED": "false", "PATH": "/usr/bin:/bin"})
+    assert done.returncode == 0, done.stderr[-3000:]
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    assert result["patched"]["answers"] == result["stock"]["answers"]
+    assert result["patched"]["error"] == result["stock"]["error"] == ["ClientResponseError", 404]
+    assert result["stock"]["connections"] == 3  # Rasa's own: a new connection per call
+    assert result["patched"]["connections"] == 1
