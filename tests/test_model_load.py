@@ -1,5 +1,6 @@
 """The model loads without training anything (issue 13: model load): Rasa's CRF entity extractor used to retrain its
-CRF from the stored training set on every load; hotline_nlu.crf.StoredCRFEntityExtractor keeps the trained taggers."""
+CRF from the stored training set on every load; hotline_nlu.crf.StoredCRFEntityExtractor keeps the trained taggers.
+Loaded as `rasa run` loads it, its objects are frozen out of the garbage collector (scripts/rasa_speedups.py)."""
 from __future__ import annotations
 
 import json
@@ -8,16 +9,20 @@ import subprocess
 import pytest
 
 LOAD = r"""
-import asyncio, json, sys
+import asyncio, gc, json, sys, types
+sys.path.insert(0, "scripts")
+import rasa_speedups
+from rasa.core import run
 from rasa.nlu.extractors.crf_entity_extractor import CRFEntityExtractor
 
 def refuse(*args, **kwargs):
     raise AssertionError("the CRF was trained while loading the model")
 
 CRFEntityExtractor.train_model = classmethod(refuse)
-from rasa.core.agent import Agent
-agent = Agent.load(sys.argv[1])
-out = []
+rasa_speedups.apply(["frozen_model_objects"])
+app = types.SimpleNamespace(ctx=types.SimpleNamespace())
+agent = asyncio.run(run.load_agent_on_start(sys.argv[1], None, None, app, None))  # as `rasa run` loads it
+out = [gc.get_freeze_count()]
 for text in json.loads(sys.argv[2]):
     parsed = asyncio.run(agent.parse_message(text))
     out.append([[e["entity"], e.get("value"), e.get("extractor")] for e in parsed["entities"]])
@@ -36,6 +41,7 @@ def test_the_model_loads_without_training_its_crf_and_still_finds_employers() ->
                           env={"TF_CPP_MIN_LOG_LEVEL": "3", "RASA_TELEMETRY_ENABLED": "false", "PATH": "/usr/bin:/bin",
                                "SQLALCHEMY_SILENCE_UBER_WARNING": "1"})
     assert done.returncode == 0, done.stderr[-3000:]
-    first, second = json.loads(done.stdout.strip().splitlines()[-1])
+    frozen, first, second = json.loads(done.stdout.strip().splitlines()[-1])
+    assert frozen > 100_000  # the loaded model's objects are out of the garbage collector's sight
     assert any(e[0] == "employer" and e[2] == "StoredCRFEntityExtractor" for e in first + second)  # the CRF found it
     assert any(e[0] == "employer" and "恒通" in str(e[1]) for e in second)

@@ -71,7 +71,8 @@ def test_patched_rasa_validates_and_resolves_exactly_as_stock_rasa() -> None:
     assert done.returncode == 0, done.stderr[-3000:]
     result = json.loads(done.stdout.strip().splitlines()[-1])
     assert result["applied"] == ["compiled_action_validation", "cached_event_lookup", "cached_sql_trackers",
-                                 "sequential_graph_runs", "quiet_interpolation", "pooled_endpoint_sessions"]
+                                 "sequential_graph_runs", "quiet_interpolation", "pooled_endpoint_sessions",
+                                 "frozen_model_objects"]
     assert result["patched"] == result["stock"]
     assert result["again"] == result["stock"]  # the cached lookups answer the same the second time
     # The comparison is not vacuous: bad answers are refused and unknown events are errors, in both.
