@@ -31,7 +31,8 @@ errors) and is measured in reports/profile_*.md:
 - `EndpointConfig.session` (`pooled_endpoint_sessions`): Rasa opened a new aiohttp session — a new TCP connection
   to the action server — for every action call and closed it after. Each endpoint now keeps one session per event
   loop (same headers, auth and time-out as Rasa's), its idle connections closed after 2 s, before the action
-  server's own 5 s keep-alive ends them, so a call never lands on a connection being closed.
+  server's own 5 s keep-alive ends them, so a call never lands on a connection being closed. The request body (the
+  whole tracker, every call) is written by ujson, a Rasa dependency, not the json module: the same JSON values.
 - `load_agent_on_start` (`frozen_model_objects`): after the model is loaded its ~485,000 Python objects live as long
   as the process, yet each of Python's full garbage collections walked them all — ~0.2–0.5 s with every turn of the
   process waiting, the load benchmark's p95 tail. They are moved out of the collector's sight (`gc.freeze()`) once
@@ -166,6 +167,7 @@ def _pooled_endpoint_sessions() -> None:
     import weakref
 
     import aiohttp
+    import ujson
     from rasa.core.constants import DEFAULT_REQUEST_TIMEOUT
     from rasa.utils.endpoints import EndpointConfig
 
@@ -190,7 +192,8 @@ def _pooled_endpoint_sessions() -> None:
                     if self.basic_auth else None)
             current = aiohttp.ClientSession(headers=self.headers, auth=auth,
                                             timeout=aiohttp.ClientTimeout(total=DEFAULT_REQUEST_TIMEOUT),
-                                            connector=aiohttp.TCPConnector(keepalive_timeout=2.0))
+                                            connector=aiohttp.TCPConnector(keepalive_timeout=2.0),
+                                            json_serialize=ujson.dumps)
             kept[loop] = current
         return _Kept(current)
 
@@ -281,6 +284,7 @@ def _cached_sql_trackers() -> None:
     # Plain SQL: the ORM's query building cost more than the queries (reports/profile_rasa_gil.md).
     key_sql = sa.text("SELECT max(id), count(id) FROM events WHERE sender_id = :sender")
     rows_sql = sa.text("SELECT id, timestamp, type_name, data FROM events WHERE sender_id = :sender ORDER BY id")
+    insert_sql = SQLTrackerStore.SQLEvent.__table__.insert()
 
     def _stored(self: Any, session: Any, sender_id: str) -> _Rows:
         """The conversation's rows: the kept ones when the database still has exactly those, else read afresh."""
@@ -306,18 +310,26 @@ def _cached_sql_trackers() -> None:
         await self.stream_events(tracker)
         with self.session_scope() as session:
             entry = _stored(self, session, tracker.sender_id)
-            table = self.SQLEvent.__table__
-            added = []
+            rows = []
             for event in list(tracker.events)[len(entry.latest_session()):]:  # Rasa's `_additional_events`
                 data = event.as_dict()
-                row = {"sender_id": tracker.sender_id, "type_name": event.type_name, "timestamp": data.get("timestamp"),
-                       "intent_name": data.get("parse_data", {}).get("intent", {}).get(INTENT_NAME_KEY),
-                       "action_name": data.get("name"), "data": json.dumps(data)}
-                [new_id] = session.execute(table.insert().values(**row)).inserted_primary_key
-                added.append((new_id, row["timestamp"], row["type_name"], row["data"]))
+                rows.append({"sender_id": tracker.sender_id, "type_name": event.type_name,
+                             "timestamp": data.get("timestamp"),
+                             "intent_name": data.get("parse_data", {}).get("intent", {}).get(INTENT_NAME_KEY),
+                             "action_name": data.get("name"), "data": json.dumps(data)})
+            if rows:
+                session.execute(insert_sql, rows)  # one executemany
+                last, count = session.execute(key_sql, {"sender": tracker.sender_id}).one()
             session.commit()
-        if added:
-            _remember(self, tracker.sender_id, _Rows(entry.rows + added, entry.chars + sum(len(a[3]) for a in added)))
+        if not rows:
+            return
+        if count != len(entry.rows) + len(rows):  # someone else wrote meanwhile: read afresh next time
+            _remember(self, tracker.sender_id, None)
+            return
+        # Only the last id and the count are ever compared (`_Rows.key`): the new rows need no ids of their own.
+        added = [(0, r["timestamp"], r["type_name"], r["data"]) for r in rows]
+        added[-1] = (last, *added[-1][1:])
+        _remember(self, tracker.sender_id, _Rows(entry.rows + added, entry.chars + sum(len(r["data"]) for r in rows)))
 
     SQLTrackerStore.__init__ = __init__  # type: ignore[method-assign]
     SQLTrackerStore._retrieve = _retrieve  # type: ignore[method-assign]

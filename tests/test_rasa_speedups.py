@@ -241,7 +241,8 @@ async def play():
     await site.start()
     port = site._server.sockets[0].getsockname()[1]
     endpoint = EndpointConfig(f"http://127.0.0.1:{port}/webhook", headers={"X-Hotline-Actions-Token": "t"})
-    answers = [await endpoint.request(json={"n": n}) for n in range(3)]
+    answers = [await endpoint.request(json={"n": n, "text": "三万五/月 <b>", "x": 0.1 + n, "big": 1796183772.6859767,
+                                           "nested": [{"e": None, "t": True}]}) for n in range(3)]
     try:
         await EndpointConfig(f"http://127.0.0.1:{port}/gone").request(json={})
         error = None
