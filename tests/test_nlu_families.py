@@ -1,0 +1,38 @@
+"""The trained model on the families of issue 15, with messages written for this test (in none of data/nlu or the
+test sets): a wage claim that mentions leaving, a contract or arbitration is wage_arrears; an errand is out_of_scope
+even when it asks what to bring; a neighbour quarrel is mediation, not family_dispute; paperwork for a named legal step
+is ask_materials. docs/NLU_LABELS.md settles each of these. An errand may also come out as nlu_fallback ("please
+rephrase"): what the issue asks is that it never starts a legal conversation. Measured on the model of 6930c07: the
+tax-refund errand falls back (top intent below 0.2), the others get their own intent."""
+from __future__ import annotations
+
+import pytest
+
+from tests.test_nlu_greeting import PARSE
+
+NOT_LEGAL = {"out_of_scope", "nlu_fallback"}
+CASES = [
+    ("我从那家快递公司辞职两个月了 当时也没签合同 最后一个月的工资三千八到现在都没打给我 这钱我怎么要", "wage_arrears"),
+    ("仲裁裁决公司支付我拖欠的工资 公司还是拖着不给 我要怎样才能拿到这笔工资", "wage_arrears"),
+    ("想给我儿子办护照 暑假要出国参加夏令营 要带哪些证件 去哪里办", NOT_LEGAL),
+    ("我的个税退税一直显示审核中 都一个月了 这个找谁问", NOT_LEGAL),
+    ("楼下邻居嫌我家孩子走路吵 天天拿拖把捅天花板 还在楼道里骂人 物业不管 谁能来调解一下", "mediation"),
+    ("申请劳动仲裁讨工资 要准备哪些材料 工资条和打卡记录够不够", "ask_materials"),
+]
+
+
+@pytest.mark.rasa
+def test_the_trained_model_labels_the_issue_15_families() -> None:
+    import json
+    import subprocess
+
+    from tests.stack import MODEL, RASA_PYTHON, require_model
+
+    require_model()
+    texts = [text for text, _ in CASES]
+    out = subprocess.run([str(RASA_PYTHON), "-c", PARSE, str(MODEL), json.dumps(texts, ensure_ascii=False)],
+                         capture_output=True, text=True, timeout=600, check=True)
+    got = [row["intent"] for row in json.loads(out.stdout.strip().splitlines()[-1])]
+    wrong = [(text, intent) for (text, expected), intent in zip(CASES, got)
+             if intent not in (expected if isinstance(expected, set) else {expected})]
+    assert not wrong
