@@ -112,8 +112,6 @@ def reads_if_greet(name: str) -> bool:
 
 def predict_if_greet(model, whole, cut, texts: list[str]):  # noqa: ANN001, ANN201
     """The whole message's intent, unless it is greet and the message without its greeting is surer of another."""
-    import numpy as np
-
     p_whole, p_cut = model.predict_proba([whole(t) for t in texts]), model.predict_proba([cut(t) for t in texts])
     classes = model.classes_
     out = classes[p_whole.argmax(axis=1)].astype(object)
