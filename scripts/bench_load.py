@@ -580,7 +580,7 @@ def main() -> None:
     parser.add_argument("--variants", default="current,stock",
                         help="comma list of current, stock and NAME=MODEL experiments")
     parser.add_argument("--processes", default="1,2", help="Rasa processes of our stack, one run each: 1,2")
-    parser.add_argument("--stock-processes", default="1", help="Rasa processes of the stock stack")
+    parser.add_argument("--stock-processes", default="2", help="Rasa processes of the stock stack (2: as make run)")
     parser.add_argument("--action-workers", type=int, default=1, help="ACTION_SERVER_SANIC_WORKERS")
     parser.add_argument("--model", default="models/current.tar.gz")
     parser.add_argument("--before-overlay", default="",
