@@ -18,7 +18,9 @@ NLU_SOURCES := $(shell find data domain -name '*.yml' -o -name '*.txt' 2>/dev/nu
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*##/\t/'
 
-setup: .venv/.installed .venv-rasa/.installed  ## build both environments (no-op when current)
+setup:  ## build both environments (no-op when current)
+	@# Both at once: they share nothing, and pip spends much of its time unpacking and writing files.
+	@$(MAKE) --no-print-directory -j2 .venv/.installed .venv-rasa/.installed
 
 .venv/.installed: requirements/app.txt pyproject.toml nlu/pyproject.toml
 	@test -n "$(PYTHON310)" || exit 1
