@@ -36,6 +36,7 @@ class Slot:
     no_words: str | None = None
     said_yes: str | None = None
     said_no: str | None = None
+    said_values: tuple[tuple[str, str], ...] = ()  # (value, regex) in order
     private: bool = False
     when_yes: str | None = None
     when_no: str | None = None
@@ -95,14 +96,17 @@ def parse_spec(text: str) -> Spec:
     doc = yaml.safe_load(text) or {}
     slots: dict[str, Slot] = {}
     for name, raw in (doc.get("slots") or {}).items():
-        unknown = set(raw) - {"label", "skippable", "unit", "yes_words", "no_words", "said_yes", "said_no", "private",
-                               "when_yes", "when_no"}
+        unknown = set(raw) - {"label", "skippable", "unit", "yes_words", "no_words", "said_yes", "said_no",
+                               "said_values", "private", "when_yes", "when_no"}
         if unknown or "label" not in raw:
             raise SpecError(f"slot {name}: needs a label; unknown keys {sorted(unknown)}")
         for key in ("yes_words", "no_words", "said_yes", "said_no"):
             if raw.get(key):
                 re.compile(raw[key])
-        slots[name] = Slot(name=name, **raw)
+        values = tuple((str(value), words) for value, words in (raw.get("said_values") or {}).items())
+        for _, words in values:
+            re.compile(words)
+        slots[name] = Slot(name=name, **{**raw, "said_values": values})
     flows: dict[str, Flow] = {}
     for name, raw in (doc.get("flows") or {}).items():
         entries: list[FlowSlot] = []

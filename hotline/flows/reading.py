@@ -91,20 +91,10 @@ def said(text: str) -> dict[str, bool]:
     return out
 
 
-# A matter stated unasked (「我是农民工，老板欠工资，能申请法律援助吗」): only words that name the matter beyond doubt,
-# so the legal-aid form does not ask 是什么事 again; anything vaguer is still asked.
-_MATTER_SAID: tuple[tuple[str, str], ...] = (
-    (r"工资|工钱|讨薪|欠薪|劳动报酬", "wage_arrears"),
-    (r"工伤", "work_injury"),
-    (r"车祸|交通事故|被车撞", "traffic_accident"),
-    (r"抚养费|赡养费", "support_payment"),
-    (r"离婚|家暴|家庭暴力", "family_dispute"),
-)
-
-
 def matter_said(text: str) -> str | None:
-    """The legal-aid matter a message names beyond doubt, or None."""
-    return next((code for pattern, code in _MATTER_SAID if re.search(pattern, text)), None)
+    """The legal-aid matter a message names beyond doubt (the matter's said_values in flows.yaml), or None:
+    「我是农民工，老板欠工资，能申请法律援助吗」 is wage_arrears, so the form does not ask 是什么事 again."""
+    return next((value for value, words in spec().slots["matter"].said_values if re.search(words, text)), None)
 
 
 def matter_code(value: Any) -> str | None:
