@@ -20,42 +20,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from proc_stats import cpu_s, rss_mb  # noqa: E402  (scripts/, beside this file)
 from tests.stack import Cluster, running_cluster  # noqa: E402
-
-TICKS = os.sysconf("SC_CLK_TCK")
-
-
-def tree(pid: int) -> list[int]:
-    """The process and all its descendants (Sanic workers, Rasa's helpers)."""
-    out = [pid]
-    children = Path(f"/proc/{pid}/task/{pid}/children")
-    if children.exists():
-        for child in children.read_text().split():
-            out += tree(int(child))
-    return out
-
-
-def cpu_s(pid: int) -> float:
-    total = 0.0
-    for p in tree(pid):
-        try:
-            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
-        except FileNotFoundError:
-            continue
-        total += (int(fields[11]) + int(fields[12])) / TICKS  # utime, stime
-    return total
-
-
-def rss_mb(pid: int) -> float:
-    total = 0
-    for p in tree(pid):
-        try:
-            for line in Path(f"/proc/{p}/status").read_text().splitlines():
-                if line.startswith("VmRSS:"):
-                    total += int(line.split()[1])
-        except FileNotFoundError:
-            continue
-    return total / 1024
 
 
 async def play(cluster: Cluster, n: int) -> int:

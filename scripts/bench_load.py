@@ -43,6 +43,7 @@ from sqlalchemy import create_engine, text
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 from hotline.privacy import hash_sender  # noqa: E402
+import proc_stats  # noqa: E402  (scripts/, beside this file)
 
 APP_BIN = ROOT / ".venv" / "bin"
 RASA_BIN = ROOT / ".venv-rasa" / "bin"
@@ -182,34 +183,17 @@ class Stack:
 
     def cpu_s(self) -> dict[str, float]:
         """CPU seconds used so far by each part of the stack (its process tree), and by this benchmark's client."""
-        tick = os.sysconf("SC_CLK_TCK")
         out: dict[str, float] = {}
         for proc in self.procs:
             part = "rasa" if proc in self.rasa_procs else ("actions" if "actions.server" in proc.args else "web")
-            total = 0
-            for pid in _tree(proc.pid):
-                try:
-                    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-                    total += int(fields[11]) + int(fields[12])  # utime, stime
-                except (OSError, IndexError, ValueError):
-                    pass
-            out[part] = out.get(part, 0.0) + total / tick
+            out[part] = out.get(part, 0.0) + proc_stats.cpu_s(proc.pid)
         t = os.times()
         out["bench client"] = t.user + t.system
         return out
 
     def rasa_rss_mb(self) -> float:
         """Resident memory of every Rasa process and its children, in MB."""
-        total = 0
-        for proc in self.rasa_procs:
-            for pid in _tree(proc.pid):
-                try:
-                    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-                        if line.startswith("VmRSS:"):
-                            total += int(line.split()[1])
-                except OSError:
-                    pass
-        return total / 1024
+        return sum(proc_stats.rss_mb(proc.pid) for proc in self.rasa_procs)
 
     def stop(self) -> None:
         for proc in self.procs:
@@ -227,18 +211,6 @@ class Stack:
                 except ProcessLookupError:
                     pass
                 proc.wait(timeout=5)
-
-
-def _tree(pid: int) -> list[int]:
-    out, todo = [], [pid]
-    while todo:
-        p = todo.pop()
-        out.append(p)
-        try:
-            todo += [int(c) for c in Path(f"/proc/{p}/task/{p}/children").read_text().split()]
-        except OSError:
-            pass
-    return out
 
 
 # ------------------------------------------------------------------------------------------------ the citizens
