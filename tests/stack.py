@@ -7,6 +7,7 @@ restart each process (the fault tests).
 """
 from __future__ import annotations
 
+import json
 import os
 import secrets
 import signal
@@ -17,6 +18,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -32,6 +34,18 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def run_in_rasa(script: str, *args: str, timeout: float = 300) -> Any:
+    """Run a Python script in the Rasa environment (from the project root, Rasa's telemetry and TensorFlow's chatter
+    off) and return the JSON its last printed line holds; skip when there is no Rasa environment."""
+    if not RASA_PYTHON.exists():
+        pytest.skip("no Rasa environment (make setup)")
+    done = subprocess.run([str(RASA_PYTHON), "-c", script, *args], cwd=ROOT, capture_output=True, text=True,
+                          timeout=timeout, env={"TF_CPP_MIN_LOG_LEVEL": "3", "RASA_TELEMETRY_ENABLED": "false",
+                                                "PATH": "/usr/bin:/bin", "SQLALCHEMY_SILENCE_UBER_WARNING": "1"})
+    assert done.returncode == 0, done.stderr[-3000:]
+    return json.loads(done.stdout.strip().splitlines()[-1])
 
 
 def require_model() -> None:

@@ -4,9 +4,10 @@ Loaded as `rasa run` loads it, its objects are frozen out of the garbage collect
 from __future__ import annotations
 
 import json
-import subprocess
 
 import pytest
+
+from tests.stack import MODEL, require_model, run_in_rasa
 
 LOAD = r"""
 import asyncio, gc, json, sys, types
@@ -32,16 +33,9 @@ print(json.dumps(out, ensure_ascii=False))
 
 @pytest.mark.rasa
 def test_the_model_loads_without_training_its_crf_and_still_finds_employers() -> None:
-    from tests.stack import MODEL, RASA_PYTHON, require_model
-
     require_model()
     texts = ["包工头老李欠我们工钱", "恒通建筑公司拖欠工资三个月"]
-    done = subprocess.run([str(RASA_PYTHON), "-c", LOAD, str(MODEL), json.dumps(texts, ensure_ascii=False)],
-                          capture_output=True, text=True, timeout=600,
-                          env={"TF_CPP_MIN_LOG_LEVEL": "3", "RASA_TELEMETRY_ENABLED": "false", "PATH": "/usr/bin:/bin",
-                               "SQLALCHEMY_SILENCE_UBER_WARNING": "1"})
-    assert done.returncode == 0, done.stderr[-3000:]
-    frozen, first, second = json.loads(done.stdout.strip().splitlines()[-1])
+    frozen, first, second = run_in_rasa(LOAD, str(MODEL), json.dumps(texts, ensure_ascii=False), timeout=600)
     assert frozen > 100_000  # the loaded model's objects are out of the garbage collector's sight
     assert any(e[0] == "employer" and e[2] == "StoredCRFEntityExtractor" for e in first + second)  # the CRF found it
     assert any(e[0] == "employer" and "恒通" in str(e[1]) for e in second)

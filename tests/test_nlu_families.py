@@ -24,15 +24,12 @@ CASES = [
 @pytest.mark.rasa
 def test_the_trained_model_labels_the_issue_15_families() -> None:
     import json
-    import subprocess
 
-    from tests.stack import MODEL, RASA_PYTHON, require_model
+    from tests.stack import MODEL, require_model, run_in_rasa
 
     require_model()
     texts = [text for text, _ in CASES]
-    out = subprocess.run([str(RASA_PYTHON), "-c", PARSE, str(MODEL), json.dumps(texts, ensure_ascii=False)],
-                         capture_output=True, text=True, timeout=600, check=True)
-    got = [row["intent"] for row in json.loads(out.stdout.strip().splitlines()[-1])]
+    got = [row["intent"] for row in run_in_rasa(PARSE, str(MODEL), json.dumps(texts, ensure_ascii=False), timeout=600)]
     wrong = [(text, intent) for (text, expected), intent in zip(CASES, got)
              if intent not in (expected if isinstance(expected, set) else {expected})]
     assert not wrong

@@ -70,15 +70,12 @@ asyncio.run(main())
 @pytest.mark.rasa
 def test_the_trained_model_answers_the_question_behind_a_greeting() -> None:
     import json
-    import subprocess
 
-    from tests.stack import MODEL, RASA_PYTHON, require_model
+    from tests.stack import MODEL, require_model, run_in_rasa
 
     require_model()
     texts = ["您好！我在工地干了半年老板不给工资，现在人走了钱还能要回来吗", "你好，请问有人在吗", "律师你好 前夫不给抚养费"]
-    out = subprocess.run([str(RASA_PYTHON), "-c", PARSE, str(MODEL), json.dumps(texts, ensure_ascii=False)],
-                         capture_output=True, text=True, timeout=600, check=True)
-    wage, hello, family = json.loads(out.stdout.strip().splitlines()[-1])
+    wage, hello, family = run_in_rasa(PARSE, str(MODEL), json.dumps(texts, ensure_ascii=False), timeout=600)
     assert wage == {"intent": "wage_arrears", "greeting": "您好！"}
     assert hello == {"intent": "greet", "greeting": None}
     assert family == {"intent": "family_dispute", "greeting": "律师你好"}

@@ -2,12 +2,9 @@
 code side by side in the Rasa environment and compare."""
 from __future__ import annotations
 
-import json
-import subprocess
-
 import pytest
 
-from tests.stack import RASA_PYTHON, ROOT
+from tests.stack import MODEL, require_model, run_in_rasa
 
 CHECK = r"""
 import json, sys
@@ -64,12 +61,7 @@ print(json.dumps({"applied": applied, "stock": stock, "patched": run(), "again":
 
 @pytest.mark.rasa
 def test_patched_rasa_validates_and_resolves_exactly_as_stock_rasa() -> None:
-    if not RASA_PYTHON.exists():
-        pytest.skip("no Rasa environment (make setup)")
-    done = subprocess.run([str(RASA_PYTHON), "-c", CHECK], cwd=ROOT, capture_output=True, text=True, timeout=300,
-                          env={"TF_CPP_MIN_LOG_LEVEL": "3", "RASA_TELEMETRY_ENABLED": "false", "PATH": "/usr/bin:/bin"})
-    assert done.returncode == 0, done.stderr[-3000:]
-    result = json.loads(done.stdout.strip().splitlines()[-1])
+    result = run_in_rasa(CHECK)
     assert result["applied"] == ["compiled_action_validation", "cached_event_lookup", "cached_sql_trackers",
                                  "sequential_graph_runs", "quiet_interpolation", "pooled_endpoint_sessions",
                                  "frozen_model_objects"]
@@ -152,13 +144,7 @@ print(json.dumps(result, default=str))
 def test_kept_tracker_rows_give_exactly_what_stock_rasa_reads_and_writes() -> None:
     """The per-process tracker rows (cached_sql_trackers): every read equals stock Rasa's after each step, including
     a write by another process, a new session and a purge; the database holds the same rows."""
-    if not RASA_PYTHON.exists():
-        pytest.skip("no Rasa environment (make setup)")
-    done = subprocess.run([str(RASA_PYTHON), "-c", TRACKERS], cwd=ROOT, capture_output=True, text=True, timeout=300,
-                          env={"TF_CPP_MIN_LOG_LEVEL": "3", "RASA_TELEMETRY_ENABLED": "false", "PATH": "/usr/bin:/bin",
-                               "SQLALCHEMY_SILENCE_UBER_WARNING": "1"})
-    assert done.returncode == 0, done.stderr[-3000:]
-    result = json.loads(done.stdout.strip().splitlines()[-1])
+    result = run_in_rasa(TRACKERS)
     assert result["patched"] == result["stock"]
     assert result["rows"] == result["stock_rows"]
     assert result["journal"] == "wal"
@@ -202,14 +188,8 @@ print(json.dumps({"applied": applied, "stock": stock, "patched": play()}, ensure
 
 @pytest.mark.rasa
 def test_sequential_graph_runs_parse_and_predict_exactly_as_dask() -> None:
-    model = ROOT / "models" / "current.tar.gz"
-    if not RASA_PYTHON.exists() or not model.exists():
-        pytest.skip("no Rasa environment or model (make train)")
-    done = subprocess.run([str(RASA_PYTHON), "-c", RUNNER, str(model)], cwd=ROOT, capture_output=True, text=True,
-                          timeout=600, env={"TF_CPP_MIN_LOG_LEVEL": "3", "RASA_TELEMETRY_ENABLED": "false",
-                                            "PATH": "/usr/bin:/bin", "SQLALCHEMY_SILENCE_UBER_WARNING": "1"})
-    assert done.returncode == 0, done.stderr[-3000:]
-    result = json.loads(done.stdout.strip().splitlines()[-1])
+    require_model()
+    result = run_in_rasa(RUNNER, str(MODEL), timeout=600)
     assert result["applied"] == ["sequential_graph_runs"]
     assert result["patched"] == result["stock"]
     # Not vacuous: the graph really ran (intents and policies differ between the messages).
@@ -260,12 +240,7 @@ print(json.dumps({"stock": stock, "patched": asyncio.run(play())}))
 
 @pytest.mark.rasa
 def test_endpoint_calls_reuse_one_connection_and_answer_as_stock_rasa() -> None:
-    if not RASA_PYTHON.exists():
-        pytest.skip("no Rasa environment (make setup)")
-    done = subprocess.run([str(RASA_PYTHON), "-c", ENDPOINT], cwd=ROOT, capture_output=True, text=True, timeout=300,
-                          env={"TF_CPP_MIN_LOG_LEVEL": "3", "RASA_TELEMETRY_ENABLED": "false", "PATH": "/usr/bin:/bin"})
-    assert done.returncode == 0, done.stderr[-3000:]
-    result = json.loads(done.stdout.strip().splitlines()[-1])
+    result = run_in_rasa(ENDPOINT)
     assert result["patched"]["answers"] == result["stock"]["answers"]
     assert result["patched"]["error"] == result["stock"]["error"] == ["ClientResponseError", 404]
     assert result["stock"]["connections"] == 3  # Rasa's own: a new connection per call
