@@ -368,18 +368,19 @@ class RateLimit(HttpMiddleware):
         method, path = scope["method"], scope.get("path", "")
         checks: list[tuple[str, str]] = []
         ip = _client_ip(scope)
+        remote = _remote(ip)  # the per-address buckets; login attempts count from any address
         if method == "POST" and path == "/api/chat":
             message = await receive()
             body = message.get("body", b"")
             receive = _replay(body)
             sender = _sender_of(body)
-            checks = [("ip", _remote(ip))] + ([("sender", "web:" + sender)] if sender else [])
+            checks = [("ip", remote)] + ([("sender", "web:" + sender)] if sender else [])
         elif method == "POST" and path == "/api/login":
             checks = [("login", ip)]
         elif path.startswith("/api/chat/"):
-            checks = [("poll", _remote(ip))]
+            checks = [("poll", remote)]
         elif path in ("/api/eligibility", "/api/advisors"):
-            checks = [("ip", _remote(ip))]
+            checks = [("ip", remote)]
         lim = app_limiter(scope["app"])
         for bucket, key in checks:
             wait = await lim.wait_s(bucket, key)
