@@ -49,7 +49,7 @@ train: $(MODEL)  ## train the model (only when data, domain or config changed)
 $(MODEL): .venv-rasa/.installed data/nlu/generated/roster.yml $(NLU_SOURCES)
 	@mkdir -p models reports
 	@start=$$(date +%s); \
-	$(RASA)/rasa train --config config.yml --domain domain --data data --out models --fixed-model-name current \
+	$(RASA)/python scripts/rasa_train.py --config config.yml --domain domain --data data --out models --fixed-model-name current \
 	  --num-threads 2 && echo "trained in $$(( $$(date +%s) - start )) s: $$(du -h $(MODEL) | cut -f1)" | tee reports/train_time.txt
 
 run: setup train  ## start the whole assistant locally (Rasa 5005, actions 5055, web 8000); Ctrl-C stops it all

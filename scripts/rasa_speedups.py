@@ -336,16 +336,53 @@ def _cached_sql_trackers() -> None:
     SQLTrackerStore.save = save  # type: ignore[method-assign]
 
 
+def _parsed_yaml_once() -> None:
+    """`rasa train` reads the same files again and again: the validator, the fingerprint run and the training graph
+    each build their own importer, and every read parses the YAML with ruamel and checks it against Rasa's
+    pykwalify schema (reports/profile_train.md). A text checked once is not checked again (a failing check is not
+    kept: it fails again, with the same error), and a text parsed by the safe reader is parsed once, each caller
+    getting its own deep copy, as a fresh parse would give."""
+    import copy
+
+    import rasa.shared.utils.io as rasa_io
+    import rasa.shared.utils.validation as validation
+
+    read_yaml, validate = rasa_io.read_yaml, validation.validate_yaml_schema
+    parsed: dict[tuple[str, Any], Any] = {}
+    valid: set[tuple[str, str, str]] = set()
+
+    def cached_read_yaml(content: str, reader_type: Any = "safe") -> Any:
+        if reader_type != "safe":  # round-trip readers return line-annotated objects: not shared
+            return read_yaml(content, reader_type)
+        if content not in parsed:
+            parsed[content] = read_yaml(content, reader_type)
+        return copy.deepcopy(parsed[content])
+
+    def checked_once(yaml_file_content: str, schema_path: str, package_name: str = validation.PACKAGE_NAME) -> None:
+        key = (yaml_file_content, schema_path, package_name)
+        if key not in valid:
+            validate(yaml_file_content, schema_path, package_name)
+            valid.add(key)
+
+    rasa_io.read_yaml = cached_read_yaml
+    validation.validate_yaml_schema = checked_once
+
+
 PATCHES = {"compiled_action_validation": _compiled_action_validation, "cached_event_lookup": _cached_event_lookup,
            "cached_sql_trackers": _cached_sql_trackers, "sequential_graph_runs": _sequential_graph_runs,
            "quiet_interpolation": _quiet_interpolation, "pooled_endpoint_sessions": _pooled_endpoint_sessions,
            "frozen_model_objects": _frozen_model_objects}
 
 
+# Applied by scripts/rasa_train.py: work `rasa train` repeats.
+TRAINING_PATCHES = {"parsed_yaml_once": _parsed_yaml_once}
+
+
 def apply(names: list[str] | None = None) -> list[str]:
-    """Apply the named patches (all by default) once per process; the names applied."""
+    """Apply the named patches (all serving patches by default) once per process; the names applied."""
+    known = {**PATCHES, **TRAINING_PATCHES}
     for name in names or list(PATCHES):
         if name not in _applied:
-            PATCHES[name]()
+            known[name]()
             _applied.append(name)
     return list(_applied)

@@ -245,3 +245,40 @@ def test_endpoint_calls_reuse_one_connection_and_answer_as_stock_rasa() -> None:
     assert result["patched"]["error"] == result["stock"]["error"] == ["ClientResponseError", 404]
     assert result["stock"]["connections"] == 3  # Rasa's own: a new connection per call
     assert result["patched"]["connections"] == 1
+
+
+TRAINING_DATA = r"""
+import json, sys, tempfile, pathlib
+sys.path.insert(0, "scripts")
+from rasa.shared.importers.importer import TrainingDataImporter
+
+broken = pathlib.Path(tempfile.mkdtemp()) / "broken.yml"
+broken.write_text('version: "3.1"\nnlu:\n- intent: greet\n  examples: 7\n', encoding="utf-8")
+
+def load():
+    importer = TrainingDataImporter.load_from_config("config.yml", "domain", ["data"])
+    nlu, stories, domain = importer.get_nlu_data(), importer.get_stories(), importer.get_domain()
+    errors = []
+    for _ in range(2):  # a bad file fails every time it is read, not only the first
+        try:
+            TrainingDataImporter.load_from_config("config.yml", "domain", [str(broken)]).get_nlu_data()
+            errors.append(None)
+        except Exception as e:
+            errors.append(type(e).__name__)
+    return {"nlu": nlu.fingerprint(), "examples": len(nlu.training_examples), "stories": stories.fingerprint(),
+            "domain": domain.fingerprint(), "errors": errors}
+
+stock = load()
+import rasa_speedups
+rasa_speedups.apply(list(rasa_speedups.TRAINING_PATCHES))
+print(json.dumps({"stock": stock, "patched": load(), "again": load()}))
+"""
+
+
+@pytest.mark.rasa
+def test_training_data_read_once_is_what_rasa_reads_every_time() -> None:
+    result = run_in_rasa(TRAINING_DATA)
+    assert result["patched"] == result["stock"]
+    assert result["again"] == result["stock"]  # the second importer of a run gets its own, equal, data
+    assert result["stock"]["examples"] > 5000
+    assert result["stock"]["errors"] == ["YamlValidationException"] * 2
