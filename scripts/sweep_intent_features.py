@@ -1,13 +1,15 @@
 """Choose TfidfIntentClassifier's features and C by 5-fold cross-validation on the TRAINING data only.
 
     .venv-rasa/bin/python scripts/sweep_intent_features.py [--chars 1-3 1-4 1-5] [--C 10 20 50] [--no-words]
-        [--pinyin] [--fallback] [--second] [--solvers]
+        [--pinyin] [--fallback] [--second] [--solvers] [--confusion]
 
 --fallback: instead of the sweep, the cross-validated probabilities of the model as config.yml configures it
 (TfidfIntentClassifier's settings there, its defaults otherwise) scored against FallbackClassifier thresholds: how
 many wrong predictions each setting turns into a fallback and how many right ones it eats.
 --second: CV accuracy of the configured model with its characters-only second opinion averaged in at several weights.
 --solvers: fit time of lbfgs against SAGA on all training data, and how far their probabilities differ.
+--confusion: per-intent CV recall of the configured model, on all and on long (40+) training examples, and the
+intents most often taken for one another: where fresh training data is needed most.
 
 Prints CV accuracy for each setting (what the choice is made on) and, for information only, the held-out test
 accuracy — the test set is never used to choose. Pure scikit-learn, no Rasa training: runs in a minute or two.
@@ -34,6 +36,7 @@ def main() -> None:
     parser.add_argument("--fallback", action="store_true", help="score FallbackClassifier thresholds instead")
     parser.add_argument("--second", action="store_true", help="weigh the characters-only second opinion instead")
     parser.add_argument("--solvers", action="store_true", help="time lbfgs against SAGA instead")
+    parser.add_argument("--confusion", action="store_true", help="per-intent CV recall and confusions instead")
     args = parser.parse_args()
     char_ranges = [tuple(int(x) for x in r.split("-")) for r in args.chars]
     logging.disable(logging.WARNING)
@@ -42,7 +45,7 @@ def main() -> None:
     from sklearn.pipeline import Pipeline
 
     from hotline_nlu.text_features import (build_classifier, build_intent_models, build_vectorizer, intent_input,
-                                           mask_entities, place_matcher)
+                                           mask_entities, place_matcher, tempered)
 
     train = load_examples(sorted((ROOT / "data" / "nlu").rglob("*.yml")))
     test = load_examples(sorted((ROOT / "tests" / "nlu").glob("*.yml")))
@@ -54,18 +57,26 @@ def main() -> None:
     aliases = {str(e): (t["name"], syn.get(str(e), str(e))) for t in roster.lookup_tables for e in t["elements"]}
     places = place_matcher(aliases)
     y, y_test = [e["intent"] for e in train], [e["intent"] for e in test]
-    if args.fallback or args.second or args.solvers:  # entities masked, whole messages, as the component trains
+    if args.fallback or args.second or args.solvers or args.confusion:  # entities masked, whole messages, as the component trains
         # and reads them (it reads a message without its greeting only when the whole one says greet and the rest
         # is surer of another intent; the few training examples that start with a greeting are read whole here).
-        masked = [intent_input(e["text"], places, aliases, strip_greeting=False) for e in train]
+        reading = {k: configured().get(k, False) for k in ("simplify", "drop_punctuation")}
+        masked = [intent_input(e["text"], places, aliases, strip_greeting=False, **reading) for e in train]
         in_use = masked
         if args.solvers:
             compare_solvers(masked, y, char_ranges[0], args.C[0])
         elif args.second:
             second_opinion_table(configured(), masked, y)
+        elif args.confusion:
+            confusion_table(cv_proba(build_intent_models(configured()), masked, y, in_use), y,
+                            [len(e["text"]) >= 40 for e in train])
         else:
-            fallback_table(cv_proba(build_intent_models(configured()), masked, y, in_use), y,
-                           [len(e["text"]) >= 40 for e in train])
+            # As the component gives them: averaged, then tempered by the configured temperature.
+            proba = tempered(cv_proba(build_intent_models(configured()), masked, y, in_use),
+                             configured().get("temperature", 1.0))
+            long = [len(e["text"]) >= 40 for e in train]
+            fallback_table(proba, y, long)
+            calibration_table(proba, y, long)
         return
     rows = []
     for mask, chars, words, pinyin, c in itertools.product((True,), char_ranges,
@@ -175,6 +186,85 @@ def fallback_table(proba, y: list[str], long: list[bool] | None = None) -> None:
                 caught, eaten = int(np.sum(fallback & ~right)), int(np.sum(fallback & right))
                 print(f"| {threshold} | {ambiguity} | {np.sum(ok & ~fallback) / rows.sum():.4f} | {fallback.sum()} | "
                       f"{caught} | {eaten} | {caught - eaten} |")
+
+
+def confusion_table(proba, y: list[str], long: list[bool], top: int = 15) -> None:  # noqa: ANN001
+    import collections
+
+    import numpy as np
+
+    classes = np.array(sorted(set(y)))
+    pred, truth, long = classes[proba.argmax(axis=1)], np.array(y), np.array(long)
+    print(f"5-fold CV of the configured model on {len(y)} training examples ({int(long.sum())} of 40+ characters)\n")
+    print("| intent | examples | recall | long examples | long recall |")
+    print("|---|---|---|---|---|")
+    for c in classes:
+        rows, rows_long = truth == c, (truth == c) & long
+        recall_long = f"{np.mean(pred[rows_long] == c):.3f}" if rows_long.any() else "—"
+        print(f"| {c} | {int(rows.sum())} | {np.mean(pred[rows] == c):.3f} | {int(rows_long.sum())} | {recall_long} |")
+    for name, rows in (("all", np.ones(len(y), dtype=bool)), ("long", long)):
+        pairs = collections.Counter(zip(truth[rows & (pred != truth)], pred[rows & (pred != truth)]))
+        print(f"\nMost frequent confusions, {name} (labelled → predicted: count)")
+        for (t, p), n in pairs.most_common(top):
+            print(f"- {t} → {p}: {n}")
+
+
+def expected_calibration_error(confidence, right, bins: int = 10) -> float:  # noqa: ANN001 - numpy arrays
+    """The gap between confidence and accuracy, averaged over equal-width confidence bins, weighted by their size."""
+    import numpy as np
+
+    edges = np.linspace(0.0, 1.0, bins + 1)
+    which = np.clip(np.digitize(confidence, edges[1:-1]), 0, bins - 1)
+    return float(sum(abs(confidence[which == b].mean() - right[which == b].mean()) * np.mean(which == b)
+                     for b in range(bins) if np.any(which == b)))
+
+
+def calibration_table(proba, y: list[str], long: list[bool]) -> None:  # noqa: ANN001 - CV probabilities
+    """Are the cross-validated confidences calibrated, on all and on long messages, and would temperature scaling
+    (one number, fitted to the CV log-loss of all examples) change what the fallback threshold does? Temperature
+    keeps each message's ranking of intents, so accuracy is the same by construction."""
+    import numpy as np
+
+    from hotline_nlu.text_features import tempered
+
+    classes = np.array(sorted(set(y)))
+    index = {c: i for i, c in enumerate(classes)}
+    truth = np.array([index[label] for label in y])
+    right = proba.argmax(axis=1) == truth
+
+    def log_loss(p) -> float:  # noqa: ANN001
+        return float(-np.mean(np.log(np.clip(p[np.arange(len(truth)), truth], 1e-12, 1.0))))
+
+    grid = np.round(np.arange(0.3, 2.01, 0.05), 2)
+    best = min(grid, key=lambda t: log_loss(tempered(proba, t)))
+    scaled = tempered(proba, best)
+    print("\n## Calibration of the cross-validated confidences\n")
+    print(f"Temperature fitted on the CV log-loss of all examples: {best} (1 = as the model gives them; above 1 the "
+          "model was over-confident). ECE: expected calibration error over ten confidence bins.\n")
+    print("| slice | examples | accuracy | mean confidence | ECE | ECE tempered | log-loss | log-loss tempered | "
+          "net of threshold 0.2 | net tempered, best threshold |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    for name, rows in (("all", np.ones(len(y), dtype=bool)), ("long (40+ characters)", np.array(long))):
+        conf, conf_t = proba[rows].max(axis=1), scaled[rows].max(axis=1)
+        ok = right[rows]
+        net = int(np.sum((conf < 0.2) & ~ok) - np.sum((conf < 0.2) & ok))
+        net_t = max(int(np.sum((conf_t < t) & ~ok) - np.sum((conf_t < t) & ok)) for t in np.arange(0.05, 0.61, 0.05))
+        sub = truth[rows]
+        loss = float(-np.mean(np.log(np.clip(proba[rows][np.arange(rows.sum()), sub], 1e-12, 1))))
+        loss_t = float(-np.mean(np.log(np.clip(scaled[rows][np.arange(rows.sum()), sub], 1e-12, 1))))
+        print(f"| {name} | {int(rows.sum())} | {ok.mean():.4f} | {conf.mean():.4f} | "
+              f"{expected_calibration_error(conf, ok):.4f} | {expected_calibration_error(conf_t, ok):.4f} | "
+              f"{loss:.4f} | {loss_t:.4f} | {net} | {net_t} |")
+    for name, rows in (("all", np.ones(len(y), dtype=bool)), ("long (40+ characters)", np.array(long))):
+        conf_t, ok = scaled[rows].max(axis=1), right[rows]
+        print(f"\n### Thresholds on the tempered confidences (temperature {best}), {name}\n")
+        print("| threshold | accuracy | fallbacks | wrong caught | right eaten | net |")
+        print("|---|---|---|---|---|---|")
+        for threshold in (0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5):
+            fallback = conf_t < threshold
+            caught, eaten = int(np.sum(fallback & ~ok)), int(np.sum(fallback & ok))
+            print(f"| {threshold} | {np.sum(ok & ~fallback) / rows.sum():.4f} | {int(fallback.sum())} | {caught} | "
+                  f"{eaten} | {caught - eaten} |")
 
 
 if __name__ == "__main__":

@@ -23,7 +23,11 @@ No test set is read. Pure scikit-learn, no Rasa training. The variants:
   (each read as the component reads: the cut text only when the whole reads greet, like strip-if-greet)
   (no characters-only second opinion), strip-tail (character 1–3-grams of the last 20 characters as an extra
   block: the ask of a long story comes last), strip-calibrated (sigmoid calibration of each LR, 3 inner folds),
-  strip-C10 / strip-C50 (the logistic regressions' C, 20 configured).
+  strip-C10 / strip-C50 (the logistic regressions' C, 20 configured), strip-t2s (read in simplified characters),
+  strip-nopunct (read without punctuation), strip-t2s-nopunct (both), strip-t2s-nopunct-tail (both and the tail block).
+Three more slices of the held-out folds show robustness to real writing: traditional (every example in traditional
+characters, OpenCC s2t), unpunctuated (every example without punctuation) and homophones (one Chinese character in
+ten swapped for another of the same toneless pinyin seen in the training data, seeded).
 """
 from __future__ import annotations
 
@@ -45,13 +49,17 @@ TEST_GREETINGS = ["您好！", "你好，请问", "律师你好，", "你好 ", 
 TRAIN_GREETINGS = ["你好！", "您好 ", "律师您好 ", "在不在 ", "哈喽 ", "老师你好，", "晚上好 ", "你好你好 ", "喂 ",
                    "工作人员你好，"]
 VARIANTS = ["peer", "today", "strip", "strip-if-greet", "strip-both", "augment", "strip-no-pinyin", "strip-no-words", "strip-chars-1-3",
-            "strip-unweighted", "strip-no-second", "strip-tail", "strip-calibrated", "strip-C10", "strip-C50"]
+            "strip-unweighted", "strip-no-second", "strip-tail", "strip-calibrated", "strip-C10", "strip-C50",
+            "strip-t2s", "strip-nopunct", "strip-t2s-nopunct", "strip-t2s-nopunct-tail"]
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--variants", nargs="+", default=VARIANTS, choices=VARIANTS)
     parser.add_argument("--out", type=Path, default=ROOT / "reports" / "nlu_sweep_long.md")
+    parser.add_argument("--switch-factors", nargs="+", type=float, default=None,
+                        help="instead: the shipped model once per fold, read switching to the cut text when the "
+                             "whole reads greet and the cut's confidence exceeds FACTOR x the whole's")
     args = parser.parse_args()
     logging.disable(logging.WARNING)
     import numpy as np
@@ -73,10 +81,16 @@ def main() -> int:
     lengths = np.array([len(t) for t in texts])
     topic = np.array([label not in SMALL_TALK for label in y])
     greeted = [TEST_GREETINGS[i % len(TEST_GREETINGS)] + t for i, t in enumerate(texts)]
+    slices = {"traditional": traditional(texts), "unpunctuated": [text_features.without_punctuation(t) for t in texts],
+              "homophones": homophones(texts)}
+    if args.switch_factors:
+        return switch_factor_table(args.switch_factors, texts, y, folds, base, places, aliases, lengths, topic,
+                                   greeted)
     rows = []
     for name in args.variants:
         start = time.perf_counter()
         pred, pred_greeted = np.empty(len(y), dtype=object), np.empty(len(y), dtype=object)
+        pred_slices = {name: np.empty(len(y), dtype=object) for name in slices}
         for fit_idx, held_idx in folds:
             model, prepare, prepare_fit = build(name, base, places, aliases)
             x_fit, y_fit = [prepare_fit(texts[i]) for i in fit_idx], list(y[fit_idx])
@@ -90,18 +104,53 @@ def main() -> int:
             pred[held_idx] = predict([texts[i] for i in held_idx])
             topic_held = [i for i in held_idx if topic[i]]
             pred_greeted[topic_held] = predict([greeted[i] for i in topic_held])
+            for slice_name, slice_texts in slices.items():
+                pred_slices[slice_name][held_idx] = predict([slice_texts[i] for i in held_idx])
         seconds = time.perf_counter() - start
         right = pred == y
         row = {"name": name, "all": right.mean(), "long40": right[lengths >= 40].mean(),
                "long60": right[lengths >= 60].mean(), "greeted": (pred_greeted[topic] == y[topic]).mean(),
-               "greeted_as_greet": (pred_greeted[topic] == "greet").mean(), "seconds": seconds}
+               "greeted_as_greet": (pred_greeted[topic] == "greet").mean(), "seconds": seconds,
+               **{slice_name: (p == y).mean() for slice_name, p in pred_slices.items()}}
         rows.append(row)
         print(f"{name:18s} all {row['all']:.4f}  long40 {row['long40']:.4f}  long60 {row['long60']:.4f}  "
-              f"greeted {row['greeted']:.4f} (as greet {row['greeted_as_greet']:.4f})  {seconds:.0f} s", flush=True)
+              f"greeted {row['greeted']:.4f} (as greet {row['greeted_as_greet']:.4f})  "
+              + "  ".join(f"{n} {row[n]:.4f}" for n in slices) + f"  {seconds:.0f} s", flush=True)
     report = render(rows, len(y), int((lengths >= 40).sum()), int((lengths >= 60).sum()), int(topic.sum()))
     args.out.write_text(report, encoding="utf-8")
     print(report)
     return 0
+
+
+def traditional(texts: list[str]) -> list[str]:
+    import opencc
+
+    to_traditional = opencc.OpenCC("s2t")
+    return [to_traditional.convert(t) for t in texts]
+
+
+def homophones(texts: list[str], rate: float = 0.1, seed: int = 0) -> list[str]:
+    """Each text with about one Chinese character in ten swapped for a different character of the same toneless
+    pinyin that occurs in the training texts: the typos of voice input and hurried pinyin typing (工资 → 工姿)."""
+    import random
+    from collections import defaultdict
+
+    from pypinyin import Style, lazy_pinyin
+
+    chars = sorted({c for t in texts for c in t if "\u4e00" <= c <= "\u9fff"})
+    sound = dict(zip(chars, lazy_pinyin(chars, style=Style.NORMAL)))
+    by_sound: dict[str, list[str]] = defaultdict(list)
+    for c in chars:
+        by_sound[sound[c]].append(c)
+    rng = random.Random(seed)
+    out = []
+    for t in texts:
+        swapped = []
+        for c in t:
+            others = [o for o in by_sound.get(sound.get(c, ""), []) if o != c]
+            swapped.append(rng.choice(others) if others and rng.random() < rate else c)
+        out.append("".join(swapped))
+    return out
 
 
 def reads_if_greet(name: str) -> bool:
@@ -110,14 +159,42 @@ def reads_if_greet(name: str) -> bool:
     return name.startswith("strip") and name not in ("strip", "strip-both")
 
 
-def predict_if_greet(model, whole, cut, texts: list[str]):  # noqa: ANN001, ANN201
-    """The whole message's intent, unless it is greet and the message without its greeting is surer of another."""
+def predict_if_greet(model, whole, cut, texts: list[str], factor: float = 1.0):  # noqa: ANN001, ANN201
+    """The whole message's intent, unless it is greet and the message without its greeting is surer of another
+    (its confidence above `factor` times the whole's)."""
     p_whole, p_cut = model.predict_proba([whole(t) for t in texts]), model.predict_proba([cut(t) for t in texts])
     classes = model.classes_
     out = classes[p_whole.argmax(axis=1)].astype(object)
-    switch = (out == "greet") & (p_cut.max(axis=1) > p_whole.max(axis=1)) & (classes[p_cut.argmax(axis=1)] != "greet")
+    switch = ((out == "greet") & (p_cut.max(axis=1) > factor * p_whole.max(axis=1))
+              & (classes[p_cut.argmax(axis=1)] != "greet"))
     out[switch] = classes[p_cut.argmax(axis=1)][switch]
     return out
+
+
+def switch_factor_table(factors: list[float], texts: list[str], y, folds, base: dict, places, aliases,  # noqa: ANN001
+                        lengths, topic, greeted: list[str]) -> int:
+    """The shipped model fitted once per fold, read with each switch factor: how much surer than the whole message
+    the text without its greeting must be before its intent replaces `greet`."""
+    import numpy as np
+
+    preds = {f: (np.empty(len(y), dtype=object), np.empty(len(y), dtype=object)) for f in factors}
+    for fit_idx, held_idx in folds:
+        model, prepare, prepare_fit = build("strip-if-greet", base, places, aliases)
+        model.fit([prepare_fit(texts[i]) for i in fit_idx], list(y[fit_idx]))
+        topic_held = [i for i in held_idx if topic[i]]
+        for f, (pred, pred_greeted) in preds.items():
+            pred[held_idx] = predict_if_greet(model, prepare_fit, prepare, [texts[i] for i in held_idx], f)
+            pred_greeted[topic_held] = predict_if_greet(model, prepare_fit, prepare,
+                                                        [greeted[i] for i in topic_held], f)
+    greet_rows = y == "greet"
+    print("| switch factor | all | long 40+ | greet examples kept greet | greeted | greeted read as greet |")
+    print("|---|---|---|---|---|---|")
+    for f, (pred, pred_greeted) in preds.items():
+        right = pred == y
+        print(f"| {f} | {right.mean():.4f} | {right[lengths >= 40].mean():.4f} | {right[greet_rows].mean():.4f} | "
+              f"{(pred_greeted[topic] == y[topic]).mean():.4f} | {(pred_greeted[topic] == 'greet').mean():.4f} |",
+              flush=True)
+    return 0
 
 
 def roster():  # noqa: ANN201
@@ -170,15 +247,18 @@ def build(name: str, base: dict, places, aliases):  # noqa: ANN001, ANN201
     config.update({"strip-no-pinyin": {"use_pinyin": False}, "strip-no-words": {"use_words": False},
                    "strip-chars-1-3": {"char_max_ngram": 3}, "strip-unweighted": {"class_weight": None},
                    "strip-no-second": {"chars_weight": 0.0}, "strip-tail": {"tail_chars": 20},
-                   "strip-C10": {"C": 10.0}, "strip-C50": {"C": 50.0}}.get(name, {}))
+                   "strip-C10": {"C": 10.0}, "strip-C50": {"C": 50.0}, "strip-t2s": {"simplify": True},
+                   "strip-nopunct": {"drop_punctuation": True},
+                   "strip-t2s-nopunct": {"simplify": True, "drop_punctuation": True},
+                   "strip-t2s-nopunct-tail": {"simplify": True, "drop_punctuation": True, "tail_chars": 20}}.get(name, {}))
     weighted = build_intent_models(config)
     if name == "strip-calibrated":
         for _, pipeline in weighted:
             pipeline.steps[-1] = ("clf", CalibratedClassifierCV(pipeline.steps[-1][1], method="sigmoid", cv=3))
-    prepare = functools.partial(intent_input, places=places, aliases=aliases, mask=config["mask_entities"],
-                                strip_greeting=strip)
-    prepare_fit = functools.partial(intent_input, places=places, aliases=aliases, mask=config["mask_entities"],
-                                    strip_greeting=name == "strip-both")
+    reading = {"places": places, "aliases": aliases, "mask": config["mask_entities"],
+               "simplify": config.get("simplify", False), "drop_punctuation": config.get("drop_punctuation", False)}
+    prepare = functools.partial(intent_input, strip_greeting=strip, **reading)
+    prepare_fit = functools.partial(intent_input, strip_greeting=name == "strip-both", **reading)
     return (Averaged(weighted) if len(weighted) > 1 else weighted[0][1]), prepare, prepare_fit
 
 
@@ -189,12 +269,14 @@ def render(rows: list[dict], n: int, n40: int, n60: int, n_topic: int) -> str:
         f"{n} training examples; long: {n40} of 40+ characters, {n60} of 60+; greeted: the {n_topic} topic examples "
         "with a greeting in front (four of the sixteen greetings are forms the cut does not know). "
         "Seconds: the five folds, this machine, shared.", "",
-        "| variant | all | long 40+ | long 60+ | greeted | greeted read as greet | s |",
-        "|---|---|---|---|---|---|---|",
+        "| variant | all | long 40+ | long 60+ | greeted | greeted read as greet | traditional | unpunctuated | "
+        "homophones | s |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
         lines.append(f"| {r['name']} | {r['all']:.4f} | {r['long40']:.4f} | {r['long60']:.4f} | {r['greeted']:.4f} | "
-                     f"{r['greeted_as_greet']:.4f} | {r['seconds']:.0f} |")
+                     f"{r['greeted_as_greet']:.4f} | {r['traditional']:.4f} | {r['unpunctuated']:.4f} | "
+                     f"{r['homophones']:.4f} | {r['seconds']:.0f} |")
     return "\n".join(lines) + "\n"
 
 

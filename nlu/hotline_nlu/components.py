@@ -44,7 +44,7 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 from hotline_nlu.employer import find_employers, plausible_employer
 from hotline_nlu.numbers import NUMERIC_ENTITIES, extract, normalise_entity
 from hotline_nlu.text_features import (AveragedTextModel, build_intent_models, intent_input, place_matcher,
-                                       split_greeting)
+                                       split_greeting, tempered)
 
 logger = logging.getLogger(__name__)
 
@@ -98,6 +98,14 @@ class TfidfIntentClassifier(GraphComponent, IntentClassifier):
             "mask_entities": True,
             # Classify the message without its leading greeting (text_features.split_greeting).
             "strip_greeting": True,
+            # Read the message in simplified characters / without punctuation (text_features.intent_input).
+            "simplify": False,
+            "drop_punctuation": False,
+            # A message that reads as greet is read as the question behind its greeting when that reading's
+            # confidence exceeds this times the whole message's (see _predict).
+            "greeting_switch": 1.0,
+            # Confidences' log-odds divided by this (text_features.tempered); 1 leaves them as the models give them.
+            "temperature": 1.0,
             "ranking_length": 10,
         }
 
@@ -129,20 +137,24 @@ class TfidfIntentClassifier(GraphComponent, IntentClassifier):
         # an hour; the training data already teaches that a greeting in front of a question keeps the question's
         # intent, and in use the classifier reads the question alone.
         return intent_input(text, self._places, self._aliases, mask=self._config["mask_entities"],
-                            strip_greeting=self._config.get("strip_greeting", False) and not training)
+                            strip_greeting=self._config.get("strip_greeting", False) and not training,
+                            simplify=self._config.get("simplify", False),
+                            drop_punctuation=self._config.get("drop_punctuation", False))
 
     def _predict(self, text: str, greeting: str):  # noqa: ANN202 - probabilities over self._fast.classes
-        """The whole message's probabilities, unless they say `greet` while the message without its greeting is
-        surer of another intent (「您好！老板欠我工资…」): then the question's. Reading every message without its
-        greeting cost 1 point of CV accuracy (greetings followed by who is asking read as a topic); this keeps
-        them (scripts/sweep_long_messages.py, strip against strip-if-greet)."""
+        """The whole message's probabilities, unless they say `greet` while the message without its greeting reads
+        as another intent with a confidence above `greeting_switch` times the whole's (「您好！老板欠我工资…」): then
+        the question's. Reading every message without its greeting cost 1 point of CV accuracy (greetings followed
+        by who is asking read as a topic); the factor trades those against questions behind a greeting
+        (scripts/sweep_long_messages.py --switch-factors)."""
         import numpy as np
 
         whole = self._fast.predict_proba(self._prepare(text, training=True))
         if not greeting or self._fast.classes[int(np.argmax(whole))] != "greet":
             return whole
         cut = self._fast.predict_proba(self._prepare(text))
-        if self._fast.classes[int(np.argmax(cut))] != "greet" and cut.max() > whole.max():
+        if (self._fast.classes[int(np.argmax(cut))] != "greet"
+                and cut.max() > self._config.get("greeting_switch", 1.0) * whole.max()):
             return cut
         return whole
 
@@ -184,6 +196,8 @@ class TfidfIntentClassifier(GraphComponent, IntentClassifier):
             if greeting:  # the dialogue answers the question; the greeting is kept for whoever wants it
                 message.set(GREETING_KEY, greeting, add_to_output=True)
             probs = self._predict(text, greeting)
+            if self._config.get("temperature", 1.0) != 1.0:
+                probs = tempered(probs, self._config["temperature"])
             order = np.argsort(probs)[::-1][: self._config["ranking_length"]]
             ranking = [{INTENT_NAME_KEY: self._fast.classes[i], PREDICTED_CONFIDENCE_KEY: float(probs[i])}
                        for i in order]

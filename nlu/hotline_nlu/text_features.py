@@ -90,14 +90,42 @@ def split_greeting(text: str) -> tuple[str, str]:
 _SEP_RE = re.compile(_SEP)
 
 
+_SIMPLIFIER = None
+
+
+def simplified(text: str) -> str:
+    """The message in simplified characters (OpenCC t2s, ~6 µs a message): questions posted from Hong Kong, Taiwan or
+    abroad (「老闆拖欠工資怎麼辦」) share few character n-grams and no Jieba words with the simplified training data."""
+    global _SIMPLIFIER
+    if _SIMPLIFIER is None:
+        import opencc
+
+        _SIMPLIFIER = opencc.OpenCC("t2s")
+    return _SIMPLIFIER.convert(text)
+
+
+# Punctuation and symbols between clauses. Real questions come with none, with commas only, or with a mix of full-
+# and half-width marks; read without them, a run-on message and its punctuated twin give the same n-grams. Spaces
+# stay: the entity placeholders are spaced words.
+_PUNCT = re.compile(r"[,，.。!！?？~～、:：;；…\-—_·'\"“”‘’()（）【】\[\]《》<>/|*#@&^=+]+")
+
+
+def without_punctuation(text: str) -> str:
+    return _PUNCT.sub("", text)
+
+
 def intent_input(text: str, places: re.Pattern[str] | None = None,
                  aliases: Mapping[str, tuple[str, str]] | None = None, *, mask: bool = True,
-                 strip_greeting: bool = True) -> str:
+                 strip_greeting: bool = True, simplify: bool = False, drop_punctuation: bool = False) -> str:
     """What the intent classifier reads: entities masked and, with strip_greeting (in use), the message without its
-    leading greeting unless that is all it is."""
+    leading greeting unless that is all it is; with simplify, in simplified characters; with drop_punctuation,
+    without punctuation (after the greeting cut and the masking, which read it)."""
+    if simplify:
+        text = simplified(text)
     if strip_greeting:
         text = split_greeting(text)[1] or text
-    return mask_entities(text, places, aliases) if mask else text
+    text = mask_entities(text, places, aliases) if mask else text
+    return without_punctuation(text) if drop_punctuation else text
 
 
 def jieba_tokens(text: str) -> list[str]:
@@ -184,6 +212,18 @@ def build_intent_models(config: Mapping[str, Any]) -> list[tuple[float, Any]]:
         ("clf", build_classifier(config["C"], config.get("class_weight", "balanced"))),
     ])
     return [(1.0 - weight, full), (weight, chars)]
+
+
+def tempered(proba, temperature: float):  # noqa: ANN001, ANN201 - numpy probabilities, one row or many
+    """Probabilities with their log-odds divided by the temperature: each message's ranking of intents is kept, and
+    its confidence sharpened (below 1) or flattened (above 1). Averaging two regularised models leaves confidences
+    too low for how often they are right (scripts/sweep_intent_features.py --fallback, reports/fallback_sweep.md)."""
+    import numpy as np
+
+    logits = np.log(np.clip(proba, 1e-12, 1.0)) / temperature
+    logits -= logits.max(axis=-1, keepdims=True)
+    out = np.exp(logits)
+    return out / out.sum(axis=-1, keepdims=True)
 
 
 def iter_texts(examples: Iterable[tuple[str, str]]) -> tuple[list[str], list[str]]:
