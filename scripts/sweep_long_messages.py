@@ -177,6 +177,8 @@ def switch_factor_table(factors: list[float], texts: list[str], y, folds, base: 
     the text without its greeting must be before its intent replaces `greet`."""
     import numpy as np
 
+    from hotline_nlu import text_features
+
     preds = {f: (np.empty(len(y), dtype=object), np.empty(len(y), dtype=object)) for f in factors}
     for fit_idx, held_idx in folds:
         model, prepare, prepare_fit = build("strip-if-greet", base, places, aliases)
@@ -194,6 +196,15 @@ def switch_factor_table(factors: list[float], texts: list[str], y, folds, base: 
         print(f"| {f} | {right.mean():.4f} | {right[lengths >= 40].mean():.4f} | {right[greet_rows].mean():.4f} | "
               f"{(pred_greeted[topic] == y[topic]).mean():.4f} | {(pred_greeted[topic] == 'greet').mean():.4f} |",
               flush=True)
+    # Each topic example got greeting i % len(TEST_GREETINGS): the greeted slice, greeting by greeting.
+    form = np.arange(len(y)) % len(TEST_GREETINGS)
+    print("\n| greeting in front | cut by split_greeting | " + " | ".join(f"factor {f}" for f in factors) + " |")
+    print("|---|---|" + "---|" * len(factors))
+    for k, greeting in enumerate(TEST_GREETINGS):
+        rows = topic & (form == k)
+        cut = "yes" if text_features.split_greeting(greeting + "老板欠我工资")[0] else "no"
+        print(f"| 「{greeting}」 | {cut} | "
+              + " | ".join(f"{(preds[f][1][rows] == y[rows]).mean():.3f}" for f in factors) + " |", flush=True)
     return 0
 
 
