@@ -24,6 +24,14 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 ROOT = Path(__file__).resolve().parent.parent
 
 
+def fallback_threshold() -> float:
+    """FallbackClassifier's threshold in config.yml: the one the ambiguity sweep is read at."""
+    import yaml
+
+    pipeline = yaml.safe_load((ROOT / "config.yml").read_text(encoding="utf-8"))["pipeline"]
+    return float(next(c for c in pipeline if c["name"] == "FallbackClassifier")["threshold"])
+
+
 def load_examples(paths: list[Path]) -> list[dict]:
     """[{text, intent, entities: [(entity, value)]}] from Rasa NLU YAML files."""
     from rasa.shared.nlu.training_data.loading import load_data
@@ -143,12 +151,13 @@ def main() -> int:
     for threshold in (0.0, 0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5):
         swept = [t["name"] if t["confidence"] >= threshold else "nlu_fallback" for t in top]
         sweep[str(threshold)] = round(sum(g == p for g, p in zip(gold, swept)) / len(gold), 4)
-    # The ambiguity rule at threshold 0.2: a fallback too when the top two intents are within the margin.
+    # The ambiguity rule at the configured threshold: a fallback too when the top two intents are within the margin.
+    configured = fallback_threshold()
     ranked = [[i for i in r.get("intent_ranking", []) if i["name"] != "nlu_fallback"] for r in results]
     margins = [rk[0]["confidence"] - rk[1]["confidence"] if len(rk) > 1 else 1.0 for rk in ranked]
     ambiguity = {}
     for margin in (0.0, 0.01, 0.03):
-        swept = [t["name"] if t["confidence"] >= 0.2 and m >= margin else "nlu_fallback"
+        swept = [t["name"] if t["confidence"] >= configured and m >= margin else "nlu_fallback"
                  for t, m in zip(top, margins)]
         ambiguity[str(margin)] = round(sum(g == p for g, p in zip(gold, swept)) / len(gold), 4)
     report = {
@@ -160,7 +169,8 @@ def main() -> int:
         "model_intent": intent_scores(gold, pred),
         "baseline_intent": intent_scores(gold, baseline(train, test)),
         "accuracy_by_fallback_threshold": sweep,
-        "accuracy_by_ambiguity_threshold_at_0.2": ambiguity,
+        "fallback_threshold": configured,
+        "accuracy_by_ambiguity_threshold": ambiguity,
         "entities": entity_scores(test, pred_entities),
         "parse_ms": {"p50": round(statistics.median(times), 2),
                      "p95": round(sorted(times)[int(0.95 * (len(times) - 1))], 2)},
@@ -186,8 +196,8 @@ def render(r: dict) -> str:
         f"| baseline: TF-IDF char_wb 1–3 + logistic regression | {b['accuracy']:.4f} | {b['macro_f1']:.4f} |", "",
         "Accuracy if FallbackClassifier's threshold were: "
         + ", ".join(f"{k} → {v}" for k, v in r["accuracy_by_fallback_threshold"].items()) + ".", "",
-        "At threshold 0.2, if its ambiguity_threshold were: "
-        + ", ".join(f"{k} → {v}" for k, v in r.get("accuracy_by_ambiguity_threshold_at_0.2", {}).items()) + ".", "",
+        f"At the configured threshold {r.get('fallback_threshold')}, if its ambiguity_threshold were: "
+        + ", ".join(f"{k} → {v}" for k, v in r.get("accuracy_by_ambiguity_threshold", {}).items()) + ".", "",
         f"Entity value accuracy (normalised values): {e['value_accuracy']} over {e['expected']} expected entities; "
         f"precision {e['precision']}.", "",
         f"Parse time per message (in process): p50 {r['parse_ms']['p50']} ms, p95 {r['parse_ms']['p95']} ms.", "",

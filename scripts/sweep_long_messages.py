@@ -50,7 +50,8 @@ TRAIN_GREETINGS = ["你好！", "您好 ", "律师您好 ", "在不在 ", "哈�
                    "工作人员你好，"]
 VARIANTS = ["peer", "today", "strip", "strip-if-greet", "strip-both", "augment", "strip-no-pinyin", "strip-no-words", "strip-chars-1-3",
             "strip-unweighted", "strip-no-second", "strip-tail", "strip-calibrated", "strip-C10", "strip-C50",
-            "strip-t2s", "strip-nopunct", "strip-t2s-nopunct", "strip-t2s-nopunct-tail"]
+            "strip-t2s", "strip-nopunct", "strip-t2s-nopunct", "strip-t2s-nopunct-tail", "strip-C2", "strip-C5",
+            "strip-second-1"]
 
 
 def main() -> int:
@@ -60,6 +61,9 @@ def main() -> int:
     parser.add_argument("--switch-factors", nargs="+", type=float, default=None,
                         help="instead: the shipped model once per fold, read switching to the cut text when the "
                              "whole reads greet and the cut's confidence exceeds FACTOR x the whole's")
+    parser.add_argument("--by-file", nargs="+", default=None, metavar="FILE",
+                        help="instead of 5 random folds, hold out each of these data/nlu files in turn (a new "
+                             "writer's words) and train on the rest")
     args = parser.parse_args()
     logging.disable(logging.WARNING)
     import numpy as np
@@ -72,12 +76,21 @@ def main() -> int:
     # Jieba and pinyin once per distinct text, not once per fold and variant.
     text_features.jieba_tokens = functools.lru_cache(maxsize=None)(text_features.jieba_tokens)
     text_features.pinyin_tokens = functools.lru_cache(maxsize=None)(text_features.pinyin_tokens)
-    train = load_examples(sorted((ROOT / "data" / "nlu").rglob("*.yml")))
+    files = sorted((ROOT / "data" / "nlu").rglob("*.yml"))
+    per_file = [load_examples([f]) for f in files]
+    train = [e for examples in per_file for e in examples]
+    source = np.array([f.name for f, examples in zip(files, per_file) for _ in examples])
     texts = [e["text"] for e in train]
     y = np.array([e["intent"] for e in train])
     places, aliases = roster()
     base = {**configured(), "strip_greeting": False}
-    folds = list(StratifiedKFold(5, shuffle=True, random_state=0).split(texts, y))
+    if args.by_file:
+        held_files = [Path(f).name for f in args.by_file]
+        folds = [(np.flatnonzero(source != f), np.flatnonzero(source == f)) for f in held_files]
+    else:
+        folds = list(StratifiedKFold(5, shuffle=True, random_state=0).split(texts, y))
+    scored = np.zeros(len(y), dtype=bool)
+    scored[np.concatenate([held for _, held in folds])] = True
     lengths = np.array([len(t) for t in texts])
     topic = np.array([label not in SMALL_TALK for label in y])
     greeted = [TEST_GREETINGS[i % len(TEST_GREETINGS)] + t for i, t in enumerate(texts)]
@@ -99,7 +112,8 @@ def main() -> int:
                 x_fit += [prepare_fit(TRAIN_GREETINGS[i % len(TRAIN_GREETINGS)] + texts[i]) for i in extra]
                 y_fit += list(y[extra])
             model.fit(x_fit, y_fit)
-            predict = functools.partial(predict_if_greet, model, prepare_fit, prepare) if reads_if_greet(name) \
+            predict = functools.partial(predict_if_greet, model, prepare_fit, prepare,
+                                        factor=base.get("greeting_switch", 1.0)) if reads_if_greet(name) \
                 else (lambda batch, model=model, prepare=prepare: model.predict([prepare(t) for t in batch]))
             pred[held_idx] = predict([texts[i] for i in held_idx])
             topic_held = [i for i in held_idx if topic[i]]
@@ -107,16 +121,21 @@ def main() -> int:
             for slice_name, slice_texts in slices.items():
                 pred_slices[slice_name][held_idx] = predict([slice_texts[i] for i in held_idx])
         seconds = time.perf_counter() - start
-        right = pred == y
-        row = {"name": name, "all": right.mean(), "long40": right[lengths >= 40].mean(),
-               "long60": right[lengths >= 60].mean(), "greeted": (pred_greeted[topic] == y[topic]).mean(),
-               "greeted_as_greet": (pred_greeted[topic] == "greet").mean(), "seconds": seconds,
-               **{slice_name: (p == y).mean() for slice_name, p in pred_slices.items()}}
+        right, topic_scored = pred == y, topic & scored
+        row = {"name": name, "all": right[scored].mean(), "long40": right[scored & (lengths >= 40)].mean(),
+               "long60": right[scored & (lengths >= 60)].mean(),
+               "greeted": (pred_greeted[topic_scored] == y[topic_scored]).mean(),
+               "greeted_as_greet": (pred_greeted[topic_scored] == "greet").mean(), "seconds": seconds,
+               **{slice_name: (p[scored] == y[scored]).mean() for slice_name, p in pred_slices.items()}}
         rows.append(row)
         print(f"{name:18s} all {row['all']:.4f}  long40 {row['long40']:.4f}  long60 {row['long60']:.4f}  "
               f"greeted {row['greeted']:.4f} (as greet {row['greeted_as_greet']:.4f})  "
               + "  ".join(f"{n} {row[n]:.4f}" for n in slices) + f"  {seconds:.0f} s", flush=True)
-    report = render(rows, len(y), int((lengths >= 40).sum()), int((lengths >= 60).sum()), int(topic.sum()))
+        if args.by_file:
+            print("    by held-out file: " + "  ".join(f"{f} {right[source == f].mean():.4f}" for f in held_files),
+                  flush=True)
+    report = render(rows, int(scored.sum()), int((scored & (lengths >= 40)).sum()),
+                    int((scored & (lengths >= 60)).sum()), int((topic & scored).sum()))
     args.out.write_text(report, encoding="utf-8")
     print(report)
     return 0
@@ -258,7 +277,8 @@ def build(name: str, base: dict, places, aliases):  # noqa: ANN001, ANN201
     config.update({"strip-no-pinyin": {"use_pinyin": False}, "strip-no-words": {"use_words": False},
                    "strip-chars-1-3": {"char_max_ngram": 3}, "strip-unweighted": {"class_weight": None},
                    "strip-no-second": {"chars_weight": 0.0}, "strip-tail": {"tail_chars": 20},
-                   "strip-C10": {"C": 10.0}, "strip-C50": {"C": 50.0}, "strip-t2s": {"simplify": True},
+                   "strip-C10": {"C": 10.0}, "strip-C50": {"C": 50.0}, "strip-C2": {"C": 2.0},
+                   "strip-C5": {"C": 5.0}, "strip-second-1": {"chars_weight": 1.0}, "strip-t2s": {"simplify": True},
                    "strip-nopunct": {"drop_punctuation": True},
                    "strip-t2s-nopunct": {"simplify": True, "drop_punctuation": True},
                    "strip-t2s-nopunct-tail": {"simplify": True, "drop_punctuation": True, "tail_chars": 20}}.get(name, {}))
