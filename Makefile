@@ -65,13 +65,14 @@ test: setup train  ## every test: pytest, rasa data validate, conversation tests
 	source scripts/local_env.sh && $(RASA)/rasa test core --model $(MODEL) --stories tests/test_stories.yml --endpoints endpoints.yml \
 	  --fail-on-prediction-errors --out var/rasa-test-results
 
-eval: setup train  ## score the model on the test sets: reports/nlu_eval.md (dev), nlu_holdout.md, nlu_holdout_2/3/4/5.md (blind)
+eval: setup train  ## score the model on the test sets: reports/nlu_eval.md (dev), nlu_holdout.md, nlu_holdout_2/3/4/5/6.md (blind)
 	$(RASA)/python scripts/eval_nlu.py --model $(MODEL) --test tests/nlu/*.yml --name nlu_eval
 	$(RASA)/python scripts/eval_nlu.py --model $(MODEL) --test tests/nlu_holdout/holdout.yml --name nlu_holdout
 	$(RASA)/python scripts/eval_nlu.py --model $(MODEL) --test tests/nlu_holdout/holdout_2.yml --name nlu_holdout_2
 	$(RASA)/python scripts/eval_nlu.py --model $(MODEL) --test tests/nlu_holdout/holdout_3.yml --name nlu_holdout_3
 	$(RASA)/python scripts/eval_nlu.py --model $(MODEL) --test tests/nlu_holdout/holdout_4.yml --name nlu_holdout_4
 	$(RASA)/python scripts/eval_nlu.py --model $(MODEL) --test tests/nlu_holdout/holdout_5.yml --name nlu_holdout_5
+	$(RASA)/python scripts/eval_nlu.py --model $(MODEL) --test tests/nlu_holdout/holdout_6.yml --name nlu_holdout_6
 	$(RASA)/python scripts/sweep_intent_features.py --fallback 2>/dev/null > reports/fallback_sweep.md
 
 bench: setup train  ## speed and memory benchmarks; writes reports/bench_*.txt
