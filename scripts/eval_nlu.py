@@ -24,12 +24,17 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def fallback_threshold() -> float:
-    """FallbackClassifier's threshold in config.yml: the one the ambiguity sweep is read at."""
+def pipeline_entry(name: str) -> dict:
+    """The settings config.yml gives the pipeline component whose name ends with `name` (e.g. "FallbackClassifier")."""
     import yaml
 
     pipeline = yaml.safe_load((ROOT / "config.yml").read_text(encoding="utf-8"))["pipeline"]
-    return float(next(c for c in pipeline if c["name"] == "FallbackClassifier")["threshold"])
+    return next(c for c in pipeline if c["name"].endswith(name))
+
+
+def fallback_threshold() -> float:
+    """FallbackClassifier's threshold in config.yml: the one the ambiguity sweep is read at."""
+    return float(pipeline_entry("FallbackClassifier")["threshold"])
 
 
 def load_examples(paths: list[Path]) -> list[dict]:

@@ -339,9 +339,9 @@ def _cached_sql_trackers() -> None:
 def _parsed_yaml_once() -> None:
     """`rasa train` reads the same files again and again: the validator, the fingerprint run and the training graph
     each build their own importer, and every read parses the YAML with ruamel and checks it against Rasa's
-    pykwalify schema (about 9 s of a 166 s training: scripts/rasa_train.py). A text checked once is not checked again (a failing check is not
-    kept: it fails again, with the same error), and a text parsed by the safe reader is parsed once, each caller
-    getting its own deep copy, as a fresh parse would give."""
+    pykwalify schema (about 9 s of a 166 s training: scripts/rasa_train.py). A text checked once is not checked
+    again (a failing check is not kept: it fails again, with the same error), and a text parsed by the safe reader
+    is parsed once, each caller getting its own deep copy, as a fresh parse would give."""
     import copy
 
     import rasa.shared.utils.io as rasa_io

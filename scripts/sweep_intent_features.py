@@ -57,9 +57,10 @@ def main() -> None:
     aliases = {str(e): (t["name"], syn.get(str(e), str(e))) for t in roster.lookup_tables for e in t["elements"]}
     places = place_matcher(aliases)
     y, y_test = [e["intent"] for e in train], [e["intent"] for e in test]
-    if args.fallback or args.second or args.solvers or args.confusion:  # entities masked, whole messages, as the component trains
-        # and reads them (it reads a message without its greeting only when the whole one says greet and the rest
-        # is surer of another intent; the few training examples that start with a greeting are read whole here).
+    if args.fallback or args.second or args.solvers or args.confusion:
+        # Entities masked, whole messages, as the component trains and reads them (it reads a message without its
+        # greeting only when the whole one says greet and the rest is surer of another intent; the few training
+        # examples that start with a greeting are read whole here).
         reading = {k: configured().get(k, False) for k in ("simplify", "drop_punctuation")}
         masked = [intent_input(e["text"], places, aliases, strip_greeting=False, **reading) for e in train]
         in_use = masked
@@ -118,12 +119,11 @@ def compare_solvers(x: list[str], y: list[str], chars: tuple[int, int], c: float
 
 def configured() -> dict:
     """TfidfIntentClassifier's settings as training uses them: its defaults, overridden by config.yml."""
-    import yaml
+    from eval_nlu import pipeline_entry
 
     from hotline_nlu.components import TfidfIntentClassifier
 
-    pipeline = yaml.safe_load((ROOT / "config.yml").read_text(encoding="utf-8"))["pipeline"]
-    entry = next(c for c in pipeline if c["name"].endswith("TfidfIntentClassifier"))
+    entry = pipeline_entry("TfidfIntentClassifier")
     return {**TfidfIntentClassifier.get_default_config(), **{k: v for k, v in entry.items() if k != "name"}}
 
 
@@ -232,26 +232,27 @@ def calibration_table(proba, y: list[str], long: list[bool]) -> None:  # noqa: A
     truth = np.array([index[label] for label in y])
     right = proba.argmax(axis=1) == truth
 
-    def log_loss(p) -> float:  # noqa: ANN001
-        return float(-np.mean(np.log(np.clip(p[np.arange(len(truth)), truth], 1e-12, 1.0))))
+    from eval_nlu import fallback_threshold
+
+    def log_loss(p, t) -> float:  # noqa: ANN001 - probabilities and the true intents' indices, same rows
+        return float(-np.mean(np.log(np.clip(p[np.arange(len(t)), t], 1e-12, 1.0))))
 
     grid = np.round(np.arange(0.3, 2.01, 0.05), 2)
-    best = min(grid, key=lambda t: log_loss(tempered(proba, t)))
+    best = min(grid, key=lambda t: log_loss(tempered(proba, t), truth))
+    threshold = fallback_threshold()
     scaled = tempered(proba, best)
     print("\n## Calibration of the cross-validated confidences\n")
     print(f"Temperature fitted on the CV log-loss of all examples: {best} (1 = as the model gives them; above 1 the "
           "model was over-confident). ECE: expected calibration error over ten confidence bins.\n")
     print("| slice | examples | accuracy | mean confidence | ECE | ECE tempered | log-loss | log-loss tempered | "
-          "net of threshold 0.2 | net tempered, best threshold |")
+          f"net of threshold {threshold} | net tempered, best threshold |")
     print("|---|---|---|---|---|---|---|---|---|---|")
     for name, rows in (("all", np.ones(len(y), dtype=bool)), ("long (40+ characters)", np.array(long))):
         conf, conf_t = proba[rows].max(axis=1), scaled[rows].max(axis=1)
         ok = right[rows]
-        net = int(np.sum((conf < 0.2) & ~ok) - np.sum((conf < 0.2) & ok))
+        net = int(np.sum((conf < threshold) & ~ok) - np.sum((conf < threshold) & ok))
         net_t = max(int(np.sum((conf_t < t) & ~ok) - np.sum((conf_t < t) & ok)) for t in np.arange(0.05, 0.61, 0.05))
-        sub = truth[rows]
-        loss = float(-np.mean(np.log(np.clip(proba[rows][np.arange(rows.sum()), sub], 1e-12, 1))))
-        loss_t = float(-np.mean(np.log(np.clip(scaled[rows][np.arange(rows.sum()), sub], 1e-12, 1))))
+        loss, loss_t = log_loss(proba[rows], truth[rows]), log_loss(scaled[rows], truth[rows])
         print(f"| {name} | {int(rows.sum())} | {ok.mean():.4f} | {conf.mean():.4f} | "
               f"{expected_calibration_error(conf, ok):.4f} | {expected_calibration_error(conf_t, ok):.4f} | "
               f"{loss:.4f} | {loss_t:.4f} | {net} | {net_t} |")

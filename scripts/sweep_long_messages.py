@@ -24,8 +24,10 @@ No test set is read. Pure scikit-learn, no Rasa training. The variants:
   (each read as the component reads: the cut text only when the whole reads greet, like strip-if-greet)
   (no characters-only second opinion), strip-tail (character 1–3-grams of the last 20 characters as an extra
   block: the ask of a long story comes last), strip-calibrated (sigmoid calibration of each LR, 3 inner folds),
-  strip-C10 / strip-C50 (the logistic regressions' C, 20 configured), strip-t2s (read in simplified characters),
-  strip-nopunct (read without punctuation), strip-t2s-nopunct (both), strip-t2s-nopunct-tail (both and the tail block).
+  strip-C2 / strip-C5 / strip-C10 / strip-C50 (the logistic regressions' C, 20 configured), strip-second-1 (the
+  characters-only model alone), strip-raw (read as written, not in simplified characters and with punctuation: what
+  config.yml's `simplify` and `drop_punctuation` are worth; before they shipped it was the reading, and the report's
+  strip-t2s / strip-nopunct rows measured each of them added).
 With --by-file FILE …, the folds are the named data/nlu files instead, each held out in turn and the model trained on
 all the others: every file was written by another person at another time, so this scores the words of a writer the
 model has never read, which random folds (near-twins of one writer on both sides) flatter.
@@ -52,10 +54,9 @@ TEST_GREETINGS = ["您好！", "你好，请问", "律师你好，", "你好 ", 
 # Greetings for the augment variant's extra training copies: different from the ones it is scored on.
 TRAIN_GREETINGS = ["你好！", "您好 ", "律师您好 ", "在不在 ", "哈喽 ", "老师你好，", "晚上好 ", "你好你好 ", "喂 ",
                    "工作人员你好，"]
-VARIANTS = ["peer", "today", "strip", "strip-if-greet", "strip-both", "augment", "strip-no-pinyin", "strip-no-words", "strip-chars-1-3",
-            "strip-unweighted", "strip-no-second", "strip-tail", "strip-calibrated", "strip-C10", "strip-C50",
-            "strip-t2s", "strip-nopunct", "strip-t2s-nopunct", "strip-t2s-nopunct-tail", "strip-C2", "strip-C5",
-            "strip-second-1"]
+VARIANTS = ["peer", "today", "strip", "strip-if-greet", "strip-both", "augment", "strip-no-pinyin", "strip-no-words",
+            "strip-chars-1-3", "strip-unweighted", "strip-no-second", "strip-tail", "strip-calibrated", "strip-C10",
+            "strip-C50", "strip-raw", "strip-C2", "strip-C5", "strip-second-1"]
 
 
 def main() -> int:
@@ -107,7 +108,7 @@ def main() -> int:
     for name in args.variants:
         start = time.perf_counter()
         pred, pred_greeted = np.empty(len(y), dtype=object), np.empty(len(y), dtype=object)
-        pred_slices = {name: np.empty(len(y), dtype=object) for name in slices}
+        pred_slices = {slice_name: np.empty(len(y), dtype=object) for slice_name in slices}
         for fit_idx, held_idx in folds:
             model, prepare, prepare_fit = build(name, base, places, aliases)
             x_fit, y_fit = [prepare_fit(texts[i]) for i in fit_idx], list(y[fit_idx])
@@ -284,10 +285,8 @@ def build(name: str, base: dict, places, aliases):  # noqa: ANN001, ANN201
                    "strip-chars-1-3": {"char_max_ngram": 3}, "strip-unweighted": {"class_weight": None},
                    "strip-no-second": {"chars_weight": 0.0}, "strip-tail": {"tail_chars": 20},
                    "strip-C10": {"C": 10.0}, "strip-C50": {"C": 50.0}, "strip-C2": {"C": 2.0},
-                   "strip-C5": {"C": 5.0}, "strip-second-1": {"chars_weight": 1.0}, "strip-t2s": {"simplify": True},
-                   "strip-nopunct": {"drop_punctuation": True},
-                   "strip-t2s-nopunct": {"simplify": True, "drop_punctuation": True},
-                   "strip-t2s-nopunct-tail": {"simplify": True, "drop_punctuation": True, "tail_chars": 20}}.get(name, {}))
+                   "strip-C5": {"C": 5.0}, "strip-second-1": {"chars_weight": 1.0},
+                   "strip-raw": {"simplify": False, "drop_punctuation": False}}.get(name, {}))
     weighted = build_intent_models(config)
     if name == "strip-calibrated":
         for _, pipeline in weighted:
@@ -303,8 +302,8 @@ def render(rows: list[dict], how: str, n: int, n40: int, n60: int, n_topic: int)
     lines = [
         f"# Intent features on long messages and greeted questions ({how})", "",
         "`.venv-rasa/bin/python scripts/sweep_long_messages.py` — no test set is read. "
-        f"{n} training examples scored; long: {n40} of 40+ characters, {n60} of 60+; greeted: the {n_topic} topic examples "
-        "with a greeting in front (four of the sixteen greetings are forms the cut does not know). "
+        f"{n} training examples scored; long: {n40} of 40+ characters, {n60} of 60+; greeted: the {n_topic} topic "
+        "examples with a greeting in front (four of the sixteen greetings are forms the cut does not know). "
         "Seconds: the five folds, this machine, shared.", "",
         "| variant | all | long 40+ | long 60+ | greeted | greeted read as greet | traditional | unpunctuated | "
         "homophones | s |",
