@@ -10,7 +10,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.common import FlowFormValidation, street_for
-from hotline.flows.reading import evidence_items, number_from
+from hotline.flows.reading import amount_per_head, evidence_items, number_from
 
 # 「1500」, 「4个」, 「三万五块」: an answer that is only a quantity names nobody.
 _ONLY_A_QUANTITY = re.compile(r"[\d\s.,，、零〇一二两三四五六七八九十百千万亿多来几个人块元钱月年半左右]+")
@@ -41,9 +41,19 @@ class ValidateWageClaimForm(FlowFormValidation):
 
     def validate_amount(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                         domain: DomainDict) -> dict[str, Any]:
-        from hotline_nlu.numbers import parse_amount
+        from hotline_nlu.numbers import parse_amount, parse_count
 
-        return self._number("amount", value, parse_amount, 1, 100_000_000, dispatcher)
+        result = self._number("amount", value, parse_amount, 1, 100_000_000, dispatcher)
+        message = tracker.latest_message or {}
+        if result["amount"] is None or not amount_per_head(message.get("text") or "", message.get("entities") or []):
+            return result
+        # Said per head: the claim's amount is the total. With the head count known (this message or before), it is
+        # the product; without it, a sum told unasked is left for the form's own question, 「一共欠了多少钱」. Asked
+        # for the total and given a sum per head, the answer is kept: asking again could go round for ever.
+        people = number_from("people_count", tracker.get_slot("people_count"), parse_count)
+        if people and people > 1:
+            return {"amount": result["amount"] * people}
+        return {"amount": None} if tracker.get_slot("requested_slot") != "amount" else result
 
     def validate_people_count(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                               domain: DomainDict) -> dict[str, Any]:

@@ -341,6 +341,42 @@ async def test_good_amount(value: Any, expected: float) -> None:
     assert responses(d) == []
 
 
+def spans(text: str, **values: Any) -> list[dict]:
+    """Entities as the NLU gives them: each `entity=(span, value)` found in the text, with its offsets."""
+    out = []
+    for entity, (span, value) in values.items():
+        start = text.index(span)
+        out.append({"entity": entity, "start": start, "end": start + len(span), "value": value})
+    return out
+
+
+async def test_an_amount_per_head_with_the_head_count_is_the_total() -> None:
+    text = "我们九个人在工地干了半年 每人两万多 包工头跑了"
+    t = tracker("wage_form_asking.json", slots={"requested_slot": "employer"},
+                candidates={"amount": 20000, "people_count": 9}, text=text,
+                entities=spans(text, people_count=("九个", 9), amount=("两万多", 20000)))
+    events, d = await run(ValidateWageClaimForm(), t)
+    assert SlotSet("amount", 180000) in events and SlotSet("people_count", 9.0) in events
+    assert responses(d) == []
+
+
+async def test_an_amount_per_head_told_unasked_without_a_count_is_asked_as_a_total() -> None:
+    text = "包工头跑了 人均欠八千"
+    t = tracker("wage_form_asking.json", slots={"requested_slot": "employer"}, candidates={"amount": 8000},
+                text=text, entities=spans(text, amount=("八千", 8000)))
+    events, d = await run(ValidateWageClaimForm(), t)
+    assert SlotSet("amount", None) in events
+    assert responses(d) == []  # no "did not understand": the form's own question comes next
+
+
+async def test_an_amount_per_head_given_when_asked_is_kept_and_the_form_goes_on() -> None:
+    text = "每人三千"
+    t = tracker("wage_form_asking.json", candidates={"amount": 3000}, text=text,
+                entities=spans(text, amount=("三千", 3000)))
+    events, _ = await run(ValidateWageClaimForm(), t)
+    assert events == [SlotSet("amount", 3000.0), SlotSet("requested_slot", "people_count")]
+
+
 @pytest.mark.parametrize(("value", "expected"), [("包工头老韦", "包工头老韦"), ("鑫达劳务公司。", "鑫达劳务公司"),
                                                 ("1500", None), ("4个", None), ("三万五块", None), ("老", None)])
 async def test_employer_answer_must_name_someone(value: str, expected: str | None) -> None:

@@ -292,3 +292,17 @@ async def test_legal_aid_form_does_not_ask_what_the_first_message_said(first: st
         assert values["requested_slot"] not in ("matter", "migrant_worker" if "农民工" in first else "")
     if "农民工" in first:
         assert values["migrant_worker"] is True
+
+
+@pytest.mark.parametrize(("text", "span", "per_head"), [
+    ("我们九个人 每人两万多", "两万多", True), ("每个人欠了三千五", "三千五", True), ("人均八千左右", "八千", True),
+    ("一人三千", "三千", True), ("我们五个工友各欠一万", "一万", True), ("每位工人大概六千", "六千", True),
+    ("老板欠我两万", "两万", False), ("一共欠了两万三 我们每人都没拿到", "两万三", False), ("欠了一万多", "一万多", False),
+])
+def test_an_amount_said_per_head(text: str, span: str, per_head: bool) -> None:
+    from hotline.flows.reading import amount_per_head
+
+    start = text.index(span)
+    entity = {"entity": "amount", "start": start, "end": start + len(span)}
+    assert amount_per_head(text, [entity]) is per_head
+    assert amount_per_head(text, [{**entity, "entity": "people_count"}]) is False

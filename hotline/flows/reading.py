@@ -156,6 +156,18 @@ def as_int(value: Any) -> int | None:
     return None
 
 
+# Before an amount, the words that make it a sum per head (「九个人 每人两万多」, 「人均八千」, 「一人欠三千」).
+_PER_HEAD = re.compile(r"(?:每(?:个|位|名)?(?:人|工人|工友)|人均|一人|各)[^\d零〇一二两三四五六七八九十百千万，,。；;]{0,4}$")
+
+
+def amount_per_head(text: str, entities: list[dict]) -> bool:
+    """Whether the message gives the money owed per head rather than in all: an `amount` entity right after
+    每人/人均/一人/各. The wage claim's amount is the total owed (「一共欠了多少钱」)."""
+    return any(e.get("entity") == "amount" and _PER_HEAD.search(text[max(0, int(e.get("start") or 0) - 8):
+                                                                      int(e.get("start") or 0)])
+               for e in entities)
+
+
 def number_from(entity: str, value: Any, parse: Callable[[str], int | None]) -> int | None:
     """The number a slot candidate holds: a normalised entity value as is; free text through hotline_nlu.numbers,
     refusing text whose only number is of another kind (欠了两万三 is no head count)."""
