@@ -12,6 +12,8 @@ SERVICES: dict[str, str] = {
     "advisor": "法律顾问",
     "legal_aid": "法律援助",
     "mediation": "人民调解",
+    "plea_leniency": "认罪认罚",
+    "publicity": "普法咨询",
 }
 
 OUTCOMES: dict[str, str] = {
@@ -34,7 +36,14 @@ SERVICE_OUTCOMES: dict[str, tuple[str, ...]] = {
     "advisor": ("answered", "mediated"),
     "legal_aid": ("accepted", "assigned", "rejected"),
     "mediation": ("success", "failed", "pending"),
+    # One row per 认罪认罚从宽 case a lawyer was assigned to at the procuratorate; persons = 法律帮助人次 in it.
+    "plea_leniency": ("assigned",),
+    # Legal questions answered at a 法治宣传 event; persons = 人次.
+    "publicity": ("answered",),
 }
+
+# The channels on which the assistant itself answers (the bot's own consultations, service online).
+ASSISTANT_CHANNELS: tuple[str, ...] = ("wechat", "web", "telegram")
 
 CATEGORIES: dict[str, str] = {
     "wage_arrears": "欠薪",

@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, func, null, select
 from sqlalchemy.orm import Session
 
+from hotline.codes import ASSISTANT_CHANNELS, CHANNELS
 from hotline.store.models import Consultation
 
 UNSPECIFIED = "unspecified"  # the by_category / by_street key of rows with no category / street
@@ -77,9 +78,37 @@ def _figures(session: Session, start: datetime, end: datetime) -> dict[str, int]
         "disputes_handled": count("mediation", _c.outcome.in_(("success", "failed"))),
         "disputes_mediated_success": count("mediation", _c.outcome == "success"),
         "online_consultations": count("online"),
+        "plea_leniency_cases": count("plea_leniency"),
+        "plea_leniency_help_persons": persons("plea_leniency"),
+        "publicity_consultation_persons": persons("publicity"),
     }
     row = session.execute(select(*(col.label(name) for name, col in columns.items()))).one()
     return {name: int(row._mapping[name]) for name in columns}
+
+
+def _assistant(session: Session, start: datetime, end: datetime) -> dict[str, Any]:
+    """The assistant's own consultations (service online on its chat channels), by channel and wage claims.
+
+    人次 is the sum of persons, as for every other figure: a wage claim counts the workers it covers (CONTRACT §5).
+    A GROUP BY here reads only the year's online rows of the service index range, a small share of the year.
+    """
+    wage = _c.category == "wage_arrears"
+    query = (
+        select(_c.channel, wage.label("wage"), func.count(), func.coalesce(func.sum(_c.persons), 0))
+        .where(_c.service == "online", _in(start, end), _c.channel.in_(ASSISTANT_CHANNELS))
+        .group_by(_c.channel, wage)
+    )
+    by_channel = {channel: 0 for channel in ASSISTANT_CHANNELS}
+    out = {"assistant_consultations": 0, "assistant_consultation_persons": 0,
+           "assistant_wage_consultations": 0, "assistant_wage_persons": 0}
+    for channel, is_wage, n, persons in session.execute(query):
+        by_channel[channel] += int(persons)
+        out["assistant_consultations"] += int(n)
+        out["assistant_consultation_persons"] += int(persons)
+        if is_wage:
+            out["assistant_wage_consultations"] += int(n)
+            out["assistant_wage_persons"] += int(persons)
+    return {**out, "assistant_by_channel": by_channel}
 
 
 def _distinct(column: str) -> Any:
@@ -135,11 +164,12 @@ def annual_stats(*, session: Session, year: int) -> dict[str, Any]:
     the few dozen cells those queries return.
     """
     start, end = period(year)
-    stats: dict[str, Any] = {"year": year, **_figures(session, start, end)}
+    stats: dict[str, Any] = {"year": year, **_figures(session, start, end), **_assistant(session, start, end)}
 
     by_month = {f"{m:02d}": 0 for m in range(1, 13)}
     by_month_service: dict[str, dict[str, int]] = {key: {} for key in by_month}
     by_service: list[tuple[str | None, int]] = []
+    persons_by_service: dict[str, int] = {}
     persons_total = 0
     for row in _by_service_month(session, year, start, end):
         service, cells = row[0], row._mapping
@@ -149,6 +179,8 @@ def annual_stats(*, session: Session, year: int) -> dict[str, Any]:
                 by_month_service[key][service] = cells[key]
         by_service.append((service, sum(cells[key] for key in by_month)))
         persons_total += int(cells["persons"])
+        if cells["persons"]:
+            persons_by_service[service] = int(cells["persons"])
     stats["records_total"] = sum(by_month.values())
     stats["persons_total"] = persons_total
     stats["mediation_success_rate"] = percent(stats["disputes_mediated_success"], stats["disputes_handled"])
@@ -156,6 +188,7 @@ def annual_stats(*, session: Session, year: int) -> dict[str, Any]:
     stats["by_month"] = by_month
     stats["by_month_service"] = by_month_service
     stats["by_service"] = _tally([pair for pair in by_service if pair[1]])
+    stats["persons_by_service"] = {key: persons_by_service.get(key, 0) for key in stats["by_service"]}
     stats["by_category"] = _tally(_by_value(session, "category", start, end))
     stats["by_street"] = _tally(_by_value(session, "street", start, end))
     return stats
@@ -166,8 +199,24 @@ def format_rate(value: float) -> str:
     return f"{value:.2f}".rstrip("0").rstrip(".")
 
 
+def assistant_sentence(stats: dict[str, Any]) -> str:
+    """「智能助手在线解答法律咨询N人次（微信a人次、网页b人次），其中讨薪M人次」, or '' in a year without any."""
+    s = stats
+    if not s.get("assistant_consultations"):
+        return ""
+    channels = "、".join(f"{CHANNELS[ch]}{n}人次" for ch, n in s["assistant_by_channel"].items() if n)
+    sentence = f"智能助手在线解答法律咨询{s['assistant_consultation_persons']}人次（{channels}）"
+    if s["assistant_wage_persons"]:
+        sentence += f"，其中讨薪{s['assistant_wage_persons']}人次"
+    return sentence
+
+
 def render_paragraph(stats: dict[str, Any]) -> str:
-    """The statistics paragraph of the bureau's annual report, in its own wording, filled from `stats`."""
+    """The statistics paragraph of the bureau's annual report, in its own wording and order, filled from `stats`.
+
+    The ledger's figures first, as the report tells them (法律服务, 顾问律师, 法律援助 with 认罪认罚, 人民调解, 普法),
+    then what the assistant answered itself, which the historical reports did not have.
+    """
     s = stats
     disputes = f"排查出矛盾纠纷{s['disputes_found']}件，调处{s['disputes_handled']}件"
     if s.get("disputes_handled_rate") is not None:
@@ -175,11 +224,44 @@ def render_paragraph(stats: dict[str, Any]) -> str:
     disputes += f"，调解成功{s['disputes_mediated_success']}件"
     if s["mediation_success_rate"] is not None:
         disputes += f"，调解成功率{format_rate(s['mediation_success_rate'])}%"
+    assistant = assistant_sentence(s)
     return (
         f"{s['year']}年，受理的农民工案件共{s['migrant_worker_cases']}件{s['migrant_worker_case_persons']}人次、"
         f"解答“12348”电话咨询{s['hotline_12348_consultations']}个、"
         f"接待农民工来访{s['migrant_worker_visit_persons']}人次。"
         f"顾问律师共解答居(村)民法律咨询{s['advisor_consultations']}件，参与纠纷调解{s['advisor_mediations']}件。"
-        f"法律援助中心共指派法律援助案件{s['legal_aid_assigned']}件。"
+        f"法律援助中心共指派法律援助案件{s['legal_aid_assigned']}件；"
+        f"共指派律师到检察院办理认罪认罚从宽案{s['plea_leniency_cases']}件、"
+        f"提供法律帮助{s['plea_leniency_help_persons']}人次。"
         f"{disputes}。"
+        f"法治宣传活动中提供各类法律咨询{s['publicity_consultation_persons']}人次。"
+        + (f"{assistant}。" if assistant else "")
     )
+
+
+# -- year over year (同比) ------------------------------------------------------------------------------------
+
+def previous_year(*, session: Session, year: int) -> dict[str, Any] | None:
+    """The figures of year - 1 when that year has any record, else None (no 同比 is shown then)."""
+    if year - 1 < 1900:
+        return None
+    before = annual_stats(session=session, year=year - 1)
+    return before if before["records_total"] else None
+
+
+def change(current: float | int | None, previous: float | int | None, *, rate: bool = False) -> str:
+    """同比 in the report's words: 增长12.5% / 下降3% / 持平; a rate moves in 个百分点; '—' when undefined."""
+    if current is None or previous is None:
+        return "—"
+    if rate:
+        delta = Decimal(str(current)) - Decimal(str(previous))
+        if delta == 0:
+            return "持平"
+        return f"{'上升' if delta > 0 else '下降'}{format_rate(float(abs(delta)))}个百分点"
+    if previous == 0:
+        return "—" if current == 0 else "新增"
+    if current == previous:
+        return "持平"
+    moved = percent(abs(int(current) - int(previous)), int(previous))
+    assert moved is not None
+    return f"{'增长' if current > previous else '下降'}{format_rate(moved)}%"

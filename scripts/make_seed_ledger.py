@@ -36,6 +36,14 @@ REPORT_2023 = {
     "disputes_handled": 749,
     "disputes_mediated_success": 748,
 }
+# The same report's 法律援助 and 普法 sentences: “共指派律师到检察院办理认罪认罚从宽案498件、提供法律帮助538人次” and
+# “提供各类法律咨询350余人次” (350余 taken as exactly 350). These rows are appended after the rows above, drawn
+# from their own random stream, so every earlier line of the file stays as it was.
+REPORT_2023_MORE = {
+    "plea_leniency_cases": 498,
+    "plea_leniency_help_persons": 538,
+    "publicity_consultation_persons": 350,
+}
 
 # Wage claims peak before the Spring Festival; other matters are flatter.
 MONTH_WEIGHTS = (14, 11, 7, 7, 7, 7, 7, 7, 7, 8, 9, 13)
@@ -51,6 +59,9 @@ CATEGORY_WEIGHTS = {
     "legal_aid": {"wage_arrears": 45, "work_injury": 15, "family_dispute": 15, "traffic_accident": 10,
                   "criminal": 10, "labor_dispute": 5},
     "mediation": {"neighbor_dispute": 40, "family_dispute": 25, "property": 15, "contract_debt": 15, "other": 5},
+    "plea_leniency": {"criminal": 1},
+    "publicity": {"labor_dispute": 20, "wage_arrears": 20, "family_dispute": 20, "contract_debt": 15, "property": 10,
+                  "traffic_accident": 5, "other": 10},
 }
 SUMMARIES = {
     "wage_arrears": "咨询追讨拖欠工资", "work_injury": "咨询工伤认定与赔偿", "labor_dispute": "咨询劳动合同与解除",
@@ -58,6 +69,8 @@ SUMMARIES = {
     "contract_debt": "咨询民间借贷纠纷", "property": "咨询物业费纠纷", "criminal": "咨询刑事案件程序",
     "administrative": "咨询行政复议程序", "other": "其他法律咨询",
 }
+
+SPECIAL_SUMMARIES = {"publicity": "法治宣传活动现场解答："}
 
 
 @dataclass
@@ -133,6 +146,21 @@ def _other_year(rng: random.Random, scale: float) -> list[Record]:
     return out
 
 
+def _more_services(rng: random.Random, year: int) -> list[Record]:
+    """认罪认罚 cases (one row per case, persons = 法律帮助人次) and 普法 events (persons = 人次 answered there)."""
+    if year == 2023:
+        r = REPORT_2023_MORE
+        cases, helped, publicity = r["plea_leniency_cases"], r["plea_leniency_help_persons"], \
+            r["publicity_consultation_persons"]
+    else:  # a plausible year around 2023, no exact figures
+        cases = round(498 * rng.uniform(0.85, 1.15))
+        helped, publicity = cases + rng.randint(20, 60), rng.randint(280, 420)
+    events = publicity // 12
+    out = [Record("plea_leniency", "assigned", False, p, "criminal") for p in _partition(rng, helped, cases, 3)]
+    out += [Record("publicity", "answered", False, p) for p in _partition(rng, publicity, events, 30)]
+    return out
+
+
 def _random_day(rng: random.Random, year: int) -> date:
     month = rng.choices(range(1, 13), MONTH_WEIGHTS)[0]
     first = date(year, month, 1)
@@ -148,7 +176,7 @@ def _cells(rng: random.Random, idx: int, day: date, rec: Record, places: list[tu
     if rec.service == "hotline_12348" and rng.random() < 0.5:
         community = ""  # callers often give only the street
     amount = ""
-    if category == "wage_arrears" and rng.random() < 0.7:
+    if category == "wage_arrears" and rng.random() < 0.7 and rec.service != "publicity":
         amount = f"{rng.randint(8, 900) * 100 * rec.persons}" + rng.choice(("", "", ".00", ".50"))
     return [
         f"{day.year}-{idx:05d}",
@@ -161,7 +189,9 @@ def _cells(rng: random.Random, idx: int, day: date, rec: Record, places: list[tu
         community,
         OUTCOMES[rec.outcome] if labels else rec.outcome,
         amount,
-        SUMMARIES[category] + ("，已告知申请法律援助" if rec.service == "hotline_12348" and rng.random() < 0.2 else ""),
+        ("认罪认罚从宽案件，值班律师提供法律帮助" if rec.service == "plea_leniency" else
+         SPECIAL_SUMMARIES.get(rec.service, "") + SUMMARIES[category])
+        + ("，已告知申请法律援助" if rec.service == "hotline_12348" and rng.random() < 0.2 else ""),
     ]
 
 
@@ -178,6 +208,15 @@ def write_ledger(out: Path, *, seed: int = 12348, bom: bool = True) -> int:
             dated = sorted(((_random_day(rng, year), rec) for rec in records), key=lambda dr: dr[0])
             for idx, (day, rec) in enumerate(dated, start=1):
                 writer.writerow(_cells(rng, idx, day, rec, places))
+                rows += 1
+        # The two services added later, at the end of the file with ids of their own (a ledger need not be sorted).
+        more = random.Random(seed + 1)
+        for year in years:
+            dated = sorted(((_random_day(more, year), rec) for rec in _more_services(more, year)), key=lambda dr: dr[0])
+            for idx, (day, rec) in enumerate(dated, start=1):
+                cells = _cells(more, idx, day, rec, places)
+                cells[0] = f"{year}-P{idx:04d}"
+                writer.writerow(cells)
                 rows += 1
     return rows
 

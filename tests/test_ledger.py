@@ -49,6 +49,16 @@ def test_parse_row_accepts_labels_and_defaults() -> None:
     assert parsed.to_params()["source_id"] == "ledger:A1" and parsed.to_params()["channel"] == "import"
 
 
+@pytest.mark.parametrize(("service", "outcome", "code"), [
+    ("认罪认罚", "已指派", "plea_leniency"), ("plea_leniency", "assigned", "plea_leniency"),
+    ("普法咨询", "已解答", "publicity"), ("publicity", "answered", "publicity"),
+])
+def test_parse_row_reads_the_new_services_as_code_or_label(service: str, outcome: str, code: str) -> None:
+    parsed = parse_row(row(service=service, outcome=outcome, category="刑事", migrant_worker="否", persons="2"))
+    assert (parsed.service, parsed.outcome, parsed.persons, parsed.category) == (
+        code, "assigned" if code == "plea_leniency" else "answered", 2, "criminal")
+
+
 @pytest.mark.parametrize(
     ("cells", "why"),
     [
@@ -71,6 +81,12 @@ def test_parse_row_accepts_labels_and_defaults() -> None:
         ({"amount": "-5"}, "amount '-5' is out of range"),
         ({"amount": "1.005"}, "amount '1.005' has more than 2 decimals"),
         ({"id": "", "persons": "0"}, "missing id; persons must be at least 1, got 0"),
+        ({"service": "plea_leniency", "outcome": "answered"},
+         "outcome 'answered' does not belong to service 'plea_leniency'"),
+        ({"service": "认罪认罚", "outcome": "已受理"}, "outcome 'accepted' does not belong to service 'plea_leniency'"),
+        ({"service": "普法咨询", "outcome": "调解成功"}, "outcome 'success' does not belong to service 'publicity'"),
+        ({"service": "认罪认罚从宽"}, "unknown service '认罪认罚从宽'"),
+        ({"service": "publicity", "outcome": "answered", "persons": "0"}, "persons must be at least 1, got 0"),
     ],
 )
 def test_parse_row_names_the_problem(cells: dict[str, str], why: str) -> None:
@@ -206,6 +222,26 @@ def test_cli_import_errors_exit_1_and_write_nothing(engine: object, session: Ses
     result = CliRunner().invoke(main, ["ledger", "import", str(tmp_path / "bad.csv")])
     assert result.exit_code == 1
     assert result.output == "Error: bad.csv: 7 bad rows, nothing written\n" + "\n".join(expected) + "\n"
+    assert count(session) == 0
+
+
+def test_bad_rows_of_the_new_services_import_nothing(engine: object, session: Session, tmp_path: Path) -> None:
+    """Issue 26: a 认罪认罚 or 普法 row that breaks a rule is refused with its line; good rows around it are not written."""
+    path = write(tmp_path / "new.csv", [
+        HEADER,
+        "P1,2023-03-01,认罪认罚,刑事,否,2,,,已指派,,认罪认罚从宽案件",
+        "P2,2023-03-02,plea_leniency,criminal,0,1,,,answered,,",
+        "P3,2023-03-03,普法咨询,劳动争议,否,25,城中街道,,已解答,,法治宣传活动",
+        "P4,2023-03-04,publicity,,0,0,,,answered,,",
+        "P5,2023-03-05,普法咨询,,否,,,,已指派,,",
+    ])
+    result = CliRunner().invoke(main, ["ledger", "import", str(path)])
+    assert result.exit_code == 1
+    assert result.output == (
+        "Error: new.csv: 3 bad rows, nothing written\n"
+        "line 3: outcome 'answered' does not belong to service 'plea_leniency'\n"
+        "line 5: persons must be at least 1, got 0\n"
+        "line 6: outcome 'assigned' does not belong to service 'publicity'\n")
     assert count(session) == 0
 
 

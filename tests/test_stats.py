@@ -15,9 +15,9 @@ from sqlalchemy import create_engine, insert
 from sqlalchemy.orm import Session
 
 from hotline.cli import main
-from hotline.codes import CATEGORIES, SERVICE_OUTCOMES
+from hotline.codes import ASSISTANT_CHANNELS, CATEGORIES, SERVICE_OUTCOMES
 from hotline.ledger import import_ledger
-from hotline.stats import UNSPECIFIED, annual_stats, percent, render_paragraph
+from hotline.stats import UNSPECIFIED, annual_stats, change, percent, previous_year, render_paragraph
 from hotline.store.models import Base, Consultation
 
 SEED = Path(__file__).parent / "data" / "ledger_seed.csv"
@@ -35,12 +35,17 @@ REPORT_2023 = {
     "disputes_handled": 749,
     "disputes_mediated_success": 748,
     "mediation_success_rate": 99.87,
+    # 「共指派律师到检察院办理认罪认罚从宽案498件、提供法律帮助538人次」「提供各类法律咨询350余人次」(350余 as 350)
+    "plea_leniency_cases": 498,
+    "plea_leniency_help_persons": 538,
+    "publicity_consultation_persons": 350,
 }
 REPORT_FRAGMENTS = (
     "受理的农民工案件共74件182人次、解答“12348”电话咨询197个、接待农民工来访214人次",
     "顾问律师共解答居(村)民法律咨询900件，参与纠纷调解10件",
-    "法律援助中心共指派法律援助案件127件",
+    "法律援助中心共指派法律援助案件127件；共指派律师到检察院办理认罪认罚从宽案498件、提供法律帮助538人次。",
     "排查出矛盾纠纷749件，调处749件，调处率100%，调解成功748件，调解成功率99.87%",
+    "提供各类法律咨询350人次",
 )
 CONTRACT_KEYS = {
     *REPORT_2023, "online_consultations", "records_total", "by_month", "by_service", "by_category", "by_street",
@@ -64,6 +69,9 @@ def test_seed_reproduces_the_2023_report(seeded: Session) -> None:
     paragraph = render_paragraph(stats)
     for fragment in REPORT_FRAGMENTS:
         assert fragment in paragraph
+    # The report's order: 法律服务, 顾问律师, 法律援助 and 认罪认罚, 人民调解, 普法; the ledger has no assistant rows.
+    assert [paragraph.index(f) for f in REPORT_FRAGMENTS] == sorted(paragraph.index(f) for f in REPORT_FRAGMENTS)
+    assert "智能助手" not in paragraph and stats["assistant_consultations"] == 0
 
 
 def test_other_years_differ(seeded: Session) -> None:
@@ -103,6 +111,39 @@ def test_empty_year(session: Session) -> None:
     assert "调解成功率" not in paragraph and "调处率" not in paragraph and "排查出矛盾纠纷0件" in paragraph
 
 
+def test_the_assistants_own_consultations_are_named_by_channel(session: Session) -> None:
+    """Issue 21: the paragraph names what the assistant answered itself, beside the ledger's figures."""
+    at = datetime(2023, 3, 1, 10)
+    rows = [("online", "wechat", "wage_arrears", 12), ("online", "wechat", "family_dispute", 1),
+            ("online", "web", "wage_arrears", 3), ("online", "web", "labor_dispute", 1),
+            ("online", "import", "wage_arrears", 5),  # the ledger's 网络咨询: not the assistant
+            ("hotline_12348", "phone", "wage_arrears", 2)]  # a call logged by an operator: 12348
+    session.execute(insert(Consultation.__table__), [
+        {"occurred_at": at, "service": svc, "channel": ch, "category": cat, "persons": p, "migrant_worker": False,
+         "outcome": "answered"} for svc, ch, cat, p in rows])
+    stats = annual_stats(session=session, year=2023)
+    assert (stats["assistant_consultations"], stats["assistant_consultation_persons"]) == (4, 17)
+    assert (stats["assistant_wage_consultations"], stats["assistant_wage_persons"]) == (2, 15)
+    assert stats["assistant_by_channel"] == {"wechat": 13, "web": 4, "telegram": 0}
+    assert stats["online_consultations"] == 5 and stats["hotline_12348_consultations"] == 1
+    paragraph = render_paragraph(stats)
+    assert "智能助手在线解答法律咨询17人次（微信13人次、网页4人次），其中讨薪15人次。" in paragraph
+    assert paragraph.index("解答“12348”电话咨询1个") < paragraph.index("智能助手")
+
+
+def test_year_over_year() -> None:
+    assert change(110, 100) == "增长10%" and change(90, 120) == "下降25%" and change(7, 7) == "持平"
+    assert change(5, 0) == "新增" and change(0, 0) == "—" and change(3, None) == "—"
+    assert change(99.87, 99.5, rate=True) == "上升0.37个百分点" and change(100.0, 100.0, rate=True) == "持平"
+    assert change(98.0, 99.87, rate=True) == "下降1.87个百分点" and change(None, 99.0, rate=True) == "—"
+
+
+def test_previous_year_only_when_it_has_records(seeded: Session) -> None:
+    before = previous_year(session=seeded, year=2023)
+    assert before is not None and before["year"] == 2022 and before["records_total"] > 1000
+    assert previous_year(session=seeded, year=2022) is None  # 2021 has no records
+
+
 def test_percent_rounds_half_up() -> None:
     assert percent(748, 749) == 99.87
     assert percent(1, 800) == 0.13  # 0.125: the report rounds 四舍五入, not to even
@@ -131,6 +172,7 @@ _record = st.fixed_dictionaries({
     "category": st.one_of(st.none(), st.sampled_from(sorted(CATEGORIES))),
     "street": st.one_of(st.none(), st.sampled_from(["城中街道", "河东街道"])),
     "k": st.integers(0, 3),
+    "channel": st.sampled_from(["import", "phone", *ASSISTANT_CHANNELS]),
 })
 
 
@@ -162,6 +204,14 @@ def _model(records: list[dict], year: int) -> dict:
         "mediation_success_rate": math.floor(Fraction(100 * success, handled) * 100 + Fraction(1, 2)) / 100
         if handled else None,
         "online_consultations": n(lambda r: r["service"] == "online"),
+        "plea_leniency_cases": n(lambda r: r["service"] == "plea_leniency"),
+        "plea_leniency_help_persons": persons(lambda r: r["service"] == "plea_leniency"),
+        "publicity_consultation_persons": persons(lambda r: r["service"] == "publicity"),
+        "assistant_consultations": n(lambda r: r["service"] == "online" and r["channel"] in ASSISTANT_CHANNELS),
+        "assistant_wage_persons": persons(lambda r: r["service"] == "online" and r["channel"] in ASSISTANT_CHANNELS
+                                          and r["category"] == "wage_arrears"),
+        "assistant_by_channel": {ch: persons(lambda r, ch=ch: r["service"] == "online" and r["channel"] == ch)
+                                 for ch in ASSISTANT_CHANNELS},
         "records_total": len(rows),
         "by_category": {c: n(lambda r, c=c: (r["category"] or UNSPECIFIED) == c)
                         for c in {r["category"] or UNSPECIFIED for r in rows}},
@@ -179,7 +229,7 @@ def test_stats_match_a_python_model(records: list[dict]) -> None:
     Base.metadata.create_all(engine)
     with Session(engine) as s:
         if records:
-            s.execute(insert(Consultation.__table__), [r | {"channel": "import"} for r in records])
+            s.execute(insert(Consultation.__table__), records)
         stats = annual_stats(session=s, year=2023)
     expected = _model(records, 2023)
     assert {key: stats[key] for key in expected} == expected
