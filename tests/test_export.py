@@ -63,6 +63,23 @@ def test_xlsx_totals_match_the_stats(seeded: Session, tmp_path: Path) -> None:
     assert [r[0] for r in book["按渠道"].iter_rows(min_row=3, values_only=True)] == ["台账导入", "合计"]
 
 
+def test_the_new_services_in_the_month(seeded: Session, tmp_path: Path) -> None:
+    """认罪认罚 and 普法咨询 have rows of their own; their 件 and 人次 add up to the year's report figures."""
+    cases = persons = publicity = 0
+    for month in range(1, 13):
+        export = month_export(session=seeded, month=f"2023-{month:02d}")
+        rows = export.tables[0].rows
+        cases += sum(r[2] for r in rows if r[0] == "认罪认罚")
+        persons += sum(r[3] for r in rows if r[0] == "认罪认罚")
+        publicity += sum(r[3] for r in rows if r[0] == "普法咨询")
+        assert {r[1] for r in rows if r[0] == "认罪认罚"} <= {"刑事"}
+        if month == 6:
+            write_xlsx(export, tmp_path / "june.xlsx")
+    assert (cases, persons, publicity) == (498, 538, 350)  # the 2023 report's figures
+    labels = {r[0] for r in load_workbook(tmp_path / "june.xlsx")["按服务类型和类别"].iter_rows(min_row=3, values_only=True)}
+    assert {"认罪认罚", "普法咨询"} <= labels
+
+
 def test_counts_only(seeded: Session, tmp_path: Path) -> None:
     """No summary, community or phone reaches the spreadsheet."""
     seeded.execute(Consultation.__table__.update().values(phone="13977212345"))
@@ -70,7 +87,7 @@ def test_counts_only(seeded: Session, tmp_path: Path) -> None:
     write_xlsx(export, tmp_path / "m.xlsx")
     text = " ".join(str(v) for ws in load_workbook(tmp_path / "m.xlsx").worksheets
                     for r in ws.iter_rows(values_only=True) for v in r if v is not None)
-    assert "咨询" not in text.replace("网络咨询", "") and "社区" not in text and "1397721" not in text
+    assert "咨询" not in text.replace("网络咨询", "").replace("普法咨询", "") and "社区" not in text and "1397721" not in text
 
 
 def test_csv_has_three_blocks_with_totals(seeded: Session, tmp_path: Path) -> None:

@@ -14,7 +14,7 @@ from hotline import cli_numbers, report
 from hotline.cli import main
 from hotline.ledger import import_ledger
 from hotline.report import NoCJKFontError, find_cjk_font, write_report
-from hotline.stats import annual_stats, render_paragraph
+from hotline.stats import annual_stats, change, render_paragraph
 
 SEED = Path(__file__).parent / "data" / "ledger_seed.csv"
 
@@ -51,7 +51,32 @@ def test_docx(engine: object, seeded: Session, tmp_path: Path) -> None:
     assert table["受理农民工案件"] == "74件" and table["受理农民工案件涉及人次"] == "182人次"
     assert table["法律援助中心指派法律援助案件"] == "127件" and table["调解成功率"] == "99.87%"
     assert table["调处率"] == "100%"
+    assert table["指派律师到检察院办理认罪认罚从宽案"] == "498件" and table["认罪认罚从宽案提供法律帮助"] == "538人次"
+    assert table["法治宣传活动提供各类法律咨询"] == "350人次"
+    assert "智能助手在线解答法律咨询" not in table  # the ledger years have no assistant rows
+    # Rows in the paragraph's order: 法律援助, then 认罪认罚, then 人民调解, then 普法.
+    labels = list(table)
+    assert labels.index("法律援助中心指派法律援助案件") < labels.index("指派律师到检察院办理认罪认罚从宽案") \
+        < labels.index("排查矛盾纠纷") < labels.index("法治宣传活动提供各类法律咨询")
+    # 2022 has records: each figure stands beside last year's, with the 同比.
+    before = annual_stats(session=seeded, year=2022)
+    yoy = {row.cells[0].text: [c.text for c in row.cells[1:]] for row in doc.tables[0].rows}
+    assert yoy["指标"] == ["数值", "上年", "同比"]
+    assert yoy["指派律师到检察院办理认罪认罚从宽案"] == ["498件", f"{before['plea_leniency_cases']}件",
+                                                 change(498, before["plea_leniency_cases"])]
+    assert yoy["法治宣传活动提供各类法律咨询"][1:] == ["366人次", "下降4.37%"]  # 350 against 366
+    assert yoy["调解成功率"][2].endswith("个百分点") or yoy["调解成功率"][2] == "持平"
+    # The service table has the monthly export's labels, 件 and 人次.
+    services = {row.cells[0].text: (row.cells[1].text, row.cells[2].text) for row in doc.tables[1].rows}
+    assert services["认罪认罚"] == ("498", "538") and services["普法咨询"][1] == "350"
+    assert services["人民调解"] == ("749", str(annual_stats(session=seeded, year=2023)["persons_by_service"]["mediation"]))
     assert len(doc.inline_shapes) == 1
+
+
+def test_no_year_over_year_without_last_years_records(seeded: Session, tmp_path: Path) -> None:
+    files = write_report(session=seeded, year=2022, out=tmp_path / "2022.docx")
+    header = [c.text for c in Document(str(files.document)).tables[0].rows[0].cells]
+    assert header == ["指标", "数值"]  # 2021 has no records
 
 
 def test_markdown(seeded: Session, tmp_path: Path) -> None:
@@ -61,7 +86,7 @@ def test_markdown(seeded: Session, tmp_path: Path) -> None:
     text = files.document.read_text(encoding="utf-8")
     assert text.startswith("# 2023年度法律服务工作统计\n")
     assert render_paragraph(annual_stats(session=seeded, year=2023)) in text
-    assert "| 调解成功 | 748件 |" in text and "![2023年各月法律服务量](section_chart.png)" in text
+    assert "| 调解成功 | 748件 | " in text and "| 认罪认罚 | 498 | 538 |" in text and "![2023年各月法律服务量](section_chart.png)" in text
 
 
 def test_empty_year_still_renders(session: Session, tmp_path: Path, recwarn: pytest.WarningsRecorder) -> None:
