@@ -9,6 +9,8 @@ from pathlib import Path
 
 import click
 
+from hotline.advisor_report import advisor_report, render_text
+from hotline.advisor_report import write_xlsx as write_advisor_xlsx
 from hotline.cli_store import _session  # one unit of work and one database error message for every command
 from hotline.export import FORMATS, ExportError, month_export, write_export
 from hotline.ledger import LedgerError, LedgerFileError, import_ledger
@@ -104,4 +106,44 @@ def report(year: int, out: Path) -> None:
     click.echo(f"wrote {files.document} and {files.chart}")
 
 
-COMMANDS: list[click.Command] = [ledger, stats, export, report]
+@click.group("advisors")
+def advisors() -> None:
+    """The advisor network (一村（社区）一法律顾问): the roster against the year's consultations.
+
+    Example: hotline advisors report --year 2023 --out 顾问2023.xlsx
+    """
+
+
+@advisors.command("report")
+@click.option("--year", type=int, required=True, help="Calendar year of the records.")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Write FILE.xlsx: one sheet per street.")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as one JSON object.")
+def advisors_report(year: int, out: Path | None, as_json: bool) -> None:
+    """Per street and community: its advisor, consultations and mediations in the year and by month, communities
+    with none, and the coverage of the roster (communities with an advisor over all communities).
+
+    Totals equal `hotline stats` (advisor_consultations, advisor_mediations); log rows whose place is not in the
+    roster keep a line of their own.
+
+    Example: hotline advisors report --year 2023 --out 顾问2023.xlsx
+    """
+    if out is not None and out.suffix.lower() != ".xlsx":
+        raise click.ClickException(f"cannot write '{out.name}': the advisor report is an .xlsx file")
+    try:
+        with _session() as session:
+            network = advisor_report(session=session, year=year)
+        if out is not None:
+            write_advisor_xlsx(network, out)
+    except StatsError as exc:
+        raise click.ClickException(str(exc)) from None
+    except OSError as exc:
+        raise click.ClickException(f"cannot write {out}: {exc.strerror}") from None
+    if as_json:
+        click.echo(json.dumps(network.to_dict(), ensure_ascii=False, indent=2))
+    elif out is not None:
+        click.echo(f"wrote {out} ({len(network.streets)} streets, {network.consultations} consultations)")
+    else:
+        click.echo(render_text(network))
+
+
+COMMANDS: list[click.Command] = [ledger, stats, export, report, advisors]
