@@ -57,6 +57,13 @@ class WageFacts:
     street: str | None = None
     construction: bool | None = None  # a construction project: the general-contractor rule applies
     migrant_worker: bool | None = None  # asked, never assumed: Art. 42(3) waives the means test only for them
+    # Who hired the worker on a construction site: "company" (a 分包单位: 条例第三十条, the general contractor pays
+    # first) or "person" (a 包工头 or an unqualified crew: 条例第三十六条, whoever let the work to him pays).
+    hired_by: str | None = None
+    # The last day the worker asked for the money (or the boss promised to pay): it interrupts the 1-year period
+    # (劳动争议调解仲裁法第二十七条第二款), which then runs again from that day.
+    last_demand_date: dt.date | None = None
+    months_worked: int | None = None  # months of work so far: double wages (劳动合同法第八十二条) need more than one
 
 
 @dataclass(frozen=True)
@@ -75,6 +82,18 @@ class Limitation:
 
 
 @dataclass(frozen=True)
+class ConstructionLiability:
+    """Who answers for a construction worker's wages beyond the one who hired him, and how (for drafted documents:
+    the respondent to name). `duty` is 先行清偿 (pays first, recovers later) or 清偿 (pays)."""
+
+    respondent: str  # 中文, e.g. 施工总承包单位
+    duty: str  # 先行清偿 | 清偿 | 先行清偿或清偿（看是谁招的工）
+    citation: str
+    verified: bool
+    text: str  # the sentence a citizen reads
+
+
+@dataclass(frozen=True)
 class WageGuidance:
     routes: list[Route]
     limitation: Limitation
@@ -85,6 +104,10 @@ class WageGuidance:
     basis: list[str] = field(default_factory=list)
     # Parameters the guidance needed and found no value for on the day: the answer then goes to a person.
     missing_parameters: list[str] = field(default_factory=list)
+    construction_liability: ConstructionLiability | None = None
+    # Law that applies here but whose text we could not confirm (verified: false): shown to operators, never to a
+    # citizen as fact.
+    operator_notes: list[str] = field(default_factory=list)
 
     @property
     def needs_review(self) -> bool:
@@ -101,6 +124,11 @@ class WageGuidance:
             "missing_evidence": list(self.missing_evidence),
             "general_contractor": self.general_contractor,
             "crime_note": self.crime_note,
+            "construction_liability": (None if self.construction_liability is None else {
+                "respondent": self.construction_liability.respondent, "duty": self.construction_liability.duty,
+                "citation": self.construction_liability.citation,
+                "verified": self.construction_liability.verified}),
+            "operator_notes": list(self.operator_notes),
             "legal_aid": self.legal_aid.to_api(),
             "basis": list(self.basis),
         }
@@ -176,6 +204,26 @@ def _p(name: str, on: dt.date) -> ParameterValue | None:
     return parameter_or_none(name, on)
 
 
+def limitation_start(facts: WageFacts) -> dt.date | None:
+    """The day the 1-year arbitration period runs from: the job's end, or a later demand for the money, which
+    interrupts it (劳动争议调解仲裁法第二十七条); None while the end day is unknown."""
+    if facts.end_date is None:
+        return None
+    if facts.last_demand_date is not None and facts.last_demand_date > facts.end_date:
+        return facts.last_demand_date
+    return facts.end_date
+
+
+def arbitration_deadline(facts: WageFacts, on: dt.date) -> dt.date | None:
+    """The last day to apply for labour arbitration over unpaid wages, as of `on`; None when it cannot be
+    computed (still employed, end day unknown, or no limitation rule in force that day)."""
+    pv = parameter_or_none("labor_arbitration.limitation", on)
+    start = limitation_start(facts)
+    if pv is None or start is None:
+        return None
+    return _add_years(start, pv.value["years"])
+
+
 def _limitation(facts: WageFacts, on: dt.date, b: _Basis) -> Limitation:
     pv = b.required("labor_arbitration.limitation")
     if pv is None:
@@ -183,18 +231,27 @@ def _limitation(facts: WageFacts, on: dt.date, b: _Basis) -> Limitation:
     years = pv.value["years"]
     basis = b.use(pv)
     restart = "期间您向老板或有关部门要过钱、或者老板答应给钱的，时效从那时重新算。"
+    two_years = _p("labor_inspection.two_year_rule", on)
+    inspection = ""
+    if two_years is not None:
+        inspection = f"但向劳动保障监察投诉，拖欠超过{two_years.value['years']}年没人投诉的不再查处，不要拖。"
     ended = facts.employment_ended if facts.employment_ended is not None else (
         True if facts.end_date is not None else None)
     if ended is False:
-        return Limitation(f"还在干活期间，被拖欠的工资申请仲裁不受{years}年期限限制；但离职后要在{years}年内申请。",
-                          None, basis)
+        return Limitation(f"还在干活期间，被拖欠的工资申请仲裁不受{years}年期限限制，离职后要在{years}年内申请；"
+                          f"{inspection}", None, basis + b.use(two_years if inspection else None))
     if ended is None:
-        return Limitation(f"还在干活的，欠的工资不受时效限制；工作已经结束的，要从结束那天起{years}年内申请仲裁。",
-                          None, basis)
-    if facts.end_date is None:
+        return Limitation(f"还在干活的，欠的工资在离职前申请仲裁不受{years}年期限限制；工作已经结束的，要从结束那天起"
+                          f"{years}年内申请仲裁。", None, basis)
+    start = limitation_start(facts)
+    if start is None or facts.end_date is None:
         return Limitation(f"从工作结束那天起{years}年内申请劳动仲裁。{restart}", None, basis)
-    deadline = _add_years(facts.end_date, years)
-    summary = f"工作在{_cn_date(facts.end_date)}结束，要在{_cn_date(deadline)}前申请劳动仲裁。"
+    deadline = _add_years(start, years)
+    if start != facts.end_date:
+        summary = (f"工作在{_cn_date(facts.end_date)}结束，{_cn_date(start)}您又要过钱，时效从那天重新算，"
+                   f"要在{_cn_date(deadline)}前申请劳动仲裁。")
+    else:
+        summary = f"工作在{_cn_date(facts.end_date)}结束，要在{_cn_date(deadline)}前申请劳动仲裁。"
     if on > deadline:
         summary += f"按这个算已经过了期限；但{restart}请尽快咨询。"
     else:
@@ -222,14 +279,16 @@ def _minimum_wage_text(on: dt.date, b: _Basis) -> tuple[str, list[str], int | No
 
 def _routes(facts: WageFacts, on: dt.date, evidence: list[str], b: _Basis) -> list[Route]:
     routes: list[Route] = []
-    negotiation, art33, art50 = (_p(n, on) for n in (
-        "labor_arbitration.negotiation", "wage_payment.art33", "wage_payment.art50"))
+    negotiation, board, art50 = (_p(n, on) for n in (
+        "labor_arbitration.negotiation", "wage_payment.art34", "wage_payment.art50"))
     detail = "先把证据整理好（下面列了还缺哪些），拿着证据和老板或包工头谈，谈成了要写成书面协议并签字。"
-    if facts.construction and art33 is not None:
-        detail += art33.value
+    shown_board = facts.construction and board is not None and board.verified
+    if shown_board and board is not None:
+        detail += board.value
     if art50 is not None:
         detail += art50.value
-    routes.append(Route("negotiate", "整理证据，先和老板协商", detail, b.use(negotiation, art33 if facts.construction else None, art50)))
+    routes.append(Route("negotiate", "整理证据，先和老板协商", detail,
+                        b.use(negotiation, board if shown_board else None, art50)))
 
     two_years, hotline = _p("labor_inspection.two_year_rule", on), b.required("labor_inspection.hotline")
     call = f"，或打{hotline.value}" if hotline else ""
@@ -260,8 +319,13 @@ def _routes(facts: WageFacts, on: dt.date, evidence: list[str], b: _Basis) -> li
         detail += f"；一般{timing.value['days']}天内裁决，复杂的可以延长{timing.value['extension_days']}天"
     cap_text, cap_basis, cap, pending = _minimum_wage_text(on, b)
     detail += "。"
+    set_aside = _p("labor_arbitration.set_aside", on)
     if cap_text:
-        detail += f"追讨工资不超过{cap_text}的，仲裁裁决是终局的，老板不能再起诉拖延。"
+        detail += f"追讨工资不超过{cap_text}的，仲裁裁决是终局的，裁决书一作出就生效，老板不能再向法院起诉"
+        if set_aside is not None:
+            detail += (f"，但老板有法定理由的，可以在收到裁决书{set_aside.value['days']}日内向"
+                       f"{set_aside.value['court']}申请撤销裁决")
+        detail += "。"
     if facts.amount is not None and cap is not None:
         each = facts.amount / max(facts.people_count or 1, 1)
         who = "每人" if (facts.people_count or 1) > 1 else "您"
@@ -271,7 +335,8 @@ def _routes(facts: WageFacts, on: dt.date, evidence: list[str], b: _Basis) -> li
             detail += f"{who}约{each:.0f}元，是否在这个范围内要按最新最低工资标准核对。"
         else:
             detail += f"{who}约{each:.0f}元，超过这个范围，对裁决不服的双方都可以起诉。"
-    routes.append(Route("arbitration", "申请劳动仲裁", detail, b.use(free, timing) + cap_basis))
+    routes.append(Route("arbitration", "申请劳动仲裁", detail,
+                        b.use(free, timing) + cap_basis + (b.use(set_aside) if cap_text else [])))
 
     court = b.required("labor_arbitration.court_after_award")
     within = f"收到裁决书{court.value['days']}日内" if court else "在法定期限内"
@@ -287,15 +352,52 @@ def _routes(facts: WageFacts, on: dt.date, evidence: list[str], b: _Basis) -> li
     return routes
 
 
-def _general_contractor(facts: WageFacts, on: dt.date, b: _Basis) -> str | None:
-    art30 = _p("wage_payment.art30", on)
-    if not facts.construction or art30 is None:
+def construction_liability(facts: WageFacts, on: dt.date) -> ConstructionLiability | None:
+    """On a construction site, who else answers for the wages, from who hired the worker: a 分包单位 that defaults
+    (or a 转包) → the general contractor pays first (条例第三十条); a 包工头 or an unqualified crew → whoever let
+    the work to him pays (条例第三十六条: 清偿, not only first). Unknown → both, and the question is asked."""
+    if not facts.construction:
         return None
-    text = art30.value
+    art30, art36 = _p("wage_payment.art30", on), _p("wage_payment.art36", on)
+    if facts.hired_by == "person" and art36 is not None:
+        return ConstructionLiability("把活包给包工头的建设单位或施工总承包单位", "清偿", art36.citation, art36.verified,
+                                     art36.value)
+    if facts.hired_by == "company" and art30 is not None:
+        return ConstructionLiability("施工总承包单位", "先行清偿", art30.citation, art30.verified, art30.value)
+    if art30 is None:
+        return None
+    if art36 is None:
+        return ConstructionLiability("施工总承包单位", "先行清偿", art30.citation, art30.verified, art30.value)
+    return ConstructionLiability(
+        "施工总承包单位，或把活包给包工头的建设单位", "先行清偿或清偿（看是谁招的工）",
+        f"{art30.citation}、{art36.citation}", art30.verified and art36.verified,
+        f"要看是谁招您干活的：{art30.value}{art36.value}")
+
+
+def _general_contractor(facts: WageFacts, on: dt.date, b: _Basis,
+                        liability: ConstructionLiability | None) -> str | None:
+    if liability is None:
+        return None
     art26, art28 = _p("wage_payment.art26", on), _p("wage_payment.art28", on)
     extra = [pv.value for pv in (art26, art28) if pv is not None]
-    b.use(art30, art26, art28)
-    return f"{text}{''.join(extra)}（{art30.citation}）"
+    for name in ("wage_payment.art30", "wage_payment.art36"):
+        pv = _p(name, on)
+        if pv is not None and pv.citation in liability.citation:
+            b.use(pv)
+    b.use(art26, art28)
+    return f"{liability.text}{''.join(extra)}（{liability.citation}）"
+
+
+def _operator_notes(facts: WageFacts, on: dt.date) -> list[str]:
+    """Construction-site law that applies but whose text is unconfirmed: for the operator only, marked so."""
+    if not facts.construction:
+        return []
+    notes = []
+    for name in ("wage_payment.art29", "wage_payment.art32", "wage_payment.art34"):
+        pv = _p(name, on)
+        if pv is not None and not pv.verified:
+            notes.append(f"（未核实，请工作人员核对原文）{pv.value}（{pv.citation}）")
+    return notes
 
 
 def _crime_note(facts: WageFacts, on: dt.date, b: _Basis) -> str | None:
@@ -313,7 +415,8 @@ def _crime_note(facts: WageFacts, on: dt.date, b: _Basis) -> str | None:
         return None
     local = _p("criminal_law.guangxi_threshold", on)
     b.use(crime, thresholds, local)
-    return ("如果老板有钱却故意不给，经人社部门责令支付后仍不支付，数额较大的，可能涉嫌拒不支付劳动报酬罪"
+    return ("如果老板转移财产、逃匿（比如包工头跑了、联系不上），或者有钱却故意不给，经人社部门责令支付后仍不支付，"
+            "数额较大的，可能涉嫌拒不支付劳动报酬罪"
             f"（{crime.citation}；数额标准见{thresholds.citation}，广西的具体数额我们没有核实）。"
             "是不是犯罪要由公安、检察机关认定，建议先向劳动保障监察投诉，由他们依法处理。")
 
@@ -331,32 +434,66 @@ def guidance(facts: WageFacts, on: dt.date) -> WageGuidance:
         evidence.remove("劳动合同")
     routes = _routes(facts, on, evidence, b)
     limitation = _limitation(facts, on, b)
-    contractor = _general_contractor(facts, on, b)
+    liability = construction_liability(facts, on)
+    contractor = _general_contractor(facts, on, b, liability)
     crime = _crime_note(facts, on, b)
     aid = assess(AidFacts(matter="wage_arrears", migrant_worker=facts.migrant_worker), on)
     b.extend(aid.basis)
     missing = [item for item in EVIDENCE_ITEMS if item not in evidence]
     return WageGuidance(routes=routes, limitation=limitation, missing_evidence=missing,
                         general_contractor=contractor, crime_note=crime, legal_aid=aid, basis=b.items,
-                        missing_parameters=b.missing)
+                        missing_parameters=b.missing, construction_liability=liability,
+                        operator_notes=_operator_notes(facts, on))
 
 
 # --- which facts a conversation must still ask ----------------------------------------------------------------
 
-# The wage-claim facts a conversation can collect (CONTRACT §4 slots plus migrant_worker and construction).
-FACTS_ORDER = ("employer", "amount", "people_count", "months_owed", "migrant_worker", "construction",
-               "employment_ended", "has_contract", "evidence")
+# The wage-claim facts a conversation can collect (CONTRACT §4 slots plus migrant_worker and construction; then
+# the facts asked only where they change the advice: who hired the worker on a site, the job's end day and the last
+# demand for the money, the months worked without a contract).
+FACTS_ORDER = ("employer", "amount", "people_count", "months_owed", "migrant_worker", "construction", "hired_by",
+               "employment_ended", "end_date", "last_demand_date", "has_contract", "months_worked", "evidence")
+# Facts asked only when the facts so far make them matter (see facts_needed).
+CONDITIONAL_FACTS = ("hired_by", "end_date", "last_demand_date", "months_worked")
+HIRED_BY = ("company", "person")
+# A deadline this close (days), or past, makes the last demand for the money worth asking: it restarts the period.
+DEMAND_MATTERS_DAYS = 90
+
+
+def _slot_date(value: Any) -> dt.date | None:
+    """A date slot's value: an ISO day (the date reader's output); anything else (「没要过」 → "none") is None."""
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, str):
+        try:
+            return dt.date.fromisoformat(value.strip()[:10])
+        except ValueError:
+            return None
+    return None
 
 
 def facts_needed(slots: Mapping[str, Any], on: dt.date) -> tuple[str, ...]:
     """The wage-claim facts whose answer changes the guidance on `on`: migrant status only while Art. 42(3) waives
     a migrant worker's means test for wages; a construction site only while 条例 Art. 30 (the general contractor
-    pays first) is in force."""
+    pays first) is in force, and who hired the worker only on a site (Art. 30 or Art. 36); the end day only once
+    the job has ended (it starts the 1-year period of 调解仲裁法第二十七条), the last demand only when the period
+    from that day is close or over (a later demand restarts it); months worked only without a written contract
+    (double wages, 劳动合同法第八十二条, need more than a month)."""
     needed = list(FACTS_ORDER)
     if "wage_arrears" not in migrant_waiver_matters(on):
         needed.remove("migrant_worker")
     if parameter_or_none("wage_payment.art30", on) is None:
         needed.remove("construction")
+    if slots.get("construction") is not True or parameter_or_none("wage_payment.art36", on) is None:
+        needed.remove("hired_by")
+    if slots.get("employment_ended") is not True:
+        needed.remove("end_date")
+    end = _slot_date(slots.get("end_date"))
+    deadline = arbitration_deadline(WageFacts(employment_ended=True, end_date=end), on) if end else None
+    if deadline is None or (deadline - on).days > DEMAND_MATTERS_DAYS:
+        needed.remove("last_demand_date")
+    if slots.get("has_contract") is not False or parameter_or_none("labor_contract.art82", on) is None:
+        needed.remove("months_worked")
     return tuple(needed)
 
 
@@ -370,15 +507,21 @@ def facts_from_slots(slots: Mapping[str, Any]) -> WageFacts:
         value = slots.get(name)
         return value if isinstance(value, bool) else None
 
+    end = _slot_date(slots.get("end_date"))
+    hired = slots.get("hired_by")
     return WageFacts(
         employer=slots.get("employer") or None,
         amount=_int(slots.get("amount")),
         people_count=_int(slots.get("people_count")),
         months_owed=_int(slots.get("months_owed")),
         employment_ended=yes_no("employment_ended"),
+        end_date=end,
         has_contract=yes_no("has_contract"),
         evidence=tuple(slots.get("evidence") or ()),
         street=slots.get("street") or None,
         construction=yes_no("construction"),
         migrant_worker=yes_no("migrant_worker"),
+        hired_by=hired if hired in HIRED_BY else None,
+        last_demand_date=_slot_date(slots.get("last_demand_date")),
+        months_worked=_int(slots.get("months_worked")),
     )

@@ -22,6 +22,16 @@ def _facts(raw: dict[str, Any]) -> WageFacts:
     return WageFacts(**{k: tuple(v) if k == "evidence" else v for k, v in raw.items()})
 
 
+def test_the_rights_board_is_article_34_and_unverified_text_stays_with_operators() -> None:
+    on = dt.date(2026, 6, 1)
+    result = guidance(WageFacts(construction=True, hired_by="person"), on)
+    assert "《保障农民工工资支付条例》第三十三条" not in result.basis
+    assert any("第三十四条" in n and "告示牌" in n for n in result.operator_notes)
+    assert all(n.startswith("（未核实") for n in result.operator_notes)
+    assert not any("告示牌" in r.detail for r in result.routes)  # unverified: never told to a citizen as fact
+    assert guidance(WageFacts(construction=False), on).operator_notes == []
+
+
 @pytest.mark.parametrize("case", CASES, ids=[c["name"] for c in CASES])
 def test_case(case: dict[str, Any]) -> None:
     result = guidance(_facts(case["input"]), on=case["date"])
@@ -55,6 +65,16 @@ def test_case(case: dict[str, Any]) -> None:
         assert result.needs_review == expected["needs_review"], result.missing_parameters
     for name in expected.get("missing_parameters_include", []):
         assert name in result.missing_parameters, result.missing_parameters
+    if "liability" in expected:
+        want, got = expected["liability"], result.construction_liability
+        if want is None:
+            assert got is None
+        else:
+            assert got is not None and got.duty == want["duty"] and got.citation == want["citation"], got
+    for text in expected.get("operator_notes_contain", []):
+        assert any(text in n for n in result.operator_notes), result.operator_notes
+    if "crime_note_contains" in expected:
+        assert result.crime_note is not None and expected["crime_note_contains"] in result.crime_note
     if "aid_reason_contains" in expected:
         assert any(expected["aid_reason_contains"] in r for r in result.legal_aid.reasons), result.legal_aid.reasons
 
@@ -109,7 +129,7 @@ def test_to_api_is_plain_data() -> None:
 
 
 def test_change_dates_come_from_the_data() -> None:
-    assert dt.date(2023, 9, 1) in CHANGE_DATES and dt.date(2025, 1, 1) in CHANGE_DATES  # the ones once missed
+    assert dt.date(2023, 9, 1) in CHANGE_DATES and dt.date(2025, 9, 1) in CHANGE_DATES  # the ones once missed
     assert dt.date(2021, 1, 1) in CHANGE_DATES  # the day after an `end`
 
 
