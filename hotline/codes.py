@@ -101,6 +101,9 @@ MATTERS: dict[str, str] = {
     "property": "房产物业纠纷",
     "criminal_defense": "刑事辩护",
     "criminal_victim": "刑事被害人",
+    # 广西法律援助条例 (2025-09-01): women, minors, the elderly, the disabled and veterans may also apply for other
+    # personal-injury claims.
+    "personal_injury": "其他人身损害赔偿",
     "other": "其他",
 }
 
@@ -117,6 +120,8 @@ GROUPS: dict[str, str] = {
     "heroic_act": "见义勇为",
     "martyr_relative": "英雄烈士近亲属",
     "retrial_acquitted": "再审改判无罪",
+    "woman": "妇女",
+    "veteran": "退役军人",
 }
 
 

@@ -27,10 +27,16 @@ CRIMINAL_ROLES = ("suspect", "defendant", "victim", "private_prosecutor", "civil
 _CRIMINAL_FLAGS = ("minor", "blind_deaf_mute", "mental_incapacity", "facing_life_or_death", "death_review",
                    "in_absentia", "has_lawyer")
 _OWN_MEANS_MATTERS = ("support_payment", "family_dispute")
+# Matters whose claimants often spend beyond their income after an accident or illness (广西标准第三条第一款第二项):
+# income alone never refuses them.
+ACCIDENT_MATTERS = ("traffic_accident", "work_injury", "medical_accident", "food_drug_accident", "personal_injury")
+# Art. 42(1) waives the means test for these groups only when they have no fixed means of living.
+_NO_FIXED_INCOME_GROUPS = ("minor", "elderly", "disabled")
 # The role a criminal matter implies when the caller does not say (CONTRACT §7 `criminal` object).
 DEFAULT_ROLES = {"criminal_defense": "defendant", "criminal_victim": "victim"}
 # The legal-aid facts a conversation can collect, in asking order (CONTRACT §4 slots of the legal-aid form).
-FACTS_ORDER = ("matter", "migrant_worker", "groups", "monthly_income", "household_size", "has_valuable_assets")
+FACTS_ORDER = ("matter", "migrant_worker", "groups", "no_fixed_income", "lives_with_other_party", "monthly_income",
+               "household_size", "own_monthly_income", "has_valuable_assets")
 MEANS_FACTS = ("monthly_income", "household_size", "has_valuable_assets")
 _CN_DIGITS = "零一二三四五六七八九十"
 
@@ -60,8 +66,20 @@ class AidFacts:
     criminal: CriminalFacts | None = None
     household_size: int | None = None
     monthly_income: int | None = None  # household total; per capita = income / size when per-capita unknown
+    # The dispute is with a family member the applicant lives with (the son she lives with, the spouse): only the
+    # applicant's own income counts (《广西法律援助经济困难标准及认定办法》第三条第二款).
+    lives_with_other_party: bool | None = None
+    own_monthly_income: int | None = None  # the applicant's own, last 12 months, yuan
+    # Spending pushed above income by an accident, serious illness or emergency in the last 12 months (第三条第一款
+    # 第二项): an alternative to the income line.
+    spending_over_income: bool | None = None
+
+    def own_means_only(self) -> bool:
+        return self.lives_with_other_party is True
 
     def per_capita_income(self) -> float | None:
+        if self.own_means_only():
+            return float(self.own_monthly_income) if self.own_monthly_income is not None else None
         if self.monthly_income_per_capita is not None:
             return float(self.monthly_income_per_capita)
         if self.monthly_income is not None and self.household_size:
@@ -138,6 +156,7 @@ class _Outcome:
     means_test: str
     threshold: dict[str, Any] | None = None
     waiver_item: int | None = None
+    notified: bool = False  # Art. 25: the organ handling the case notifies the agency; nobody applies
 
 
 def _check(facts: AidFacts) -> None:
@@ -226,7 +245,9 @@ def _missing(name: str, on: dt.date, d: _Draft) -> None:
 
 def _means_test(facts: AidFacts, on: dt.date, d: _Draft) -> tuple[str, dict[str, Any] | None]:
     """Guangxi's hardship standard (hardship.yaml): no valuable assets (when the standard asks for it) and household
-    per-capita income over its months below the line it names (the local minimum wage)."""
+    per-capita income over its months below the line it names (the local minimum wage) — or spending pushed above
+    income by an accident, illness or emergency. Against a family member the applicant lives with, only the
+    applicant's own income and property count (第三条第二款)."""
     std = parameter_or_none("hardship.guangxi_standard", on)
     if std is None:
         _missing("hardship.guangxi_standard", on, d)
@@ -245,47 +266,70 @@ def _means_test(facts: AidFacts, on: dt.date, d: _Draft) -> tuple[str, dict[str,
         return "unknown", None
     verified = latest_verified(wage_name, on)
     threshold = _threshold(current, verified, std)
-    if facts.matter in _OWN_MEANS_MATTERS and rule.get("own_means_only_against_household"):
-        d.say("如果是和家里人之间的纠纷，只算您本人的收入和财产。")
+    own = facts.own_means_only() and bool(rule.get("own_means_only_against_household"))
+    whose = "您本人" if own else "您家"
+    if own:
+        d.cite(f"{std.citation}第二款")
+        d.say("您是和一起生活的家里人发生纠纷，只算您本人的收入、支出和财产，不算家里的。")
+    elif facts.matter in _OWN_MEANS_MATTERS and rule.get("own_means_only_against_household"):
+        d.say("如果对方和您住在一起（比如一起生活的子女、配偶），只算您本人的收入和财产。")
     if verified is not None:
         d.cite(verified.citation)
     assets_matter = bool(rule.get("no_valuable_assets"))
     if assets_matter and facts.has_valuable_assets is True:
         if not std.verified:
-            d.say(f"您家有高价值财产，按标准一般不算经济困难；但当时适用的{std.citation}我们没有核实，需要工作人员审核。")
+            d.say(f"{whose}有高价值财产，按标准一般不算经济困难；但当时适用的{std.citation}我们没有核实，需要工作人员审核。")
             return "unknown", threshold
-        d.say("您家有高价值财产，不符合经济困难条件（要求没有高价值财产）。")
+        d.say(f"{whose}有高价值财产，不符合经济困难条件（要求没有高价值财产）。")
         return "failed", threshold
+    spending = bool(rule.get("emergency_spending_alternative"))
+    if spending and facts.spending_over_income is True:
+        d.cite(f"{std.citation}第一款第二项")
+        if not std.verified:
+            d.say(f"近{months}个月因意外、重大疾病等花销超过收入；但当时适用的{std.citation}我们没有核实，需要工作人员审核。")
+            return "unknown", threshold
+        if assets_matter and facts.has_valuable_assets is None:
+            d.say(f"近{months}个月因意外、重大疾病等花销超过收入，可以算经济困难；还要确认没有高价值财产。")
+            return "unknown", threshold
+        d.say(f"近{months}个月因意外伤害、重大疾病等花销超过了收入，符合经济困难条件。")
+        return "passed", threshold
     income = facts.per_capita_income()
     if income is None:
-        d.say(f"还不知道您家近{months}个月的人均月收入，没法判断是否经济困难。")
+        what = "本人近{m}个月的月收入" if own else "家近{m}个月的人均月收入"
+        d.say(f"还不知道您{what.format(m=months)}，没法判断是否经济困难。")
         return "unknown", threshold
     if verified is None:
         d.say(f"当地最低工资标准{current.value}元还没有核实，需要工作人员审核。")
         return "unknown", threshold
     lines = sorted({verified.value, current.value})
     shown = f"{income:.0f}"
+    label = "月收入" if own else "人均月收入"
     if lines[0] <= income < lines[-1]:
         d.cite(current.citation)
-        d.say(f"您家人均月收入{shown}元，在已核实的最低工资标准{verified.value}元和未核实的新标准"
+        d.say(f"{whose}{label}{shown}元，在已核实的最低工资标准{verified.value}元和未核实的新标准"
               f"{current.value}元之间，需要工作人员按最新标准核对。")
         return "unknown", threshold
     below = income < lines[0]
     if not std.verified:
         compare = "低于" if below else "不低于"
-        d.say(f"按最低工资标准{verified.value}元估算，您家人均月收入{shown}元{compare}这条线；"
+        d.say(f"按最低工资标准{verified.value}元估算，{whose}{label}{shown}元{compare}这条线；"
               f"但当时适用的{std.citation}我们没有核实，需要工作人员审核。")
         return "unknown", threshold
     if not below:
-        d.say(f"您家人均月收入{shown}元，不低于柳州最低工资标准{verified.value}元，一般不算经济困难。")
-        if rule.get("emergency_spending_alternative"):
+        d.say(f"{whose}{label}{shown}元，不低于柳州最低工资标准{verified.value}元（最低工资只升不降，按已核实的标准比较）。")
+        if spending and facts.spending_over_income is None and facts.matter in ACCIDENT_MATTERS:
+            d.cite(f"{std.citation}第一款第二项")
+            d.say(f"不过，近{months}个月如果因受伤、重大疾病等花销超过了收入，也算经济困难，需要工作人员核实，"
+                  "不能只看收入。")
+            return "unknown", threshold
+        if spending and facts.spending_over_income is None:
             d.next_steps.append(f"如果近{months}个月因急病、意外事故等花销超过了收入，也可能算经济困难，可以向法律援助中心说明。")
         return "failed", threshold
     if assets_matter and facts.has_valuable_assets is None:
-        d.say(f"您家人均月收入{shown}元，低于柳州最低工资标准{verified.value}元；还要确认家里没有高价值财产（如多套房、车、大额存款）。")
+        d.say(f"{whose}{label}{shown}元，低于柳州最低工资标准{verified.value}元；还要确认没有高价值财产（如多套房、车、大额存款）。")
         return "unknown", threshold
     tail = "，又没有高价值财产" if assets_matter else ""
-    d.say(f"您家人均月收入{shown}元，低于柳州最低工资标准{verified.value}元{tail}，符合经济困难条件。")
+    d.say(f"{whose}{label}{shown}元，低于柳州最低工资标准{verified.value}元{tail}，符合经济困难条件。")
     return "passed", threshold
 
 
@@ -295,10 +339,21 @@ def _civil(facts: AidFacts, on: dt.date, d: _Draft) -> _Outcome:
     art31 = parameter("legal_aid.art31", on)
     item31 = next((i for i in art31.value["items"] if facts.matter in i["matters"]), None)
     waiver = _art42_item(facts, on)
+    local = parameter_or_none("legal_aid.guangxi_matters", on)
+    if item31 is None and local is not None and facts.matter in local.value.get("personal_injury_matters", ()):
+        hit = [g for g in local.value.get("personal_injury_groups", ()) if g in facts.groups]
+        if hit and local.verified:
+            d.cite(local.citation)
+            d.say(f"广西的法律援助条例规定，{GROUPS[hit[0]]}请求其他人身损害赔偿、因经济困难没有请代理人的，可以申请法律援助。")
+            if waiver is not None:
+                _waive(facts, waiver, on, d)
+                return _Outcome("eligible", "waived", None, waiver["item"])
+            means, threshold = _means_test(facts, on, d)
+            verdict = {"passed": "eligible", "failed": "ineligible"}.get(means, "needs_review")
+            return _Outcome(verdict, means, threshold)
     if item31 is None:
         d.cite(art31.citation)
         d.say(f"“{MATTERS[facts.matter]}”不在《法律援助法》第三十一条列出的事项里，全国法律不一定覆盖。")
-        local = parameter_or_none("legal_aid.guangxi_matters", on)
         if local is not None:
             d.cite(local.citation)
             d.say("广西的法律援助条例另外扩大了援助事项，我们还没有原文，这件事需要工作人员审核，不代表不能申请。")
@@ -334,9 +389,10 @@ def _criminal(facts: AidFacts, on: dt.date, d: _Draft) -> _Outcome:
             flag = item["flag"]
             if getattr(crim, flag) or (flag == "minor" and "minor" in facts.groups):
                 d.cite(item_citation(art25, item["item"]))
-                d.say(f"犯罪嫌疑人、被告人是“{item['text']}”又没有辩护人的，公安、检察院、法院应当通知法律援助机构指派律师，不看经济条件。")
-                d.next_steps.append("如果还没有指派律师，可以直接向办案的公安机关、检察院或法院提出。")
-                return _Outcome("eligible", "not_required")
+                d.say(f"犯罪嫌疑人、被告人是“{item['text']}”又没有辩护人的，公安、检察院、法院应当通知法律援助机构指派律师，不看经济条件，"
+                      "也不用自己带材料申请。")
+                d.next_steps.append("不需要您自己申请：如果还没有指派律师，直接向办案的公安机关、检察院或法院提出，由他们通知法律援助机构。")
+                return _Outcome("eligible", "not_required", notified=True)
         d.cite(art24.citation)
         d.say("犯罪嫌疑人、被告人因经济困难或者其他原因没有请律师的，本人或近亲属可以申请法律援助。")
         waiver = _art42_item(facts, on)
@@ -345,7 +401,9 @@ def _criminal(facts: AidFacts, on: dt.date, d: _Draft) -> _Outcome:
             return _Outcome("eligible", "waived", None, waiver["item"])
         means, threshold = _means_test(facts, on, d)
         if means == "failed":
-            d.say("经济条件不算困难，但第二十四条还包括“其他原因”，法院也可以视情况通知指派律师，需要工作人员审核。")
+            d.cite(f"{art25.citation}第二款")
+            d.say("经济条件不算困难，但第二十四条还包括“其他原因”；适用普通程序审理的案件，法院也可以通知法律援助机构"
+                  "指派律师（第二十五条第二款），需要工作人员审核。")
         return _Outcome("eligible" if means == "passed" else "needs_review", means, threshold)
     art29 = parameter("legal_aid.art29", on)
     d.cite(art29.citation)
@@ -364,6 +422,8 @@ def _criminal(facts: AidFacts, on: dt.date, d: _Draft) -> _Outcome:
 # --- what to bring, where, how long ------------------------------------------------------------------------
 
 def _materials(facts: AidFacts, outcome: _Outcome, on: dt.date) -> list[str]:
+    if outcome.notified:  # Art. 25: nothing to bring, the organ handling the case notifies the agency
+        return []
     pv = parameter_or_none("legal_aid.materials", on)
     if pv is None:
         log.warning("legal aid: parameter legal_aid.materials has no value on %s", on.isoformat())
@@ -397,8 +457,8 @@ def _next_steps(verdict: str, d: _Draft) -> list[str]:
     steps = {
         "eligible": ["带上下面的材料，到法律援助中心提出申请。",
                      "去之前可以先打12348，问清楚地址和办公时间。"],
-        "ineligible": ["可以自己请律师，或先找村（社区）法律顾问、街道司法所免费咨询。",
-                       "如果您觉得情况没有说全，也可以直接向法律援助中心申请，由中心决定。"],
+        "notified": ["去之前可以先打12348问清楚。"],
+        "ineligible": ["可以自己请律师，或先找村（社区）法律顾问、街道司法所免费咨询。"],
         "needs_review": ["请转人工或拨打12348，由工作人员帮您审核。",
                          "您也可以直接向法律援助中心提出申请，由中心审查决定。"],
     }[verdict]
@@ -427,7 +487,13 @@ def assess(facts: AidFacts, on: dt.date) -> Assessment:
     d = _Draft()
     is_criminal = facts.criminal is not None or facts.matter in ("criminal_defense", "criminal_victim")
     outcome = _criminal(facts, on, d) if is_criminal else _civil(facts, on, d)
+    steps_key = "notified" if outcome.notified else outcome.verdict
     art43, art44, art49 = (parameter(f"legal_aid.art{n}", on) for n in (43, 44, 49))
+    if outcome.verdict == "ineligible":
+        d.cite(art43.citation)
+        d.cite(art49.citation)
+        d.next_steps.append(f"按您说的情况看不符合条件，但谁都可以提出申请，由法律援助中心审查决定（{art43.citation}）；"
+                            f"对不给援助的决定不服，可以提出异议（{art49.citation}）。")
     return Assessment(
         verdict=outcome.verdict,
         means_test=outcome.means_test,
@@ -438,7 +504,7 @@ def assess(facts: AidFacts, on: dt.date) -> Assessment:
         where_to_apply=_where(on),
         decision_time=with_citation(art43.value, art43.citation) + with_citation(art44.value, art44.citation),
         objection=with_citation(art49.value, art49.citation),
-        next_steps=_next_steps(outcome.verdict, d),
+        next_steps=_next_steps(steps_key, d),
     )
 
 
@@ -453,14 +519,22 @@ def _int(value: Any) -> int | None:
 def facts_from_slots(slots: Mapping[str, Any]) -> AidFacts:
     """AidFacts from the slots of a conversation (CONTRACT §4 names); an unknown matter reads as `other`."""
     matter = slots.get("matter")
+
+    def yes_no(name: str) -> bool | None:
+        return slots.get(name) if isinstance(slots.get(name), bool) else None
+
+    groups = [g for g in (slots.get("groups") or ()) if g in GROUPS]
+    if yes_no("no_fixed_income") and "no_fixed_income" not in groups:
+        groups.append("no_fixed_income")
     return AidFacts(
         matter=matter if matter in MATTERS else "other",
-        migrant_worker=slots.get("migrant_worker") if isinstance(slots.get("migrant_worker"), bool) else None,
-        has_valuable_assets=(slots.get("has_valuable_assets")
-                             if isinstance(slots.get("has_valuable_assets"), bool) else None),
-        groups=tuple(g for g in (slots.get("groups") or ()) if g in GROUPS),
+        migrant_worker=yes_no("migrant_worker"),
+        has_valuable_assets=yes_no("has_valuable_assets"),
+        groups=tuple(groups),
         household_size=_int(slots.get("household_size")) or None,
         monthly_income=_int(slots.get("monthly_income")),
+        lives_with_other_party=yes_no("lives_with_other_party"),
+        own_monthly_income=_int(slots.get("own_monthly_income")),
     )
 
 
@@ -468,24 +542,33 @@ def facts_needed(slots: Mapping[str, Any], on: dt.date) -> tuple[str, ...]:
     """The legal-aid facts (FACTS_ORDER names) whose answer can still change the assessment of `slots` on `on`.
 
     Read from the rules themselves: migrant status only for the matters of Art. 42(3); the groups unless the
-    means test is already waived; income, household and assets only while the means test decides (an Art. 32
-    group counts only for the matters it covers: a domestic-violence victim's traffic claim is means-tested);
-    assets only when they could turn the answer."""
+    means test is already waived; whether a minor, elderly or disabled applicant has no fixed income (Art. 42(1))
+    only for those groups; whether the other party lives with the applicant only in family matters (then only the
+    applicant's own income counts, 广西标准第三条第二款, and it is asked instead of the household's); income,
+    household and assets only while the means test decides (an Art. 32 group counts only for the matters it covers:
+    a domestic-violence victim's traffic claim is means-tested); assets only when they could turn the answer."""
     needed = ["matter"]
     if slots.get("matter") not in MATTERS or parameter_or_none("legal_aid.in_force", on) is None:
         return tuple(needed)
     facts = facts_from_slots(slots)
     if facts.matter in migrant_waiver_matters(on):
         needed.append("migrant_worker")
-    bare = replace(facts, groups=(), monthly_income=None, household_size=None, has_valuable_assets=None)
+    no_means = dict(monthly_income=None, household_size=None, has_valuable_assets=None, own_monthly_income=None)
+    bare = replace(facts, groups=(), **no_means)
     if assess(bare, on).means_test in ("waived", "not_required"):
         return tuple(needed)
     needed.append("groups")
-    if slots.get("groups") is not None and assess(
-            replace(facts, monthly_income=None, household_size=None, has_valuable_assets=None),
-            on).means_test in ("waived", "not_required"):
+    if set(facts.groups) & set(_NO_FIXED_INCOME_GROUPS) and parameter_or_none("legal_aid.art42", on) is not None:
+        needed.append("no_fixed_income")
+    if assess(replace(facts, **no_means), on).means_test in ("waived", "not_required"):
         return tuple(needed)
-    needed += ["monthly_income", "household_size"]
+    if "no_fixed_income" in needed and not isinstance(slots.get("no_fixed_income"), bool):
+        return tuple(needed + ["monthly_income", "household_size", "has_valuable_assets"])
+    if facts.matter in _OWN_MEANS_MATTERS:
+        needed.append("lives_with_other_party")
+        if facts.lives_with_other_party is None:
+            return tuple(needed + ["monthly_income", "household_size", "has_valuable_assets"])
+    needed += ["own_monthly_income"] if facts.own_means_only() else ["monthly_income", "household_size"]
     std = parameter_or_none("hardship.guangxi_standard", on)
     if std is None or not std.value.get("no_valuable_assets"):
         return tuple(needed)
@@ -577,4 +660,7 @@ def facts_from_api(body: Any) -> AidFacts:
         criminal=_criminal_from_api(body.get("criminal"), matter),
         household_size=_opt_amount(body, "household_size", positive=True),
         monthly_income=_opt_amount(body, "monthly_income"),
+        lives_with_other_party=_opt_bool(body, "lives_with_other_party"),
+        own_monthly_income=_opt_amount(body, "own_monthly_income"),
+        spending_over_income=_opt_bool(body, "spending_over_income"),
     )

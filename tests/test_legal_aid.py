@@ -60,8 +60,23 @@ ON = dt.date(2026, 1, 10)
      ("matter", "groups", "monthly_income", "household_size", "has_valuable_assets")),
     ({"matter": "family_dispute", "groups": ["domestic_violence_victim"]}, ("matter", "groups")),
     ({"matter": "traffic_accident", "groups": ["social_assistance"]}, ("matter", "groups")),
+    # an accident victim over the line still may qualify by spending: assets can turn that answer
     ({"matter": "traffic_accident", "groups": [], "monthly_income": 9000, "household_size": 1},
+     ("matter", "groups", "monthly_income", "household_size", "has_valuable_assets")),
+    ({"matter": "contract_debt", "groups": [], "monthly_income": 9000, "household_size": 1},
      ("matter", "groups", "monthly_income", "household_size")),
+    # item 4: no fixed income is asked only of a minor, elderly or disabled applicant, and waives when yes
+    ({"matter": "traffic_accident", "groups": ["elderly"]},
+     ("matter", "groups", "no_fixed_income", "monthly_income", "household_size", "has_valuable_assets")),
+    ({"matter": "traffic_accident", "groups": ["elderly"], "no_fixed_income": True},
+     ("matter", "groups", "no_fixed_income")),
+    # item 3: in family matters, whether the other party lives with the applicant; then her own income only
+    ({"matter": "support_payment", "groups": []},
+     ("matter", "groups", "lives_with_other_party", "monthly_income", "household_size", "has_valuable_assets")),
+    ({"matter": "support_payment", "groups": [], "lives_with_other_party": True},
+     ("matter", "groups", "lives_with_other_party", "own_monthly_income", "has_valuable_assets")),
+    ({"matter": "support_payment", "groups": [], "lives_with_other_party": False},
+     ("matter", "groups", "lives_with_other_party", "monthly_income", "household_size", "has_valuable_assets")),
     ({"matter": "traffic_accident", "groups": [], "monthly_income": 3000, "household_size": 3},
      ("matter", "groups", "monthly_income", "household_size", "has_valuable_assets")),
 ])
@@ -131,10 +146,32 @@ def test_to_api_has_the_contract_keys() -> None:
 
 
 def test_failed_means_test_points_to_the_emergency_spending_branch() -> None:
-    result = assess(AidFacts("traffic_accident", monthly_income_per_capita=3000, has_valuable_assets=False),
+    result = assess(AidFacts("contract_debt", monthly_income_per_capita=3000, has_valuable_assets=False),
+                    on=dt.date(2026, 1, 10))
+    assert any("急病" in s for s in result.next_steps)
+    result = assess(AidFacts("support_payment", monthly_income_per_capita=3000, has_valuable_assets=False),
+                    on=dt.date(2026, 1, 10))
+    assert result.verdict == "ineligible" and any("急病" in s for s in result.next_steps)
+
+
+def test_ineligible_never_says_you_cannot_apply_and_cites_43_and_49() -> None:
+    result = assess(AidFacts("support_payment", monthly_income_per_capita=3000, has_valuable_assets=False),
                     on=dt.date(2026, 1, 10))
     assert result.verdict == "ineligible"
-    assert any("急病" in s for s in result.next_steps)
+    said = "".join(result.next_steps + result.reasons)
+    assert "不能申请" not in said and "谁都可以提出申请" in said
+    assert "《法律援助法》第四十三条" in result.basis and "《法律援助法》第四十九条" in result.basis
+
+
+@pytest.mark.parametrize("day", [dt.date(2021, 12, 31), dt.date(2022, 1, 1)])
+def test_a_protected_defendant_is_notified_and_brings_nothing(day: dt.date) -> None:
+    result = assess(AidFacts("criminal_defense", criminal=CriminalFacts(role="defendant", minor=True)), on=day)
+    if day < dt.date(2022, 1, 1):
+        assert result.verdict == "needs_review"
+        return
+    assert result.basis == ["《法律援助法》第二十五条第一项"] and result.materials == []
+    assert not any("带上下面的材料" in s for s in result.next_steps)
+    assert any("不需要您自己申请" in s for s in result.next_steps)
 
 
 def test_unknown_matter_in_facts_is_a_value_error() -> None:
