@@ -1,5 +1,6 @@
-"""The console's dashboard: the year's figures (`hotline stats`), the month's file (`hotline export`), the report
-paragraph, and today's and this month's counts by service and category. Operators only."""
+"""The console's dashboard: the year's figures (`hotline stats`) beside last year's (同比), the month's file (`hotline
+export`), the report paragraph, today's and this month's counts by service and category (labelled as the export
+labels them), and the advisor network (`hotline advisors report`). Operators only."""
 from __future__ import annotations
 
 import tempfile
@@ -12,9 +13,11 @@ from fastapi import APIRouter, HTTPException, Query
 from fastapi.responses import Response
 
 from bot.deps import OperatorDep, SessionDep
-from hotline.codes import CATEGORIES, SERVICES
-from hotline.export import ExportError, month_export, write_export
-from hotline.stats import StatsError, annual_stats, render_paragraph
+from hotline.advisor_report import advisor_report
+from hotline.advisor_report import write_xlsx as write_advisor_xlsx
+from hotline.export import ExportError, month_export, period_counts, write_export
+from hotline.report import figure_rows, service_rows
+from hotline.stats import StatsError, annual_stats, assistant_sentence, previous_year, render_paragraph
 
 router = APIRouter()
 LOCAL_TZ = ZoneInfo("Asia/Shanghai")
@@ -63,33 +66,67 @@ def _utc(local: datetime) -> datetime:
     return local.astimezone(timezone.utc).replace(tzinfo=None)
 
 
-def _counts(session: Any, start: datetime, end: datetime) -> dict[str, Any]:
-    from hotline.store import repository
-
-    by_service = repository.counts_by(session=session, column="service", start=start, end=end)
-    by_category = repository.counts_by(session=session, column="category", start=start, end=end)
+def _figures(session: Any, stats: dict[str, Any]) -> dict[str, Any]:
+    """The report table's figures, each beside last year's and its 同比 when last year has records."""
+    before = previous_year(session=session, year=stats["year"])
     return {
-        "total": sum(by_service.values()),
-        "by_service": [{"code": k, "label": SERVICES.get(k, k), "count": n}
-                       for k, n in sorted(by_service.items(), key=lambda kv: -kv[1])],
-        "by_category": [{"code": k, "label": CATEGORIES.get(k, k), "count": n}
-                        for k, n in sorted(by_category.items(), key=lambda kv: -kv[1])],
+        "previous_year": before["year"] if before else None,
+        "rows": [{"key": r.key, "label": r.label, "value": r.value, "previous": r.previous, "change": r.change}
+                 for r in figure_rows(stats, before)],
     }
+
+
+def _assistant(stats: dict[str, Any]) -> dict[str, Any]:
+    return {"sentence": assistant_sentence(stats), "consultations": stats["assistant_consultations"],
+            "persons": stats["assistant_consultation_persons"], "wage_persons": stats["assistant_wage_persons"],
+            "by_channel": stats["assistant_by_channel"]}
+
+
+@router.get("/api/dashboard/figures")
+def figures(operator: OperatorDep, session: SessionDep, year: Year) -> dict[str, Any]:
+    """A year's report table with 同比, its paragraph, the assistant's own count and the by-service table."""
+    stats = _stats(session, year)
+    return {"year": year, "paragraph": render_paragraph(stats), "assistant": _assistant(stats),
+            "figures": _figures(session, stats),
+            "services": [{"label": label, "count": n, "persons": p} for label, n, p in service_rows(stats)]}
+
+
+@router.get("/api/dashboard/advisors", response_model=None)
+def advisors(operator: OperatorDep, session: SessionDep, year: Year,
+             format: Literal["json", "xlsx"] = "json") -> dict[str, Any] | Response:
+    """The advisor network's year (`hotline advisors report --year YEAR [--out FILE.xlsx]`)."""
+    try:
+        network = advisor_report(session=session, year=year)
+    except StatsError as exc:
+        raise HTTPException(422, detail=str(exc)) from exc
+    if format == "json":
+        return network.to_dict()
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "advisors.xlsx"
+        write_advisor_xlsx(network, out)
+        content = out.read_bytes()
+    return Response(content, media_type=MEDIA["xlsx"],
+                    headers={"Content-Disposition": f'attachment; filename="advisors-{year}.xlsx"'})
 
 
 @router.get("/api/dashboard")
 def dashboard(operator: OperatorDep, session: SessionDep,
               now: Annotated[datetime | None, Query(include_in_schema=False)] = None) -> dict[str, Any]:
-    """Today's and this month's counts (Liuzhou days), the year's months, and the report paragraph."""
+    """Today's and this month's counts (Liuzhou days), the year's months, the report paragraph with the assistant's
+    own count, and the year's figures beside last year's."""
     local = (now.replace(tzinfo=now.tzinfo or timezone.utc) if now else datetime.now(timezone.utc)).astimezone(LOCAL_TZ)
     day = datetime.combine(local.date(), time.min, tzinfo=LOCAL_TZ)
     month = day.replace(day=1)
     next_month = (month + timedelta(days=32)).replace(day=1)
     year = _stats(session, local.year)
+    today = period_counts(session=session, start=_utc(day), end=_utc(day + timedelta(days=1)))
+    this_month = period_counts(session=session, start=_utc(month), end=_utc(next_month))
     return {
-        "today": {"date": local.date().isoformat(), **_counts(session, _utc(day), _utc(day + timedelta(days=1)))},
-        "month": {"month": f"{local.year}-{local.month:02d}", **_counts(session, _utc(month), _utc(next_month))},
+        "today": {"date": local.date().isoformat(), **today},
+        "month": {"month": f"{local.year}-{local.month:02d}", **this_month},
         "year": local.year,
         "by_month": year["by_month"],
         "paragraph": render_paragraph(year),
+        "assistant": _assistant(year),
+        "figures": _figures(session, year),
     }

@@ -23,6 +23,7 @@ MISSING = "未填写"
 MONTHS = tuple(f"{m:02d}" for m in range(1, 13))
 NOTE_IDLE = "全年无咨询"
 NOTE_OFF_ROSTER = "名册外"
+NOTE_NO_PLACE = "未填写村（社区）"
 NOTE_NO_ADVISOR = "未配备顾问"
 
 _c = Consultation.__table__.c
@@ -43,7 +44,7 @@ class CommunityLine:
     def note(self) -> str:
         notes = []
         if not self.in_roster:
-            notes.append(NOTE_OFF_ROSTER)
+            notes.append(NOTE_NO_PLACE if self.community == MISSING else NOTE_OFF_ROSTER)
         elif not self.advisor:
             notes.append(NOTE_NO_ADVISOR)
         if self.in_roster and not self.consultations:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -107,6 +108,21 @@ def month_export(*, session: Session, month: str) -> MonthExport:
         Table("按渠道", ("渠道", "件数", "人次"), [(_label(CHANNELS, ch), n, int(p)) for ch, n, p in by_channel]),
     )
     return MonthExport(year, mon, tables)
+
+
+def period_counts(*, session: Session, start: datetime, end: datetime) -> dict[str, Any]:
+    """件 and 人次 in [start, end) by service and by category, with the export's labels (a record without a category
+    is 未填写 here as in the file), largest first: the console's today and this-month tables."""
+    def by(column: ColumnElement[Any], table: dict[str, str]) -> list[dict[str, Any]]:
+        rows = session.execute(
+            select(column, func.count(), func.coalesce(func.sum(_c.persons), 0))
+            .where(_c.occurred_at >= start, _c.occurred_at < end).group_by(column))
+        out = [{"code": code, "label": _label(table, code), "count": int(n), "persons": int(p)} for code, n, p in rows]
+        return sorted(out, key=lambda r: (-r["count"], _order(table, r["code"])))
+
+    by_service = by(_c.service, SERVICES)
+    return {"total": sum(r["count"] for r in by_service), "persons": sum(r["persons"] for r in by_service),
+            "by_service": by_service, "by_category": by(_c.category, CATEGORIES)}
 
 
 def write_csv(export: MonthExport, out: Path) -> None:
