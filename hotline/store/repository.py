@@ -623,16 +623,3 @@ def message_buttons(row: ChatMessage) -> list[dict]:
         return list(json.loads(row.buttons)) if row.buttons else []
     except ValueError:
         return []
-
-
-def counts_by(*, session: Session, column: str, start: datetime, end: datetime) -> dict[str, int]:
-    """Consultations in [start, end) counted by `column` (service or category); a null key reads "other"."""
-    key = getattr(Consultation, column)
-    rows = session.execute(
-        select(key, func.count()).where(Consultation.occurred_at >= start, Consultation.occurred_at < end)
-        .group_by(key)
-    )
-    out: dict[str, int] = {}
-    for k, n in rows:
-        out[k or "other"] = out.get(k or "other", 0) + int(n)
-    return out
