@@ -13,10 +13,13 @@ router = APIRouter()
 class ChatIn(BaseModel):
     sender: str = Field(min_length=1, max_length=128)
     message: str = Field(min_length=1, max_length=2000)
+    # The page's own id of this message: sent again with a retry, so a turn that already reached the bot is not
+    # applied twice (bot/rasa_client.forward_to_rasa).
+    message_id: str | None = Field(default=None, min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")
 
 
 @router.post("/api/chat")
 async def chat(body: ChatIn) -> dict[str, Any]:
     """One turn of the citizen web chat."""
-    turn = await handle_turn("web", body.sender, body.message.strip())
+    turn = await handle_turn("web", body.sender, body.message.strip(), message_id=body.message_id)
     return {"messages": [m.to_api() for m in turn.messages], "conversation_id": turn.conversation_id}

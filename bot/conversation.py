@@ -2,7 +2,8 @@
 
 It records the citizen's words and the bot's answers in the conversation's transcript (operator data; the logs
 get masked text only). While a handoff of the conversation is waiting or taken, Rasa is not asked: the words go
-to the operator's console, and the citizen gets a short acknowledgement the first time.
+to the operator's console, and the citizen gets one short note (queued, or a person is reading). A handoff ends
+the one way of bot/handback.py, whoever ends it; the citizen's 「返回智能助手」 and the idle timeout end it here.
 """
 from __future__ import annotations
 
@@ -17,8 +18,9 @@ from pathlib import Path
 import yaml
 from sqlalchemy.orm import Session
 
+from bot import handback
 from bot.delivery import seal
-from bot.rasa_client import BotMessage, forward_to_rasa, rasa_sender, resume_conversation
+from bot.rasa_client import BotMessage, forward_to_rasa, rasa_sender
 from hotline.office_hours import office_hours
 from hotline.privacy import mask_phone
 from hotline.settings import PROJECT_ROOT
@@ -29,7 +31,8 @@ from hotline.store.models import Handoff
 log = logging.getLogger(__name__)
 RESPONSES = PROJECT_ROOT / "domain" / "handoff.yml"
 # What a waiting citizen says to stop waiting for a person and talk to the bot again (never stuck in a queue).
-BACK_TO_BOT = {"返回智能助手", "返回", "回到智能助手", "继续问智能助手", "不用人工了", "取消转人工", "取消"}
+BACK_TO_BOT_EXPLICIT = {"返回智能助手", "回到智能助手", "继续问智能助手", "不用人工了", "取消转人工"}
+BACK_TO_BOT = {*BACK_TO_BOT_EXPLICIT, "返回", "取消"}
 _MOBILE = re.compile(r"(?<!\d)(1[3-9]\d)[\s-]?(\d{4})[\s-]?(\d{4})(?!\d)")
 
 
@@ -59,40 +62,68 @@ def _lines(author: str, messages: list[BotMessage]) -> list[tuple[str, str, list
     return [(author, m.text, [{"title": b.title, "payload": b.payload} for b in m.buttons] or None) for m in messages]
 
 
-def _while_handed_off(session: Session, handoff: Handoff, channel: str, raw_sender: str, text: str,
-                      now: datetime) -> list[BotMessage]:
-    """What the citizen is told while a person is (to be) answering: once an acknowledgement, then nothing."""
+@dataclass(frozen=True)
+class _HandedOff:
+    """What a turn during a handoff comes to: what to say, whether the turn closed the handoff (hand the conversation
+    back to Rasa), and whether the words still go to the bot (the handoff had timed out: a fresh question)."""
+
+    answer: list[BotMessage]
+    closed: tuple[str, str] | None = None  # (channel, sender hash) of the handoff this turn closed
+    to_rasa: bool = False
+
+
+def back_to_bot(words: str, status: str) -> bool:
+    """The citizen asks for the bot again: any of BACK_TO_BOT while waiting; while a person is answering only the
+    explicit ones (「取消」 or 「返回」 may answer the operator's own question)."""
+    said = words.strip(" 。！!")
+    return said in BACK_TO_BOT if status == "waiting" else said in BACK_TO_BOT_EXPLICIT
+
+
+def _while_handed_off(session: Session, handoff: Handoff, channel: str, raw_sender: str, words: str,
+                      now: datetime) -> _HandedOff:
+    """What the citizen is told while a person is (to be) answering: one note, then nothing but the person."""
+    ended = (handoff.channel, handoff.sender_hash)
+    if handback.timed_out(session, handoff, now):
+        # Nobody has spoken in it for long: the words are a fresh question for the bot, which says why it answers.
+        handback.close(session, handoff)
+        return _HandedOff([BotMessage(say("utter_handoff_timed_out"))], closed=ended, to_rasa=True)
     handoff.last_citizen_at = now
-    if handoff.status == "waiting" and text.strip(" 。！!") in BACK_TO_BOT:
-        # Nobody has taken it yet: the citizen may go back to the bot (handle_turn resumes Rasa).
-        repository.set_handoff_status(session=session, handoff_id=handoff.id, status="closed")
-        return [BotMessage(say("utter_handoff_back_to_bot"))]
+    if back_to_bot(words, handoff.status):
+        handback.close(session, handoff)
+        return _HandedOff([BotMessage(say("utter_handoff_back_to_bot"))], closed=ended)
     if channel != "web":
         handoff.reply_address = seal(raw_sender)
-    phone = _MOBILE.search(text)
-    if phone and not staffed(session=session, now=now):
+    phone = _MOBILE.search(words)
+    if phone and handoff.status == "waiting" and not staffed(session=session, now=now):
         # After hours the bot asked for a call-back number; the citizen sending one is the consent.
         handoff.callback_phone = "".join(phone.groups())
-        return [BotMessage(say("utter_handoff_callback_noted", phone=mask_phone(handoff.callback_phone) or ""))]
+        return _HandedOff([BotMessage(say("utter_handoff_callback_noted",
+                                          phone=mask_phone(handoff.callback_phone) or ""))])
     if handoff.acknowledged:
-        return []
+        return _HandedOff([])
     handoff.acknowledged = True
-    return [BotMessage(say("utter_handoff_ack" if staffed(session=session, now=now) else "utter_handoff_ack_unstaffed"))]
+    if handoff.status == "taken":  # a person has it: the one "a person is reading" note, nothing about hours
+        return _HandedOff([BotMessage(say("utter_handoff_reading"))])
+    return _HandedOff([BotMessage(say("utter_handoff_ack" if staffed(session=session, now=now)
+                                      else "utter_handoff_ack_unstaffed"))])
 
 
-def _before_rasa(channel: str, raw_sender: str, conversation: str, text: str, now: datetime) -> list[BotMessage] | None:
+def _before_rasa(channel: str, raw_sender: str, conversation: str, text: str, now: datetime) -> _HandedOff | None:
     """While handed off: record the citizen's words and return what to say instead of asking Rasa; else None.
 
+    A pressed button's payload is recorded as its title: the operator reads what the citizen saw and chose.
     The usual case (no handoff) only reads, so a turn costs one write, after Rasa, not two.
     """
     with session_scope() as session:
         handoff = repository.active_handoff(session=session, conversation_id=conversation)
         if handoff is None:
             return None
-        answer = _while_handed_off(session, handoff, channel, raw_sender, text, now)
-        repository.record_messages(session=session, conversation_id=conversation,
-                                   lines=[("citizen", text, None), *_lines("bot", answer)])
-        return answer
+        words = handback.pressed(session, conversation, text)
+        handled = _while_handed_off(session, handoff, channel, raw_sender, words, now)
+        if not handled.to_rasa:  # else recorded after Rasa, with its answer
+            repository.record_messages(session=session, conversation_id=conversation,
+                                       lines=[("citizen", words, None), *_lines("bot", handled.answer)])
+        return handled
 
 
 def _after_rasa(channel: str, raw_sender: str, conversation: str, text: str, messages: list[BotMessage],
@@ -123,20 +154,23 @@ def words_of(message: str) -> str:
     return visible or OUT_OF_SCOPE
 
 
-async def handle_turn(channel: str, raw_sender: str, text: str) -> Turn:
+async def handle_turn(channel: str, raw_sender: str, text: str, *, message_id: str | None = None) -> Turn:
     """One citizen turn on any channel: to the operator while handed off, else to Rasa; recorded either way."""
     conversation = rasa_sender(raw_sender, channel)
     now = repository.utcnow()
+    before: list[BotMessage] = []
     try:
         # The store is synchronous: in a worker thread, so a slow disk never stalls other citizens' turns.
-        answer = await asyncio.to_thread(_before_rasa, channel, raw_sender, conversation, text, now)
-        if answer is not None:
-            if answer and answer[0].text == say("utter_handoff_back_to_bot"):
-                await resume_conversation(channel, conversation.split(":", 1)[1])
-            return Turn(answer, conversation)
+        handled = await asyncio.to_thread(_before_rasa, channel, raw_sender, conversation, text, now)
+        if handled is not None:
+            if handled.closed is not None:
+                await handback.hand_back(*handled.closed)
+            if not handled.to_rasa:
+                return Turn(handled.answer, conversation)
+            before = handled.answer
     except Exception:  # the store is down: the citizen still gets the bot (never stuck)
         log.exception("transcript not recorded for a %s turn", channel)
-    messages = await forward_to_rasa(raw_sender, words_of(text), channel)
+    messages = [*before, *await forward_to_rasa(raw_sender, words_of(text), channel, message_id=message_id)]
     try:
         await asyncio.to_thread(_after_rasa, channel, raw_sender, conversation, text, messages, now)
     except Exception:

@@ -7,8 +7,12 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import itertools
 import json
 import logging
+import os
+import time
+import uuid
 import weakref
 from dataclasses import dataclass, field
 from typing import Any
@@ -17,7 +21,8 @@ from urllib.parse import quote, urlsplit, urlunsplit
 import aiohttp
 import httpx
 
-from bot.held_turns import conversation_lock, held_store
+from bot import turn_journal
+from bot.held_turns import HeldTurn, conversation_lock, held_store
 from hotline.privacy import hash_sender
 from hotline.settings import get_settings
 
@@ -29,11 +34,16 @@ FALLBACK_TEXT = (
     f"或在办公时间（{OFFICE_HOURS}）到所在街道司法所咨询。"
 )
 
-# The action server is down: the message is kept and handled when it is back (bot/held_turns.py).
+# No action server answers: the message is kept and handled when one is back (bot/held_turns.py). The citizen is
+# asked for nothing: the bot carries on by itself with their next message, applied to the question open now.
 HELD_TEXT = (
-    "抱歉，系统正在恢复，您刚才说的已经记下，恢复后会接着办理，请稍后再发一条消息（例如“继续”）。"
+    "抱歉，系统正在恢复，您刚才说的已经记下，恢复后会按您回答的问题接着办理，不用重复。"
     f"着急的话请直接拨打12348公共法律服务热线，或在办公时间（{OFFICE_HOURS}）到所在街道司法所咨询。"
 )
+# Said before the answers of a replay: where the conversation stands.
+RESUMED_TEXT = "系统已恢复，您刚才说的已经按当时的问题记下，接着办理。"
+RESUMED_SKIPPED_TEXT = ("系统已恢复，您刚才说的已经按当时的问题记下，接着办理。"
+                        "您后来发的「{words}」是对已经回答过的问题说的，没有当作下一个问题的回答。")
 ACTIONS_PROBE_TIMEOUT_S = 1.0
 
 
@@ -173,24 +183,83 @@ def rasa_urls_for(conversation: str | None, urls: tuple[str, ...] | None = None)
     return sorted(urls, key=lambda u: hashlib.sha256(f"{u}|{conversation}".encode()).digest(), reverse=True)
 
 
+# --- which Rasa processes are down ---------------------------------------------------------------------------------
+# A process that refused a connection or died under a request is marked down here and skipped by every turn (it is
+# still tried last, when every other one failed too); a background task asks it `GET /` every PROBE_EVERY_S and
+# marks it up when it answers — a restarted Rasa listens only once its model is loaded. No citizen's turn waits for
+# a dead process.
+PROBE_EVERY_S = 0.5
+_down: dict[str, float] = {}  # base URL → since (monotonic)
+_probers: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Task[None]] = weakref.WeakKeyDictionary()
+
+
+def rasa_down() -> dict[str, float]:
+    """The Rasa processes this web app has marked down, with how long ago (s): /healthz and /metrics show them."""
+    now = time.monotonic()
+    return {url: round(now - since, 1) for url, since in _down.items()}
+
+
+def _mark_down(base: str) -> None:
+    if base not in _down:
+        log.warning("Rasa process %s marked down; its conversations go to the next one", base)
+        _down[base] = time.monotonic()
+    loop = asyncio.get_running_loop()
+    task = _probers.get(loop)
+    if task is None or task.done():
+        _probers[loop] = loop.create_task(_probe_down())
+
+
+async def _probe_down() -> None:
+    while _down:
+        await asyncio.sleep(PROBE_EVERY_S)
+        for base in list(_down):
+            try:
+                resp = await _send("GET", f"{base}/", None, kind="probe", timeout=1.0)
+            except httpx.HTTPError:
+                continue
+            if resp.status_code == 200:
+                _down.pop(base, None)
+                log.warning("Rasa process %s answers again", base)
+
+
+def _ordered(conversation: str | None, urls: tuple[str, ...]) -> list[str]:
+    """rasa_urls_for, the processes marked down moved to the end (in their order)."""
+    order = rasa_urls_for(conversation, urls)
+    return sorted(order, key=lambda u: u in _down)
+
+
+# A call that broke after it was sent: the process died under it (SIGKILL closes its sockets) or the connection reset.
+_BROKEN = (httpx.ReadError, httpx.RemoteProtocolError, httpx.WriteError)
+
+
 async def _request(
     method: str, path: str, client: httpx.AsyncClient | None, *, conversation: str | None = None,
     body: dict[str, Any] | list[dict[str, Any]] | None = None, params: dict[str, str] | None = None,
-    timeout: float | None = None,
+    timeout: float | None = None, idempotent: bool | None = None,
 ) -> httpx.Response:
-    """One call to Rasa, to the conversation's own process, else the next one that takes the connection.
+    """One call to Rasa, to the conversation's own process, else the next one that takes it.
 
-    Only a refused or timed-out *connection* moves on: the process never saw the request, so the turn cannot be
-    processed twice. A slow answer or an error after the request was sent is the caller's to handle.
+    A refused connection moves on: the process never saw the request. A call that broke after it was sent moves on
+    too when it is idempotent — a read, or a turn carrying its id (Rasa applies a turn id once,
+    rasa_runtime/hotline_rasa/resilience.py): the next process shares the tracker store and either finds the turn
+    done or does it. A slow answer (time-out) does not move on: the process may still be running the turn.
     """
     settings = get_settings()
     timeout = settings.rasa_timeout_s if timeout is None else timeout
+    idempotent = method == "GET" if idempotent is None else idempotent
     last: Exception | None = None
-    for base in rasa_urls_for(conversation, settings.rasa_urls):
+    for base in _ordered(conversation, settings.rasa_urls):
         try:
             return await _send(method, f"{base}{path}", client, body=body, params=params, timeout=timeout)
         except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
             log.warning("Rasa process %s refused the connection; trying the next one", base)
+            _mark_down(base)
+            last = exc
+        except _BROKEN as exc:
+            if not idempotent:
+                raise
+            log.warning("Rasa process %s broke off a call (%s); trying the next one", base, type(exc).__name__)
+            _mark_down(base)
             last = exc
     assert last is not None
     raise last
@@ -203,111 +272,200 @@ def _api_params(extra: dict[str, str] | None = None) -> dict[str, str]:
 
 async def _post(
     path: str, body: dict[str, Any] | list[dict[str, Any]], client: httpx.AsyncClient | None, *,
-    conversation: str | None = None, params: dict[str, str] | None = None,
+    conversation: str | None = None, params: dict[str, str] | None = None, idempotent: bool = False,
 ) -> Any:
-    resp = await _request("POST", path, client, conversation=conversation, body=body, params=params)
+    resp = await _request("POST", path, client, conversation=conversation, body=body, params=params,
+                          idempotent=idempotent)
     resp.raise_for_status()
     return resp.json()
 
 
+# --- the action servers ----------------------------------------------------------------------------------------------
+# Before a turn the door makes sure an action server answers; while none does it asks again with backoff for
+# ACTIONS_WAIT_S (a restart takes 2-3 s), and only then holds the message. Rasa itself retries a call that fails
+# mid-turn (resilience.py), so a turn is never run without its actions.
+ACTIONS_WAIT_S = 6.0  # HOTLINE_ACTIONS_WAIT_S overrides
+ACTIONS_PAUSES_S = (0.1, 0.2, 0.4, 0.8, 1.0)
+
+
 async def actions_alive(*, client: httpx.AsyncClient | None = None) -> bool:
-    """Whether the action server answers its health check (True when the web app is not told where it is)."""
+    """Whether an action server answers its health check (True when the web app is not told where any is)."""
     settings = get_settings()
-    if not settings.actions_url:
+    urls = settings.actions_urls or ((settings.actions_url,) if settings.actions_url else ())
+    if not urls:
         return True
-    parts = urlsplit(settings.actions_url)
-    url = urlunsplit((parts.scheme, parts.netloc, "/health", "", ""))
     timeout = min(settings.rasa_timeout_s, ACTIONS_PROBE_TIMEOUT_S)
-    try:
-        resp = await _send("GET", url, client, kind="probe", timeout=timeout)
-    except httpx.HTTPError:
-        return False
-    return resp.status_code == 200
-
-
-def _state(events: list[dict[str, Any]]) -> tuple[dict[str, Any], str | None]:
-    """Slots and active form after these tracker events (only what a turn can change)."""
-    slots: dict[str, Any] = {}
-    loop: str | None = None
-    for e in events:
-        kind = e.get("event")
-        if kind == "slot":
-            slots[e.get("name")] = e.get("value")
-        elif kind == "active_loop":
-            loop = e.get("name")
-        elif kind in ("reset_slots", "restart"):
-            slots, loop = {}, None
-    return slots, loop
-
-
-async def _rewind(conversation: str, client: httpx.AsyncClient | None) -> bool:
-    """Undo what the last turn changed (slots, the active form): the failed turn leaves no trace but its words.
-
-    Not Rasa's own `rewind` event: replaying a tracker, Rasa folds a form's happy-path turns together
-    (DialogueStateTracker.applied_events), and a rewind inside a running form then reverts the whole form.
-    """
-    base = f"/conversations/{quote(conversation, safe=':')}/tracker"
-    try:
-        resp = await _request("GET", base, client, conversation=conversation,
-                              params=_api_params({"include_events": "AFTER_RESTART"}))
-        resp.raise_for_status()
-        events = resp.json().get("events") or []
-        users = [i for i, e in enumerate(events) if e.get("event") == "user"]
-        if not users:
+    for webhook in urls:
+        parts = urlsplit(webhook)
+        try:
+            resp = await _send("GET", urlunsplit((parts.scheme, parts.netloc, "/health", "", "")), client,
+                               kind="probe", timeout=timeout)
+        except httpx.HTTPError:
+            continue
+        if resp.status_code == 200:
             return True
-        (slots_before, loop_before), (slots_after, loop_after) = _state(events[:users[-1]]), _state(events)
-        fix: list[dict[str, Any]] = [{"event": "slot", "name": name, "value": slots_before.get(name)}
-                                     for name in slots_after if slots_after[name] != slots_before.get(name)]
-        if loop_after != loop_before:
-            fix.append({"event": "active_loop", "name": loop_before})
-        if fix:
-            await _post(f"{base}/events", fix, client, conversation=conversation,
-                        params=_api_params({"include_events": "NONE"}))
-    except (httpx.HTTPError, ValueError, AttributeError) as exc:
-        log.warning("could not undo a failed turn: %s", type(exc).__name__)
+    return False
+
+
+async def actions_ready(*, client: httpx.AsyncClient | None = None, wait_s: float | None = None) -> bool:
+    """actions_alive, asked again with backoff for up to `wait_s` (ACTIONS_WAIT_S) while no action server answers."""
+    if wait_s is None:
+        wait_s = float(os.environ.get("HOTLINE_ACTIONS_WAIT_S", ACTIONS_WAIT_S))
+    deadline = time.monotonic() + wait_s
+    for i in itertools.count():
+        if await actions_alive(client=client):
+            return True
+        pause = ACTIONS_PAUSES_S[min(i, len(ACTIONS_PAUSES_S) - 1)]
+        if time.monotonic() + pause > deadline:
+            return False
+        await asyncio.sleep(pause)
+    return False  # pragma: no cover
+
+
+# --- one turn, and the held ones ------------------------------------------------------------------------------------
+TURN_KEY = "hotline_turn"  # the REST metadata key Rasa reads the turn id from (hotline_rasa/resilience.py)
+# Intents that answer the question open when they were said: a held one whose question is gone is not replayed.
+ANSWER_INTENTS = frozenset({"inform", "affirm", "deny", "nlu_fallback", "greet", "thank"})
+
+
+class ActionsUnavailable(Exception):
+    """Rasa abandoned the turn unsaved: no action server answered within its retry budget."""
+
+
+async def _turn(conversation: str, text: str, turn: str, client: httpx.AsyncClient | None) -> list[BotMessage]:
+    """One turn to Rasa with its id; the bot's answers. Raises ActionsUnavailable, httpx.HTTPError, ValueError."""
+    body = {"sender": conversation, "message": text, "metadata": {TURN_KEY: turn}}
+    data = await _post("/webhooks/rest/webhook", body, client, conversation=conversation, idempotent=True)
+    if isinstance(data, list) and any(isinstance(m, dict) and (m.get("custom") or {}) == UNAVAILABLE_MARK
+                                      for m in data):
+        raise ActionsUnavailable()
+    return _to_messages(data)
+
+
+UNAVAILABLE_MARK = {"hotline": "actions_unavailable"}
+
+
+async def open_question(conversation: str, client: httpx.AsyncClient | None) -> str | None:
+    """The question the conversation has open: `form:slot` while a form asks, else `bot:<response>` of the bot's
+    last words, None when it asked nothing (or Rasa could not say)."""
+    try:
+        resp = await _request("GET", f"/conversations/{quote(conversation, safe=':')}/tracker", client,
+                              conversation=conversation, params=_api_params({"include_events": "AFTER_RESTART"}))
+        resp.raise_for_status()
+        tracker = resp.json()
+    except (httpx.HTTPError, ValueError) as exc:
+        log.warning("open question unknown: %s", type(exc).__name__)
+        return None
+    loop = (tracker.get("active_loop") or {}).get("name")
+    slot = (tracker.get("slots") or {}).get("requested_slot")
+    if loop and slot:
+        return f"{loop}:{slot}"
+    for e in reversed(tracker.get("events") or []):
+        if e.get("event") == "user":
+            return None
+        if e.get("event") == "bot":
+            return "bot:" + str((e.get("metadata") or {}).get("utter_action") or e.get("text") or "")
+    return None
+
+
+def _same(a: HeldTurn, b: HeldTurn) -> bool:
+    return a.question == b.question and a.text.strip(" 。.!！,，") == b.text.strip(" 。.!！,，")
+
+
+async def _still_meant(item: HeldTurn, question: str | None, client: httpx.AsyncClient | None) -> bool:
+    """Whether a held message goes to Rasa now that `question` is open: always when it was said to that question;
+    when its question has been answered meanwhile, only if it is not an answer (「转人工」, a new matter)."""
+    if item.question == question:
+        return True
+    if item.text.startswith("/"):  # a button of the old question
         return False
-    return True
+    try:
+        intent = ((await parse(item.text, client=client)).get("intent") or {}).get("name")
+    except (httpx.HTTPError, ValueError):
+        return False
+    return intent not in ANSWER_INTENTS
+
+
+async def _replay(conversation: str, queue: list[HeldTurn], client: httpx.AsyncClient | None,
+                  channel: str) -> list[BotMessage]:
+    """Held messages (and the one just sent, tagged as they are), each applied to the question it was said to.
+
+    A repeat of the same words to the same question goes once; a message whose question was answered by an earlier
+    one is not taken for the answer to the next question (the citizen never saw it); the citizen is told the bot
+    is back and where it stands. Raises as _turn; what is not yet sent is then held again.
+    """
+    out: list[BotMessage] = []
+    sent: list[HeldTurn] = []
+    skipped: list[HeldTurn] = []
+    question = await open_question(conversation, client)
+    for i, item in enumerate(queue):
+        if any(_same(item, s) for s in sent):
+            continue
+        if not await _still_meant(item, question, client):
+            skipped.append(item)
+            continue
+        try:
+            out.extend(await _turn(conversation, item.text, item.turn, client))
+        except BaseException:
+            await held_store().hold(conversation, queue[i:])
+            raise
+        sent.append(item)
+        if i + 1 < len(queue):
+            question = await open_question(conversation, client)
+    if skipped:
+        log.warning("%d held %s message(s) not replayed: their question was already answered", len(skipped), channel)
+    notice = RESUMED_TEXT if not skipped else RESUMED_SKIPPED_TEXT.format(
+        words="」「".join(dict.fromkeys(s.text for s in skipped)))
+    return [BotMessage(notice), *out]
 
 
 async def forward_to_rasa(
-    sender_id: str, text: str, channel: str, *, client: httpx.AsyncClient | None = None
+    sender_id: str, text: str, channel: str, *, client: httpx.AsyncClient | None = None,
+    message_id: str | None = None,
 ) -> list[BotMessage]:
     """Send one user turn to Rasa's REST channel; the bot's answers in order, or a polite answer.
 
-    While the action server is down the message is held (bot/held_turns.py), not sent: Rasa would run the turn
-    without its custom actions and the answer would be lost or taken for the next question. A turn during which
-    the action server went down is undone in Rasa (its slot changes reverted) and held too. Held messages go to Rasa, in order, before the
-    citizen's next message once the action server is back. When Rasa itself is unreachable or too slow, the
-    citizen gets the 12348 fallback.
+    Every turn carries an id (the channel's message id when it sends one; the same id again when the same words
+    come back after a turn that got no answer, bot/turn_journal.py), and Rasa applies an id once: a turn can go to
+    the next Rasa process whenever its own dies, whether or not the dying one had applied it. While no action server
+    answers (after ACTIONS_WAIT_S of asking) the message is held (bot/held_turns.py) with the question open then;
+    held messages go to Rasa before the citizen's next message once one is back, each to its own question.
+    When no Rasa process answers, the citizen gets the 12348 fallback.
     """
     conversation = rasa_sender(sender_id, channel)
     async with conversation_lock(conversation):
+        journal = turn_journal.journal()
+        turn = (f"{channel}:{message_id}" if message_id else None) \
+            or await journal.unanswered(conversation, text) or uuid.uuid4().hex
+        await journal.begin(conversation, text, turn)
         held = held_store()
-        if not await actions_alive(client=client):
-            await held.hold(conversation, [text])
-            log.warning("action server down: a %s message held", channel)
+        waiting = await held.take(conversation)
+        if not await actions_ready(client=client):
+            # The citizen has seen nothing new since the first held message: this one was said to the same question.
+            question = waiting[-1].question if waiting else await open_question(conversation, client)
+            await held.hold(conversation, [*waiting, HeldTurn(text, turn, question)])
+            log.warning("no action server: a %s message held", channel)
+            await journal.answered(conversation)
             return held_messages()
-        queue = [*await held.take(conversation), text]
-        out: list[BotMessage] = []
-        for i, message in enumerate(queue):
-            body = {"sender": conversation, "message": message}
-            try:
-                replies = _to_messages(await _post("/webhooks/rest/webhook", body, client, conversation=conversation))
-            except (httpx.HTTPError, ValueError) as exc:  # ValueError covers undecodable JSON too
-                log.warning("Rasa unavailable for %s turn: %s", channel, type(exc).__name__)
-                # Messages not yet sent stay held, and so does this one when no Rasa process took the connection;
-                # after any other failure it may have reached Rasa, and is not sent again.
-                unreached = isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout))
-                await held.hold(conversation, queue[i if unreached else i + 1:])
-                return [*out, *fallback_messages()]
-            if not await actions_alive(client=client):
-                if await _rewind(conversation, client):
-                    await held.hold(conversation, queue[i:])
-                    return [*out, *held_messages()]
-                return [*out, *fallback_messages()]
-            out.extend(replies)
+        try:
+            if waiting:
+                replies = await _replay(conversation, [*waiting, HeldTurn(text, turn, waiting[-1].question)],
+                                        client, channel)
+            else:
+                replies = await _turn(conversation, text, turn, client)
+        except ActionsUnavailable:
+            if not waiting:
+                await held.hold(conversation, [HeldTurn(text, turn, await open_question(conversation, client))])
+            log.warning("no action server during a %s turn: the message held", channel)
+            await journal.answered(conversation)
+            return held_messages()
+        except (httpx.HTTPError, ValueError) as exc:  # ValueError covers undecodable JSON too
+            # No Rasa process answered. The journal keeps the turn: the same words again reuse its id.
+            log.warning("Rasa unavailable for %s turn: %s", channel, type(exc).__name__)
+            return fallback_messages()
+        await journal.answered(conversation)
         # Rasa answered but said nothing (no rule matched): the citizen still deserves an answer.
-        return out or fallback_messages()
+        return replies or fallback_messages()
 
 
 async def parse(text: str, *, client: httpx.AsyncClient | None = None) -> dict[str, Any]:
@@ -321,17 +479,35 @@ async def parse(text: str, *, client: httpx.AsyncClient | None = None) -> dict[s
     return data
 
 
-async def resume_conversation(channel: str, sender_hash: str, *, client: httpx.AsyncClient | None = None) -> bool:
-    """Un-pause a conversation paused by action_handoff (its handoff is closed): True when Rasa took the event.
+# What closing a handoff appends to the conversation's tracker, whoever closes it (the operator, the citizen's
+# 「返回智能助手」, the idle timeout). action_handoff ends with ConversationPaused, and a paused Rasa logs no
+# action_listen after it: with `resume` alone the tracker's last action stays action_handoff, the next message
+# matches no rule (every rule's user turn follows action_listen), the core fallback reverts it, and RulePolicy,
+# seeing 转人工 as the last intent again, runs action_handoff a second time — the citizen answered with
+# 「没看懂」 and a new handoff queued by itself (issue 21). So the tracker is left as before any fresh question:
+# not paused, no form or two-stage fallback loop running, no question pending, listening. Slots (the facts the
+# citizen gave) stay.
+RESUME_EVENTS: tuple[dict[str, Any], ...] = (
+    {"event": "resume"},
+    {"event": "active_loop", "name": None},
+    {"event": "slot", "name": "requested_slot", "value": None},
+    {"event": "action", "name": "action_listen"},
+)
 
-    Never raises: the caller has already closed the handoff and only needs to tell the operator.
+
+async def resume_conversation(channel: str, sender_hash: str, *, client: httpx.AsyncClient | None = None) -> bool:
+    """Hand a conversation back to the bot after its handoff closed (RESUME_EVENTS): True when Rasa took them.
+
+    Never raises: the caller has already closed the handoff and only needs to tell the operator. Holds the
+    conversation's turn lock, so a citizen's message in flight is not answered half-paused or listened over.
     """
     # include_events=NONE: Rasa would otherwise send the whole transcript back, citizen's words included.
     conv = conversation_id(channel, sender_hash)
     path = f"/conversations/{quote(conv, safe=':')}/tracker/events"
     try:
-        await _post(path, {"event": "resume"}, client, conversation=conv,
-                    params=_api_params({"include_events": "NONE"}))
+        async with conversation_lock(conv):
+            await _post(path, list(RESUME_EVENTS), client, conversation=conv,
+                        params=_api_params({"include_events": "NONE"}))
     except (httpx.HTTPError, httpx.InvalidURL, ValueError) as exc:  # ValueError: answer not JSON
         # The sender hash is a pseudonym of a citizen: log the channel and the failure only.
         log.warning("Rasa did not resume a %s conversation: %s", channel, type(exc).__name__)

@@ -31,6 +31,12 @@ def _rasa_urls() -> tuple[str, ...]:
     return tuple(urls) or (os.environ.get("RASA_URL", "http://localhost:5005").rstrip("/"),)
 
 
+def _actions_urls() -> tuple[str, ...]:
+    urls = [u.strip() for u in os.environ.get("HOTLINE_ACTIONS_URLS", "").split(",") if u.strip()]
+    first = os.environ.get("HOTLINE_ACTIONS_URL") or None
+    return tuple(dict.fromkeys([first, *urls] if first else urls))
+
+
 @dataclass(frozen=True)
 class Settings:
     database_url: str = field(
@@ -38,7 +44,7 @@ class Settings:
     )
     rasa_url: str = field(default_factory=lambda: os.environ.get("RASA_URL", "http://localhost:5005").rstrip("/"))
     rasa_urls: tuple[str, ...] = field(default_factory=_rasa_urls)
-    rasa_timeout_s: float = field(default_factory=lambda: float(os.environ.get("HOTLINE_RASA_TIMEOUT", "8")))
+    rasa_timeout_s: float = field(default_factory=lambda: float(os.environ.get("HOTLINE_RASA_TIMEOUT", "20")))
     telegram_bot_token: str | None = field(default_factory=lambda: os.environ.get("TELEGRAM_BOT_TOKEN"))
     telegram_webhook_url: str | None = field(default_factory=lambda: os.environ.get("TELEGRAM_WEBHOOK_URL"))
     telegram_secret_token: str | None = field(default_factory=lambda: os.environ.get("TELEGRAM_SECRET_TOKEN"))
@@ -57,6 +63,9 @@ class Settings:
     actions_token: str = field(default_factory=lambda: _secret("HOTLINE_ACTIONS_TOKEN", "actions_token"))
     # Where the action server is (its webhook); the web app checks its health to hold turns while it is down.
     actions_url: str | None = field(default_factory=lambda: os.environ.get("HOTLINE_ACTIONS_URL") or None)
+    # Every action-server worker (HOTLINE_ACTIONS_URLS, comma list; `make run` starts two): Rasa fails over between
+    # them (scripts/rasa_resilience.py) and the door holds a turn only when none answers.
+    actions_urls: tuple[str, ...] = field(default_factory=lambda: _actions_urls())
 
 
 @lru_cache(maxsize=1)

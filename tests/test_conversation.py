@@ -32,6 +32,7 @@ async def test_turn_goes_to_rasa_and_is_recorded(engine: Engine, fake_rasa: Fake
     assert turn.conversation_id == rasa_sender("browser-1", "web")
     assert [m.text for m in turn.messages] == ["收到：老板欠我工资"]
     assert fake_rasa.webhook_calls == [{"sender": turn.conversation_id, "message": "老板欠我工资"}]
+    assert fake_rasa.turn_ids[0]  # every turn carries its id (Rasa applies it once)
     assert transcript(engine, turn.conversation_id) == [("citizen", "老板欠我工资"), ("bot", "收到：老板欠我工资")]
 
 

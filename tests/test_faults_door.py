@@ -5,6 +5,9 @@ in tests/test_faults.py."""
 from __future__ import annotations
 
 import hashlib
+import json
+import socket
+import threading
 import time
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
@@ -14,9 +17,10 @@ import pytest
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse, PlainTextResponse
 
-from bot import held_turns
-from bot.rasa_client import (FALLBACK_TEXT, HELD_TEXT, OFFICE_HOURS, forward_to_rasa, rasa_sender, rasa_urls_for,
-                             resume_conversation)
+from bot import held_turns, rasa_client
+from bot.rasa_client import (FALLBACK_TEXT, HELD_TEXT, OFFICE_HOURS, RESUMED_TEXT, forward_to_rasa, rasa_sender,
+                             rasa_urls_for, resume_conversation)
+from tests.fakes import rasa as rasa_fakes
 from tests.fakes.rasa_events import FakeRasaWithEvents
 from tests.fakes.server import LoopbackServer
 from tests.stack import free_port
@@ -38,16 +42,6 @@ class FakeActions:
         return app
 
 
-# A form asking for the amount; the citizen answers; Rasa's slot extraction fills it, the form's validation (a custom
-# action) fails, so the turn ends with the amount set but never validated and nothing asked.
-FAILED_TURN = [
-    {"event": "active_loop", "name": "wage_claim_form"}, {"event": "slot", "name": "employer", "value": "老李"},
-    {"event": "slot", "name": "requested_slot", "value": "amount"}, {"event": "action", "name": "action_listen"},
-    {"event": "user", "text": "三万五"}, {"event": "slot", "name": "amount", "value": 35000},
-    {"event": "action", "name": "wage_claim_form"}, {"event": "action", "name": "action_listen"},
-]
-
-
 class FakeRasaWithTracker(FakeRasaWithEvents):
     """Also answers GET /conversations/{id}/tracker, with `tracker_events` as its events."""
 
@@ -58,7 +52,11 @@ class FakeRasaWithTracker(FakeRasaWithEvents):
 
         @app.get("/conversations/{conversation_id}/tracker")
         async def tracker(conversation_id: str) -> Any:
-            return JSONResponse({"sender_id": conversation_id, "events": self.tracker_events})
+            events = self.tracker_events
+            slots = {e["name"]: e.get("value") for e in events if e.get("event") == "slot"}
+            loops = [e.get("name") for e in events if e.get("event") == "active_loop"]
+            return JSONResponse({"sender_id": conversation_id, "events": events, "slots": slots,
+                                 "active_loop": {"name": loops[-1]} if loops and loops[-1] else {}})
 
         return app
 
@@ -83,11 +81,13 @@ def door(servers: Any, monkeypatch: pytest.MonkeyPatch) -> tuple[list[FakeRasaWi
     monkeypatch.setenv("RASA_URLS", ",".join(urls))
     monkeypatch.setenv("HOTLINE_ACTIONS_URL", f"{actions_url}/webhook")
     monkeypatch.setenv("HOTLINE_RASA_TIMEOUT", "2.0")
+    monkeypatch.setenv("HOTLINE_ACTIONS_WAIT_S", "0.3")
     monkeypatch.delenv("HOTLINE_REDIS_URL", raising=False)
     from hotline.settings import get_settings
 
     get_settings.cache_clear()
     held_turns.reset_memory()
+    rasa_client._down.clear()
     return [fake for fake, _ in rasas], urls, actions
 
 
@@ -142,7 +142,89 @@ async def test_a_process_that_refuses_connections_is_skipped(door: Any, monkeypa
     assert await resume_conversation("web", "c" * 64)
 
 
+# --- a Rasa process that dies under a turn ----------------------------------------------------------------------
+
+
+class DyingRasa:
+    """A Rasa process that takes the connection, reads the request and dies before answering (as under SIGKILL)."""
+
+    def __init__(self) -> None:
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(16)
+        self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}"
+        self.bodies: list[dict[str, Any]] = []
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            data = b""
+            while b"\r\n\r\n" not in data:
+                data += conn.recv(65536)
+            head, _, body = data.partition(b"\r\n\r\n")
+            length = int(next((line.split(b":")[1] for line in head.split(b"\r\n")
+                               if line.lower().startswith(b"content-length")), b"0"))
+            while len(body) < length:
+                body += conn.recv(65536)
+            if body:
+                self.bodies.append(json.loads(body))
+            conn.close()
+
+
+async def test_a_turn_whose_process_dies_under_it_goes_to_the_next_with_its_id(
+        door: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    fakes, urls, _ = door
+    dying = DyingRasa()
+    monkeypatch.setenv("RASA_URLS", f"{dying.url},{urls[1]}")
+    from hotline.settings import get_settings
+
+    get_settings.cache_clear()
+    monkeypatch.setattr(rasa_client, "PROBE_EVERY_S", 3600.0)  # stays marked down for this test
+    home_first = next(n for n in range(50)
+                      if rasa_urls_for(rasa_sender(f"dies-{n}", "web"), (dying.url, urls[1]))[0] == dying.url)
+    try:
+        [msg] = await forward_to_rasa(f"dies-{home_first}", "三万五", "web")
+        assert msg.text == "收到：三万五"  # the citizen sees the answer, not the outage message
+        [sent] = dying.bodies
+        [again] = fakes[1].webhook_calls
+        assert again["message"] == sent["message"]
+        assert fakes[1].turn_ids == [sent["metadata"]["hotline_turn"]]  # the same turn, with the same id
+        assert dying.url in rasa_client.rasa_down()
+        # Marked down: the next turn goes straight to the living process, the dead one is not tried first.
+        await forward_to_rasa(f"dies-{home_first}", "12个人", "web")
+        assert len(dying.bodies) == 1 and len(fakes[1].webhook_calls) == 2
+    finally:
+        rasa_client._down.clear()
+        dying.sock.close()
+
+
+async def test_same_words_after_an_unanswered_turn_keep_its_id_answered_words_get_a_new_one(door: Any) -> None:
+    fakes, _, _ = door
+    for fake in fakes:
+        fake.mode = "error"
+    assert (await forward_to_rasa("resender", "是的", "web"))[0].text == FALLBACK_TEXT
+    for fake in fakes:
+        fake.mode = "ok"
+    await forward_to_rasa("resender", "是的", "web")  # the same words again: the turn that got no answer
+    await forward_to_rasa("resender", "是的", "web")  # answered already: a new turn (the next yes/no question)
+    ids = [t for f in fakes for t in f.turn_ids]
+    assert len(ids) == 3 and ids[0] == ids[1] != ids[2]
+    # A channel's own message id is the turn id, whatever the words.
+    await forward_to_rasa("resender", "没有", "web", message_id="m-1")
+    assert "web:m-1" in [t for f in fakes for t in f.turn_ids]
+
+
 # --- the action server down ----------------------------------------------------------------------------------
+
+
+def asking(slot: str) -> list[dict[str, Any]]:
+    """A tracker whose wage-claim form asks `slot`."""
+    return [{"event": "active_loop", "name": "wage_claim_form"},
+            {"event": "slot", "name": "requested_slot", "value": slot}]
 
 
 async def test_action_server_down_holds_the_message_and_replays_it_in_order(door: Any) -> None:
@@ -151,38 +233,70 @@ async def test_action_server_down_holds_the_message_and_replays_it_in_order(door
     actions.up = False
     [msg] = await forward_to_rasa("worker-1", "三万五", "web")
     assert msg.text == HELD_TEXT and "12348" in msg.text and OFFICE_HOURS in msg.text
+    assert "继续" not in msg.text  # nothing to type: the bot carries on by itself
     [msg] = await forward_to_rasa("worker-1", "12个人", "web")
     assert msg.text == HELD_TEXT
     assert [m for _, _, m in calls(fakes)] == ["我要讨薪"]  # Rasa saw neither while its actions were down
     actions.up = True
     replies = await forward_to_rasa("worker-1", "半年", "web")
     assert [m for _, _, m in calls(fakes)] == ["我要讨薪", "三万五", "12个人", "半年"]
-    assert [r.text for r in replies] == ["收到：三万五", "收到：12个人", "收到：半年"]
+    assert [r.text for r in replies] == [RESUMED_TEXT, "收到：三万五", "收到：12个人", "收到：半年"]
     assert await held_turns.held_store().take(rasa_sender("worker-1", "web")) == []
 
 
-async def test_action_server_dying_during_a_turn_is_undone(door: Any) -> None:
+async def test_held_answers_go_to_the_question_they_were_said_to(door: Any) -> None:
+    """The issue's evening: 「没签」 said three times to the contract question while the action server restarts."""
     fakes, _, actions = door
-    conv = rasa_sender("worker-2", "wechat")
+    state = {"slot": "has_contract"}
+    order = ["has_contract", "evidence", "street"]
 
-    def dies_meanwhile(sender: str, message: str) -> list[dict[str, Any]]:
-        actions.up = False  # the action server goes while Rasa runs the turn
-        return [{"text": "下一个问题"}]
+    def form(sender: str, message: str) -> list[dict[str, Any]]:
+        state["slot"] = order[min(order.index(state["slot"]) + 1, len(order) - 1)]
+        return [{"text": f"问：{state['slot']}"}]
 
     for fake in fakes:
-        fake.reply = dies_meanwhile
-        fake.tracker_events = FAILED_TURN
+        fake.reply = form
+        fake.parse_result = lambda t: {"text": t, "intent": {"name": "deny" if "没" in t else "request_human",
+                                                             "confidence": 0.9}, "entities": []}
+    FakeRasaWithTracker.tracker_events = property(lambda self: asking(state["slot"]))  # type: ignore[assignment]
+    try:
+        actions.up = False
+        for _ in range(3):
+            assert (await forward_to_rasa("repeater", "没签", "web"))[0].text == HELD_TEXT
+        assert (await forward_to_rasa("repeater", "没签合同", "web"))[0].text == HELD_TEXT
+        actions.up = True
+        replies = await forward_to_rasa("repeater", "没签", "web")
+        # Once, to the contract question; the rest were said to it too and answer nothing else.
+        assert [m for _, _, m in calls(fakes)] == ["没签"]
+        assert state["slot"] == "evidence"
+        assert replies[0].text.startswith(RESUMED_TEXT) and "没签合同" in replies[0].text
+        assert replies[-1].text == "问：evidence"
+        # A held request that is not an answer still goes: 「转人工」 is not dropped with the repeats.
+        actions.up = False
+        await forward_to_rasa("repeater", "有欠条", "web")
+        await forward_to_rasa("repeater", "转人工", "web")
+        actions.up = True
+        await forward_to_rasa("repeater", "有欠条", "web")
+        assert [m for _, _, m in calls(fakes)] == ["没签", "有欠条", "转人工"]
+    finally:
+        FakeRasaWithTracker.tracker_events = []  # type: ignore[assignment]
+
+
+async def test_a_turn_rasa_abandons_without_an_action_server_is_held_and_replayed_with_its_id(door: Any) -> None:
+    fakes, _, actions = door
+    for fake in fakes:
+        fake.reply = lambda s, m: [{"recipient_id": s, "custom": {"hotline": "actions_unavailable"}}]
     [msg] = await forward_to_rasa("worker-2", "三万五", "wechat")
     assert msg.text == HELD_TEXT
-    undo = [(c, e) for f in fakes for c, e in f.event_calls]
-    # The turn Rasa ran without its actions is undone: the unvalidated amount is emptied, the form still asks it.
-    assert undo == [(conv, [{"event": "slot", "name": "amount", "value": None}])]
+    assert not [e for f in fakes for e in f.event_calls]  # nothing to undo: Rasa saved nothing of the turn
     for fake in fakes:
-        fake.reset()
-    actions.up = True
+        fake.reply = rasa_fakes.echo_reply
     replies = await forward_to_rasa("worker-2", "12个人", "wechat")
-    assert [m for _, _, m in calls(fakes)] == ["三万五", "12个人"]
-    assert [r.text for r in replies] == ["收到：三万五", "收到：12个人"]
+    bodies = [c for f in fakes for c in f.webhook_calls]
+    ids = [t for f in fakes for t in f.turn_ids]
+    assert [b["message"] for b in bodies] == ["三万五", "三万五", "12个人"]
+    assert ids[0] == ids[1] != ids[2]  # the same turn: Rasa applies it once
+    assert [r.text for r in replies] == [RESUMED_TEXT, "收到：三万五", "收到：12个人"]
 
 
 async def test_held_messages_stay_held_while_no_rasa_process_answers(door: Any,
@@ -195,21 +309,26 @@ async def test_held_messages_stay_held_while_no_rasa_process_answers(door: Any,
     from hotline.settings import get_settings
 
     get_settings.cache_clear()
-    [msg] = await forward_to_rasa("worker-3", "12个人", "web")
+    try:
+        [msg] = await forward_to_rasa("worker-3", "12个人", "web")
+    finally:
+        rasa_client._down.clear()
     assert msg.text == FALLBACK_TEXT
-    assert await held_turns.held_store().take(rasa_sender("worker-3", "web")) == ["三万五", "12个人"]
+    assert [h.text for h in await held_turns.held_store().take(rasa_sender("worker-3", "web"))] == ["三万五", "12个人"]
 
 
-async def test_a_replay_rasa_may_have_seen_is_not_sent_twice(door: Any) -> None:
+async def test_a_replay_rasa_failed_stays_held_with_its_ids(door: Any) -> None:
     fakes, urls, actions = door
     actions.up = False
     await forward_to_rasa("worker-4", "三万五", "web")
     actions.up = True
     for fake in fakes:
-        fake.mode = "error"  # Rasa took the request and failed: it may have stored the message
+        fake.mode = "error"  # Rasa took the request and failed: it may have stored it, and will know its id
     [msg] = await forward_to_rasa("worker-4", "12个人", "web")
     assert msg.text == FALLBACK_TEXT
-    assert await held_turns.held_store().take(rasa_sender("worker-4", "web")) == ["12个人"]
+    held = await held_turns.held_store().take(rasa_sender("worker-4", "web"))
+    assert [h.text for h in held] == ["三万五", "12个人"]
+    assert held[0].turn in [t for f in fakes for t in f.turn_ids]  # sent again later under the same id
 
 
 # --- every Rasa process down: every channel answers with 12348 and office hours --------------------------------

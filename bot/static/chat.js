@@ -146,12 +146,25 @@
     add({ from: "citizen", text: shown || message, buttons: [] });
     setBusy(true);
     let first = null;
+    // One id per message: a retry after a broken connection carries it again, and the server applies it once.
+    const messageId = Date.now().toString(36) + "-" + Math.random().toString(36).slice(2, 10);
+    const post = () => fetch("/api/chat", {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ sender: senderId(), message: message, message_id: messageId }),
+    });
     try {
-      const resp = await fetch("/api/chat", {
-        method: "POST",
-        headers: { "Content-Type": "application/json" },
-        body: JSON.stringify({ sender: senderId(), message: message }),
-      });
+      let resp = null;
+      for (const pause of [0, 1000, 2000, 4000]) {  // the web app restarting: a few seconds, then the offline line
+        if (pause) await new Promise((done) => setTimeout(done, pause));
+        try {
+          resp = await post();
+          if (resp.status !== 502 && resp.status !== 503) break;
+        } catch (err) {
+          resp = null;
+        }
+      }
+      if (resp === null) throw new Error("offline");
       const data = await resp.json().catch(() => ({}));
       if (!resp.ok) {
         first = add({ from: "bot", text: data.message || OFFLINE, buttons: [] });

@@ -26,11 +26,14 @@ class FakeRasa:
     reply: Reply = echo_reply
     parse_result: Callable[[str], dict[str, Any]] | None = None
     webhook_calls: list[dict[str, Any]] = field(default_factory=list)
+    # The turn id each webhook call carried in its metadata (bot/rasa_client.py), apart from webhook_calls.
+    turn_ids: list[str | None] = field(default_factory=list)
     parse_calls: list[str] = field(default_factory=list)
 
     def reset(self) -> None:
         self.mode, self.delay_s, self.reply, self.parse_result = "ok", 0.0, echo_reply, None
         self.webhook_calls.clear()
+        self.turn_ids.clear()
         self.parse_calls.clear()
 
     async def failure(self) -> Response | None:
@@ -55,6 +58,7 @@ class FakeRasa:
         @app.post("/webhooks/rest/webhook")
         async def webhook(request: Request) -> Response:
             body = await request.json()
+            self.turn_ids.append((body.pop("metadata", None) or {}).get("hotline_turn"))
             self.webhook_calls.append(body)
             if (failure := await self.failure()) is not None:
                 return failure
