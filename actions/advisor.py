@@ -27,22 +27,15 @@ class ValidateAdvisorForm(FlowFormValidation):
         ambiguous = ambiguous_former_name(entries, latest_text(tracker))
         if ambiguous:  # 「水上」: 沿江街道 by its former name, or its 水上社区 — ask, with that community first
             return {"community": None, "street": ambiguous[0]}
-        community = community_for(text, entries)
-        if community:
-            street = next((e.street for e in entries if e.community == community), None)
-            return {"community": community, "street": street}
-        street = street_for(text, entries)
-        if street:  # the user named a street office instead: that suffices
+        heard = self.heard("community", tracker, text)
+        if heard.read:
+            street = next((e.street for e in entries if e.community == heard.value), None)
+            return {"community": heard.value, "street": street}
+        street = self.heard("street", tracker, text).value
+        if street:  # the citizen named a street office instead (「不清楚 反正在中南街道」): that suffices
             skipped = list(tracker.get_slot("skipped_slots") or [])
             return {"community": None, "street": street, "skipped_slots": [*skipped, "community"]}
-        dispatcher.utter_message(response="utter_bad_community", said=text[:20])
-        return {"community": None}
-
-    def validate_street(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
-                        domain: DomainDict) -> dict[str, Any]:
-        from actions.wage_claim import validate_street_value
-
-        return validate_street_value(value, dispatcher)
+        return self.answer("community", value, tracker, dispatcher)  # a "don't know" skips, else the re-ask
 
 
 def community_buttons(names: list[str], intent: str) -> list[dict[str, str]]:

@@ -17,7 +17,7 @@ from rasa_sdk.types import DomainDict
 
 from hotline import flows
 from hotline.directory import STREET_ALIASES, AdvisorEntry, canonical_community, canonical_street
-from hotline.flows import reading
+from hotline.flows import answers, reading
 from hotline.privacy import hash_sender
 from hotline.settings import get_settings
 
@@ -32,6 +32,15 @@ _PREFIXED = re.compile(r"^(web|wechat|telegram):([0-9a-f]{64})$")
 # Whole-message answers: "skip this question" and "stop the form".
 _SKIP = re.compile(r"^(跳过|不知道|不清楚|不记得了?|记不清了?|忘了|不晓得|不懂|不确定|说不清)[。.!！了吧啊]*$")
 _STOP = re.compile(r"^(算了吧?|不问了|不想问了|不说了|不弄了|不办了|退出|取消|结束)[。.!！了吧啊]*$")
+
+# Intents whose message, when the asked slot's reader finds no answer in it, is a question of its own: the form
+# steps aside, the rule for the intent answers, and the form asks again. inform/affirm/deny are answers that were
+# not understood: the question's re-ask says what to tap.
+DIGRESSIONS = frozenset({
+    "nlu_fallback", "greet", "goodbye", "thank", "bot_challenge", "request_human", "out_of_scope", "ask_materials",
+    "ask_office", "wage_arrears", "work_injury", "labor_dispute", "legal_aid", "find_advisor", "mediation",
+    "family_dispute", "traffic_accident", "other_legal_question",
+})
 
 # The seven street offices of 城中区 (../shared/DOMAIN.md §6): used only when the roster table is empty.
 DISTRICT_STREETS = ("城中街道", "公园街道", "中南街道", "沿江街道", "潭中街道", "河东街道", "静兰街道")
@@ -191,6 +200,14 @@ class FlowFormValidation(FormValidationAction):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         new_run()
         f = flows.flow(self.flow_name)
+        slot = tracker.get_slot("requested_slot")
+        if slot in f.slot_names and slot in tracker.slots_to_validate():
+            # The asked slot's reader goes first; only what it cannot read is handed to the rules (a topic question,
+            # 「在哪里办」, a greeting…), which answer it and come back to the same question.
+            heard = self.heard(slot, tracker)
+            known = heard.read or (heard.skip and slot in f.skippable)
+            if not known and latest_intent(tracker) in DIGRESSIONS and not is_skip(latest_text(tracker)):
+                return [SlotSet(slot, None), ActionExecutionRejected(f.form)]
         events = skip_or_stop(tracker, f.form, f.skippable)
         if events is None:
             events = await FormValidationAction.run(self, dispatcher, tracker, domain)
@@ -236,23 +253,76 @@ class FlowFormValidation(FormValidationAction):
                 stated.setdefault(slot, value)
         for slot, value in stated.items():
             fill(slot, value, required)
+        # Numbers, names and places the NER found in this message — the one that started the form or answers one of
+        # its questions — fill this flow's own empty slots (「欠我们12个工友三万五」). An entity never fills another
+        # question's slot outside the flow it was said in: an income is not an amount owed (flows.yaml `shared`).
+        asked = tracker.get_slot("requested_slot")
+        for entity in (tracker.latest_message or {}).get("entities") or []:
+            slot = str(entity.get("entity") or "")
+            if slot in flows.flow(self.flow_name).slot_names and slot != asked and spec_reader(slot) != "yes_no" \
+                    and entity.get("value") not in (None, ""):
+                fill(slot, entity["value"], required)
         return events
 
+    def heard(self, slot: str, tracker: Tracker, text: str | None = None) -> answers.Answer:
+        """What `text` (by default the latest message) answers to the question asking `slot`
+        (hotline.flows.answers.read); the NLU's entities and intent count only for the message itself."""
+        message = tracker.latest_message or {}
+        own = text is None or text == (message.get("text") or "")
+        entries = roster() if spec_reader(slot) == "place" else []
+
+        def place(name: str, said: str) -> str | None:
+            if name == "community":
+                return community_for(said, entries)
+            # A community named to the street question (「住在弯塘那边」) gives its street.
+            community = community_for(said, entries)
+            return street_for(said, entries or None) or next(
+                (e.street for e in entries if community and e.community == community), None)
+
+        return answers.read(slot, message.get("text") or "" if text is None else text,
+                            entities=message.get("entities") or () if own else (),
+                            intent=latest_intent(tracker) if own else None, place=place)
+
+    def answer(self, slot: str, value: Any, tracker: Tracker, dispatcher: CollectingDispatcher) -> dict[str, Any]:
+        """The slot's value from words, read by the slot's reader (a number or a bool is kept as it is). Not read:
+        a skippable question is skipped on a "don't know", else the question's own re-ask says what to tap."""
+        reader = spec_reader(slot)
+        if isinstance(value, list) and reader in ("groups", "evidence"):  # tapped buttons
+            items = reading.group_codes(value) if reader == "groups" else reading.evidence_items(value)
+            if items is not None:
+                return {slot: items}
+        elif not isinstance(value, str):
+            return {slot: value}
+        f = flows.flow(self.flow_name)
+        said = value if isinstance(value, str) else "、".join(str(v) for v in value)
+        heard = self.heard(slot, tracker, said)
+        if heard.read:
+            also = {k: v for k, v in heard.also.items() if k in f.slot_names and tracker.get_slot(k) is None}
+            number = isinstance(heard.value, int) and not isinstance(heard.value, bool)
+            return {slot: float(heard.value) if number else heard.value, **also}
+        if heard.skip and slot in f.skippable and slot == tracker.get_slot("requested_slot"):
+            skipped = list(tracker.get_slot("skipped_slots") or [])
+            return {slot: None, "skipped_slots": [*skipped, slot]}
+        bad = f"utter_bad_{slot}" if reader != "yes_no" else "utter_bad_yes_no"
+        dispatcher.utter_message(response=bad, said=said.strip()[:20])
+        return {slot: None}
+
     def __getattr__(self, attr: str) -> Any:
-        """validate_<slot> for a yes/no slot of the spec: its words (flows.yaml yes_words/no_words) answer it."""
+        """validate_<slot> for every slot of the spec with a reader: its reader reads the answer (flows.yaml)."""
         slot = attr.removeprefix("validate_")
-        found = flows.spec().slots.get(slot)
-        if not attr.startswith("validate_") or found is None or not (found.yes_words or found.no_words):
+        if not attr.startswith("validate_") or spec_reader(slot) is None:
             raise AttributeError(attr)
 
         def validate(value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                      domain: DomainDict) -> dict[str, Any]:
-            answer = reading.yes_no(slot, value)
-            if answer is None:
-                dispatcher.utter_message(response="utter_bad_yes_no")
-            return {slot: answer}
+            return self.answer(slot, value, tracker, dispatcher)
 
         return validate
+
+
+def spec_reader(slot: str) -> str | None:
+    found = flows.spec().slots.get(slot)
+    return found.reader if found else None
 
 
 def today() -> dt.date:

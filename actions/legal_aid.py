@@ -2,7 +2,6 @@
 hotline.legal_aid.facts_needed through the flow spec (hotline/flows)."""
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from rasa_sdk import Tracker
@@ -11,8 +10,6 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.common import FlowFormValidation
-from actions.wage_claim import validate_street_value
-from hotline.flows.reading import group_codes, matter_code, number_from
 
 _CATEGORY = {"wage_arrears": "wage_arrears", "work_injury": "work_injury", "labor_relation": "labor_dispute",
              "labor_dispute": "labor_dispute", "social_insurance": "labor_dispute",
@@ -33,46 +30,6 @@ class ValidateLegalAidForm(FlowFormValidation):
         """The matter is begun under its category (logged on goodbye if the form is left midway)."""
         topic = category_for(tracker.get_slot("matter")) if tracker.get_slot("matter") else None
         return [SlotSet("open_topic", topic)] if topic and tracker.get_slot("open_topic") != topic else []
-
-    def validate_matter(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
-                        domain: DomainDict) -> dict[str, Any]:
-        code = matter_code(value)
-        if code is None:
-            dispatcher.utter_message(response="utter_bad_matter")
-        return {"matter": code}
-
-    def validate_groups(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
-                        domain: DomainDict) -> dict[str, Any]:
-        codes = group_codes(value)
-        if codes is None:
-            dispatcher.utter_message(response="utter_bad_groups")
-        return {"groups": codes}
-
-    def validate_monthly_income(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
-                                domain: DomainDict) -> dict[str, Any]:
-        from hotline_nlu.numbers import parse_amount
-
-        if isinstance(value, str) and re.fullmatch(r"(没有|没|无|零|0)(收入)?[。.]*", value.strip()):
-            return {"monthly_income": 0.0}
-        income = number_from("monthly_income", value, parse_amount)
-        if income is not None and 0 <= income <= 10_000_000:
-            return {"monthly_income": float(income)}
-        dispatcher.utter_message(response="utter_bad_monthly_income")
-        return {"monthly_income": None}
-
-    def validate_household_size(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
-                                domain: DomainDict) -> dict[str, Any]:
-        from hotline_nlu.numbers import parse_count
-
-        size = number_from("household_size", value, parse_count)
-        if size is not None and 1 <= size <= 30:
-            return {"household_size": float(size)}
-        dispatcher.utter_message(response="utter_bad_household_size")
-        return {"household_size": None}
-
-    def validate_street(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
-                        domain: DomainDict) -> dict[str, Any]:
-        return validate_street_value(value, dispatcher)
 
 
 def aid_facts(tracker: Tracker) -> Any:

@@ -33,7 +33,7 @@ _KEYWORDS: dict[str, tuple[str, ...]] = {
     "考勤记录": ("考勤", "打卡", "记工", "出勤"),
     "工资条": ("工资条", "工资单", "工资表"),
     "银行流水/转账记录": ("银行流水", "流水", "转账", "打款", "汇款"),
-    "欠条": ("欠条", "欠据", "欠款条", "欠款单"),
+    "欠条": ("欠条", "欠据", "欠款条", "欠款单", "条子", "白条", "打了条", "写了条"),
     "微信聊天记录": ("聊天记录", "微信记录", "微信聊天", "短信", "录音", "微信"),
     "工友证言": ("工友", "作证", "证人", "证言", "同事"),
     "招工登记": ("招工", "入职登记", "登记表"),
@@ -509,12 +509,14 @@ def facts_from_slots(slots: Mapping[str, Any]) -> WageFacts:
 
     end = _slot_date(slots.get("end_date"))
     hired = slots.get("hired_by")
+    # 「还在干」 to 「哪天不干的」 (end_date "still") takes back the yes to 「已经不干了吗」.
+    ended = False if slots.get("end_date") == "still" else yes_no("employment_ended")
     return WageFacts(
         employer=slots.get("employer") or None,
         amount=_int(slots.get("amount")),
         people_count=_int(slots.get("people_count")),
         months_owed=_int(slots.get("months_owed")),
-        employment_ended=yes_no("employment_ended"),
+        employment_ended=ended,
         end_date=end,
         has_contract=yes_no("has_contract"),
         evidence=tuple(slots.get("evidence") or ()),

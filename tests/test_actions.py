@@ -142,7 +142,7 @@ async def test_wage_claim_advice_answers_and_logs_one_row(roster_db: Session) ->
     said = responses(d)
     # Short first (the outcome on one phone screen), the details in one folded message, then the way on.
     assert said == ["utter_wage_short", "utter_wage_details", "utter_disclaimer", "utter_sample_data",
-                    "utter_wage_next"]
+                    "utter_wage_next", "utter_offer_document"]
     short = d.messages[0]
     assert "第四十二条第三项" in short["aid"]
     assert "沿江司法所" in short["office"] and "0772-0004100" in short["office"]
@@ -377,7 +377,7 @@ async def test_an_amount_per_head_given_when_asked_is_kept_and_the_form_goes_on(
     assert events == [SlotSet("amount", 3000.0), SlotSet("requested_slot", "people_count")]
 
 
-@pytest.mark.parametrize(("value", "expected"), [("包工头老韦", "包工头老韦"), ("鑫达劳务公司。", "鑫达劳务公司"),
+@pytest.mark.parametrize(("value", "expected"), [("包工头老韦", "老韦"), ("鑫达劳务公司。", "鑫达劳务公司"),
                                                 ("1500", None), ("4个", None), ("三万五块", None), ("老", None)])
 async def test_employer_answer_must_name_someone(value: str, expected: str | None) -> None:
     t = tracker("wage_form_asking.json", slots={"requested_slot": "employer"}, candidates={"employer": value},
@@ -477,7 +477,9 @@ async def test_yes_no_answers_typed_as_words() -> None:
     assert action.validate_employment_ended(True, d, t, DOMAIN) == {"employment_ended": True}
     assert action.validate_employment_ended("早就不干了", d, t, DOMAIN) == {"employment_ended": True}
     assert action.validate_has_contract("没签", d, t, DOMAIN) == {"has_contract": False}
-    assert action.validate_has_contract("嗯嗯", d, t, DOMAIN) == {"has_contract": None}
+    assert action.validate_has_contract("莫签", d, t, DOMAIN) == {"has_contract": False}
+    assert action.validate_has_contract("嗯嗯", d, t, DOMAIN) == {"has_contract": True}  # a plain yes
+    assert action.validate_has_contract("这个嘛", d, t, DOMAIN) == {"has_contract": None}
     assert responses(d) == ["utter_bad_yes_no"]
 
 

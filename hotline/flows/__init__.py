@@ -23,6 +23,10 @@ from hotline.law.params import parameter_or_none
 
 SPEC = Path(__file__).resolve().parent / "flows.yaml"
 CONDITIONS = ("always", "law", "consent", "no_community")
+READER_KINDS = ("yes_no", "money", "count", "months", "name", "evidence", "groups", "matter", "place", "phone")
+# Issue 23's readers (hotline/flows/fact_readers.py): a said day, who hired the worker on a site.
+READER_KINDS += ("date", "hirer")
+WORDS = ("dont_know", "affirm", "deny", "none", "zero_income")
 _CORES = {"legal_aid": legal_aid.facts_needed, "wage_claim": wage_claim.facts_needed}
 
 
@@ -40,6 +44,9 @@ class Slot:
     private: bool = False
     when_yes: str | None = None
     when_no: str | None = None
+    reader: str | None = None      # how an answer to its question is read (hotline.flows.answers.READERS)
+    shared: bool = False           # a fact every flow may reuse (asked by two flows: must be shared)
+    from_intents: tuple[tuple[str, str], ...] = ()  # (intent, value): the topic heard names the value
 
 
 @dataclass(frozen=True)
@@ -85,6 +92,11 @@ class Spec:
     slots: dict[str, Slot]
     flows: dict[str, Flow]
     topics: dict[str, Topic]
+    words: dict[str, re.Pattern[str]]  # the answer words every question shares (flows.yaml `words`)
+
+    @property
+    def intent_matters(self) -> dict[str, str]:
+        return dict(self.slots["matter"].from_intents) if "matter" in self.slots else {}
 
 
 class SpecError(ValueError):
@@ -97,16 +109,19 @@ def parse_spec(text: str) -> Spec:
     slots: dict[str, Slot] = {}
     for name, raw in (doc.get("slots") or {}).items():
         unknown = set(raw) - {"label", "skippable", "unit", "yes_words", "no_words", "said_yes", "said_no",
-                               "said_values", "private", "when_yes", "when_no"}
+                               "said_values", "private", "when_yes", "when_no", "reader", "shared", "from_intents"}
         if unknown or "label" not in raw:
             raise SpecError(f"slot {name}: needs a label; unknown keys {sorted(unknown)}")
+        if raw.get("reader") not in (None, *READER_KINDS):
+            raise SpecError(f"slot {name}: unknown reader '{raw['reader']}' ({', '.join(READER_KINDS)})")
         for key in ("yes_words", "no_words", "said_yes", "said_no"):
             if raw.get(key):
                 re.compile(raw[key])
         values = tuple((str(value), words) for value, words in (raw.get("said_values") or {}).items())
         for _, words in values:
             re.compile(words)
-        slots[name] = Slot(name=name, **{**raw, "said_values": values})
+        intents = tuple((str(i), str(v)) for i, v in (raw.get("from_intents") or {}).items())
+        slots[name] = Slot(name=name, **{**raw, "said_values": values, "from_intents": intents})
     flows: dict[str, Flow] = {}
     for name, raw in (doc.get("flows") or {}).items():
         entries: list[FlowSlot] = []
@@ -125,7 +140,16 @@ def parse_spec(text: str) -> Spec:
                             responses=tuple(raw["responses"]),
                             figures=tuple((raw.get("figures") or {}).items()))
               for intent, raw in (doc.get("topics") or {}).items()}
-    return Spec(slots=slots, flows=flows, topics=topics)
+    words = {key: re.compile(str(pattern)) for key, pattern in (doc.get("words") or {}).items()}
+    if missing_words := [w for w in WORDS if w not in words]:
+        raise SpecError(f"words: missing {', '.join(missing_words)}")
+    for name in slots:
+        asked_by = [f.name for f in flows.values() if name in f.slot_names]
+        if len(asked_by) > 1 and not slots[name].shared:
+            raise SpecError(f"slot {name}: asked by {' and '.join(asked_by)}, so it must be `shared: true`")
+        if asked_by and slots[name].reader is None:
+            raise SpecError(f"slot {name}: asked by {asked_by[0]} but has no reader")
+    return Spec(slots=slots, flows=flows, topics=topics, words=words)
 
 
 @lru_cache(maxsize=1)

@@ -17,30 +17,31 @@ _NONE = re.compile(r"^(都不是|都没有|没有|不是|无|没|啥也没有|�
 
 # A matter as a citizen words it → its code (CONTRACT §7); the first pattern that matches wins.
 _MATTER_WORDS: tuple[tuple[str, str], ...] = (
-    (r"工资|工钱|讨薪|欠薪|劳动报酬", "wage_arrears"),
-    (r"工伤|摔伤|受伤", "work_injury"),
-    (r"劳动关系", "labor_relation"),
+    (r"手术|医疗事故|医疗纠纷|误诊|治坏|医院.{0,6}(事故|出事|责任|赔)|医生.{0,6}(事故|失误|责任)", "medical_accident"),
+    (r"不承认.{0,6}(员工|工人|劳动关系|是他的人|我在他)|不认我是|劳动关系|证明我是.{0,4}员工", "labor_relation"),
+    (r"工资|工钱|讨薪|欠薪|劳动报酬|血汗钱", "wage_arrears"),
+    (r"工伤|公伤|摔伤|砸伤|受伤|职业病|轧|机器.{0,6}(伤|断)|断了手|断了腿", "work_injury"),
     (r"社保|养老保险|医保|失业金", "social_insurance"),
     (r"低保|救助", "social_assistance"),
     (r"抚恤", "pension"),
-    (r"赡养|抚养费|扶养", "support_payment"),
-    (r"车祸|交通事故|撞", "traffic_accident"),
-    (r"医疗事故|医院", "medical_accident"),
-    (r"食品|药品", "food_drug_accident"),
-    (r"污染|环境", "environment"),
+    (r"赡养|抚养费|扶养|不(给|管).{0,6}(生活费|养老|老人|老娘|老妈|老爹)|不养(老|我)|生活费", "support_payment"),
+    (r"车祸|交通事故|撞|追尾|碰瓷|电动车.{0,4}(事故|碰)", "traffic_accident"),
+    (r"食品|药品|吃坏|假药|过期药|食物中毒|中毒", "food_drug_accident"),
+    (r"污染|环境|排污|毒死", "environment"),
     (r"国家赔偿", "state_compensation"),
-    (r"离婚|婚姻|家暴|家庭", "family_dispute"),
-    (r"辞退|开除|加班|合同", "labor_dispute"),
-    (r"借钱|欠钱|借款|债", "contract_debt"),
+    (r"离婚|婚姻|家暴|家庭|老公|老婆|丈夫|妻子", "family_dispute"),
+    (r"辞退|开除|加班|劳动合同|经济补偿|炒鱿鱼", "labor_dispute"),
+    (r"借钱|欠钱|借款|债|借(了|给).{0,8}(不还|没还)|不还钱|货款|合同", "contract_debt"),
     (r"房|物业", "property"),
+    (r"被(人)?(打|骗|抢|偷)|打伤|受害|对方被抓|立案", "criminal_victim"),
     (r"刑事|抓|拘留|判刑|辩护", "criminal_defense"),
 )
 # Group words: (as an answer to 「您属于哪种情况」, as a statement anywhere in a message). A statement needs the
 # stricter words: 「孩子的抚养费」 does not make the caller a minor.
 _GROUP_WORDS: tuple[tuple[str, str, str], ...] = (
     (r"未成年|小孩|孩子", r"未成年", "minor"),
-    (r"老人|老年|60岁|七十|八十", r"老年人|[六七八九]十多?岁", "elderly"),
-    (r"残疾", r"残疾", "disabled"),
+    (r"老人|老年|孤寡|60岁|七十|八十", r"老年人|[六七八九]十多?岁", "elderly"),
+    (r"残疾|残障|聋|哑|盲人|瞎|瘫", r"残疾", "disabled"),
     (r"低保|救助|特困|五保", r"低保|特困|五保", "social_assistance"),
     (r"司法救助", r"司法救助", "judicial_assistance"),
     (r"优抚|军属|退役", r"优抚对象|军属", "preferential_care"),
@@ -118,6 +119,45 @@ def group_codes(value: Any) -> list[str] | None:
         if code not in codes:
             codes.append(code)
     return codes
+
+
+# An age said in answer to the groups question: 「今年68了」「我七十多岁」「六十五了 还有低保」「我今年58」.
+_AGE = re.compile(r"(\d{1,3}|[一二两三四五六七八九十]{1,3})\s*(?:周)?(?:岁|多岁|了|$)")
+_UNDERAGE = re.compile(r"(没满|未满|不满|不到)\s*(十八|18)")
+
+
+def ages(text: str) -> list[int]:
+    from hotline_nlu.numbers import parse_number
+
+    found = [parse_number(m.group(1)) for m in _AGE.finditer(text)]
+    return [a for a in found if a is not None and 1 <= a <= 120]
+
+
+def age_groups(text: str) -> list[str]:
+    """elderly for 60 and over, minor under 18 (《法律援助法》第四十二条's groups as the form asks them)."""
+    out = ["minor"] if _UNDERAGE.search(text) else []
+    for age in ages(text):
+        code = "elderly" if age >= 60 else "minor" if age < 18 else None
+        if code and code not in out:
+            out.append(code)
+    return out
+
+
+def groups_answered(text: str) -> list[str]:
+    """Every group an answer to 「您属于哪种情况」 names (「吃低保的 腿也有残疾」 is two), in the table's order."""
+    found = [code for pattern, _, code in _GROUP_WORDS if re.search(pattern, text)]
+    return found
+
+
+# The place inside an answer: 「我住在水上那边」 → 水上, 「潭中街道那块」 → 潭中街道.
+_PLACE_FILLER = re.compile(r"^(我|我们|我家)?(住|在|是|住在|属于|归)*|(那边|那块|那里|这边|附近|一带|那儿|吧|的|啊)+$")
+
+
+def place_candidates(text: str) -> list[str]:
+    """Shorter readings of an answer naming a place, for the roster's matcher (longest first)."""
+    core = _PLACE_FILLER.sub("", text).strip(" ，,")
+    parts = [p for p in re.split(r"[，,、 的]", core) if len(p) >= 2]
+    return list(dict.fromkeys([core, *parts]))
 
 
 def groups_said(text: str) -> list[str]:
