@@ -11,12 +11,12 @@ from fastapi import APIRouter, HTTPException, Path, Query, Request
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
+from bot import handback
 from bot.conversation import say
 from bot.delivery import Deliverer, NotDelivered
 from bot.deps import OperatorDep, SessionDep
-from bot.rasa_client import rasa_sender, resume_conversation
+from bot.rasa_client import rasa_sender
 from hotline.codes import CATEGORIES, CHANNELS
-from hotline.privacy import mask_text
 from hotline.store import repository
 from hotline.store.models import ChatMessage, Handoff
 
@@ -30,11 +30,6 @@ HANDOFF_MESSAGES = {
     "closed_not_resumed": "已结束，但智能助手未能恢复（Rasa服务无响应），该用户暂时收不到自动回复。"
                           "请通知技术人员检查Rasa服务。",
 }
-QUOTED_WORDS = 3  # the citizen's last few messages quoted in the summary
-# Words that only ask for a person: the queue already says so, the operator wants the matter.
-ASKING_FOR_A_PERSON = {"转人工", "人工", "人工服务", "人工客服", "找人工", "我要人工", "转人工服务", "找真人", "真人"}
-
-
 def _iso(at: datetime | None) -> str | None:
     return at.replace(tzinfo=timezone.utc).isoformat() if at else None
 
@@ -56,28 +51,11 @@ def _waiting_label(seconds: int) -> str:
     return f"{seconds // 3600}小时{seconds % 3600 // 60}分钟"
 
 
-def _summary(h: Handoff, lines: list[ChatMessage]) -> str:
-    """Chinese sentences: the citizen's own words, then what the bot learned (the action's summary)."""
-    said = [m.text for m in lines if m.author == "citizen" and not m.text.startswith("/")
-            and m.text.strip("。！!？? ") not in ASKING_FOR_A_PERSON][-QUOTED_WORDS:]
-    parts = []
-    if said:
-        parts.append("用户说：" + "；".join(f"「{s}」" for s in said) + "。")
-    learned = h.summary or ""
-    if learned and "=" not in learned:  # rows queued before 0003 hold key=value codes: not for reading
-        parts.append(learned)
-    elif h.category in CATEGORIES:
-        parts.append(f"事项：{CATEGORIES[h.category]}。")
-    return mask_text("".join(parts)) or "用户请求转人工。"
-
-
 def _readable(lines: list[ChatMessage]) -> list[str]:
     """Each line's text, a pressed button's payload (`/affirm`) shown as the button's title the citizen saw."""
-    titles: dict[str, str] = {}
+    titles = handback.button_titles(lines)
     out = []
     for m in lines:
-        if m.author == "bot":
-            titles.update({b.get("payload", ""): b.get("title", "") for b in repository.message_buttons(m)})
         if m.author == "citizen" and m.text.startswith("/"):
             out.append(f"（点了按钮）{titles[m.text]}" if titles.get(m.text) else "（点了一个按钮）")
         else:
@@ -98,7 +76,7 @@ def handoff_to_api(session: Session, h: Handoff, *, now: datetime | None = None)
         "channel_label": CHANNELS.get(h.channel, h.channel),
         "status": h.status,
         "status_label": STATUS_LABELS.get(h.status, h.status),
-        "summary": _summary(h, lines),
+        "summary": handback.summary(h, lines),
         "transcript": [{"from": m.author, "text": text, "at": _iso(m.at), "operator": m.operator}
                        for m, text in zip(lines, _readable(lines))],
         "created_at": _iso(h.created_at),
@@ -142,25 +120,6 @@ class HandoffStatusIn(BaseModel):
     status: Literal["taken", "closed"]
 
 
-def _log_closed(session: Session, h: Handoff, operator: str) -> None:
-    """One consultation per handoff, under the operator: the bot's referral row becomes the operator's; without one, a row
-    of its own (source_id from the handoff id: closing twice logs once)."""
-    if h.consultation_id is not None:  # closed before: logged then
-        return
-    text = _summary(h, repository.transcript(session=session, conversation_id=h.conversation_id or ""))
-    claimed = repository.claim_referral(session=session, sender_hash=h.sender_hash, operator=operator, summary=text)
-    if claimed is not None:
-        h.consultation_id = claimed.id
-        return
-    service = "online" if h.channel in ("web", "wechat", "telegram") else "hotline_12348"
-    row = repository.log_consultation(
-        session=session, service=service, channel=h.channel, category=h.category or "other", outcome="answered",
-        summary=text, sender_hash=h.sender_hash, operator=operator, source_id=f"handoff:{h.id}",
-        occurred_at=h.created_at,
-    )
-    h.consultation_id = row.id
-
-
 @router.post("/api/handoffs/{handoff_id}/status")
 async def handoff_status(handoff_id: int, body: HandoffStatusIn, operator: OperatorDep, session: SessionDep,
                          request: Request) -> dict[str, Any]:
@@ -179,18 +138,23 @@ async def handoff_status(handoff_id: int, body: HandoffStatusIn, operator: Opera
             del exc
         repository.record_message(session=session, conversation_id=handoff.conversation_id or "", author="bot",
                                   text=notice, pushed=True)
-    repository.set_handoff_status(session=session, handoff_id=handoff_id, status=body.status,
-                                  operator=operator.username if body.status == "taken" or not handoff.operator
-                                  else None)
     if body.status == "closed":
-        _log_closed(session, handoff, handoff.operator or operator.username)
+        handback.close(session, handoff, operator=operator.username)
+    else:
+        repository.set_handoff_status(session=session, handoff_id=handoff_id, status="taken",
+                                      operator=operator.username)
+        if was == "waiting":
+            handoff.acknowledged = False  # the citizen's next words get the one "a person is reading" note
     log.info("handoff %s %s by %s (%s)", handoff.id, body.status, operator.username, handoff.channel)
     # Commit before talking to Rasa: the citizen's next message must find the handoff already closed,
     # and a Rasa failure must not undo the operator's decision.
     session.commit()
     answer = handoff_to_api(session, handoff)
-    if body.status == "closed":
-        resumed = await resume_conversation(handoff.channel, handoff.sender_hash)
+    if body.status == "closed" and was == "closed":  # a second click: the conversation is the bot's already
+        answer["bot_resumed"] = None
+        answer["message"] = HANDOFF_MESSAGES["closed"]
+    elif body.status == "closed":
+        resumed = await handback.hand_back(handoff.channel, handoff.sender_hash)
         if not resumed:
             log.warning("handoff %s closed but the conversation was not resumed", handoff.id)
         answer["bot_resumed"] = resumed
@@ -222,6 +186,7 @@ async def handoff_reply(handoff_id: int, body: ReplyIn, operator: OperatorDep, s
     if handoff.status == "waiting":
         repository.set_handoff_status(session=session, handoff_id=handoff.id, status="taken",
                                       operator=operator.username)
+    handoff.acknowledged = True  # a person has spoken: no "a person is reading" note needed any more
     row = repository.record_message(session=session, conversation_id=handoff.conversation_id or "",
                                     author="operator", text=text, operator=operator.username, pushed=True)
     log.info("handoff %s: reply by %s delivered on %s", handoff.id, operator.username, handoff.channel)

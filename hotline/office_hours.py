@@ -1,6 +1,7 @@
 """Whether the bureau's operators are at their desks: office hours as data (office_hours.yml), a pure check."""
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from datetime import date, datetime, time, timezone
 from functools import lru_cache
@@ -10,6 +11,8 @@ from zoneinfo import ZoneInfo
 import yaml
 
 DATA = Path(__file__).resolve().parent / "office_hours.yml"
+# Another file of the same shape (a bureau's own hours; tests that need "always open" or "always closed").
+FILE_ENV = "HOTLINE_OFFICE_HOURS_FILE"
 
 
 @dataclass(frozen=True)
@@ -36,7 +39,7 @@ def _time(text: str) -> time:
 
 @lru_cache(maxsize=1)
 def office_hours() -> OfficeHours:
-    data = yaml.safe_load(DATA.read_text(encoding="utf-8"))
+    data = yaml.safe_load(Path(os.environ.get(FILE_ENV) or DATA).read_text(encoding="utf-8"))
     return OfficeHours(
         tz=ZoneInfo(data["timezone"]),
         weekdays=frozenset(int(d) for d in data["weekdays"]),

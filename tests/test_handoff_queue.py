@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from actions.common import sender_of
 from bot.app import STATIC, create_app
-from bot.rasa_client import rasa_sender, resume_conversation
+from bot.rasa_client import RESUME_EVENTS, rasa_sender, resume_conversation
 from hotline.privacy import hash_sender
 from hotline.store import repository
 from hotline.store.models import Handoff
@@ -110,7 +110,11 @@ def test_close_resumes_the_citizens_conversation(client: TestClient, auth: dict[
     body = resp.json()
     assert (body["status"], body["bot_resumed"]) == ("closed", True)
     assert "已恢复" in body["message"]
-    assert fake_rasa_events.event_calls == [(conversation, {"event": "resume"})]
+    # Resumed as for a fresh question: not paused, no loop, nothing asked, listening (a paused Rasa logs no
+    # action_listen after action_handoff: without it the next message matched no rule, issue 21).
+    assert fake_rasa_events.event_calls == [(conversation, [
+        {"event": "resume"}, {"event": "active_loop", "name": None},
+        {"event": "slot", "name": "requested_slot", "value": None}, {"event": "action", "name": "action_listen"}])]
     assert conversation not in fake_rasa_events.paused
     assert stored(engine, queue["id"]).status == "closed"
     assert [h["id"] for h in client.get("/api/handoffs", headers=auth).json()] == [queue["other_id"]]
@@ -187,9 +191,11 @@ async def test_resume_slow_rasa_times_out(fake_rasa_events: FakeRasaWithEvents) 
     assert time.monotonic() - started < 2.5
 
 
-async def test_resume_posts_one_resume_event(fake_rasa_events: FakeRasaWithEvents) -> None:
+async def test_resume_posts_one_call_that_leaves_the_bot_listening(fake_rasa_events: FakeRasaWithEvents) -> None:
     assert await resume_conversation("wechat", "f" * 64) is True
-    assert fake_rasa_events.event_calls == [("wechat:" + "f" * 64, {"event": "resume"})]
+    [(conversation, events)] = fake_rasa_events.event_calls
+    assert conversation == "wechat:" + "f" * 64
+    assert events[0] == {"event": "resume"} and events[-1] == {"event": "action", "name": "action_listen"}
     [query] = fake_rasa_events.event_queries
     assert "include_events=NONE" in query.split("&")  # no transcript sent back
     from hotline.settings import get_settings
@@ -245,5 +251,5 @@ def test_console_buttons_take_and_close(queue: dict[str, Any], engine: Engine,
         expect(page.locator("#handoffs li", has_text="工地欠薪")).to_have_count(0)
         expect(page.locator("#handoffs")).to_contain_text("抚养费")
         browser.close()
-    assert fake_rasa_events.event_calls == [(rasa_sender(RAW_CHAT_ID, "telegram"), {"event": "resume"})]
+    assert fake_rasa_events.event_calls == [(rasa_sender(RAW_CHAT_ID, "telegram"), list(RESUME_EVENTS))]
     assert (stored(engine, queue["id"]).status, stored(engine, queue["id"]).operator) == ("closed", "op.zhao")

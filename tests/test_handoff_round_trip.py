@@ -1,0 +1,134 @@
+"""After a person has helped, the bot helps again (issue 21), on the real stack: Rasa and the action server on
+loopback, the web app in this process. 转人工 → (the operator takes and replies) → the handoff ends — by the
+operator's 结束, the citizen's 「返回智能助手」 or the idle timeout — and a plain question gets its own answer, with
+no new handoff queued, in and out of office hours, from inside a form too.
+
+The cause it guards: action_handoff pauses the conversation, and a paused Rasa logs no action_listen, so after a bare
+`resume` the next message matched no rule, the core fallback reverted it and RulePolicy ran action_handoff again.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from tests.door import Door, door, hours_file
+from tests.stack import prepared_database, running_cluster
+
+pytestmark = pytest.mark.rasa
+
+ROOT = Path(__file__).resolve().parent.parent
+QUESTION = "工伤要怎么认定"
+
+
+def _response(name: str) -> str:
+    for path in sorted((ROOT / "domain").glob("*.yml")):
+        responses = (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("responses") or {}
+        if name in responses:
+            return str(responses[name][0]["text"])
+    raise KeyError(name)
+
+
+# The proper answer to QUESTION: utter_topic_work_injury's words up to its first figure (「工伤先要做工伤认定：单位应在
+# 事故后」), and the place the worker applies to.
+WORK_INJURY = _response("utter_topic_work_injury").split("{", 1)[0]
+NOT_UNDERSTOOD = _response("utter_default")[:8]
+AFTER_HOURS = _response("utter_handoff_after_hours").split("（", 1)[0]
+
+
+@pytest.fixture(scope="module", params=["open", "closed"])
+def stack(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Any, Path]]:
+    tmp: Path = tmp_path_factory.mktemp(f"roundtrip-{request.param}")
+    hours = hours_file(tmp, request.param)
+    url = f"sqlite:///{tmp / 'hotline.db'}"
+    prepared_database(url, HOTLINE_VAR_DIR=str(tmp / "var"))
+    with running_cluster(tmp, url, rasa_processes=1, extra_env={"HOTLINE_OFFICE_HOURS_FILE": str(hours),
+                                                                "HOTLINE_VAR_DIR": str(tmp / "var")}) as cluster:
+        yield cluster.stack, hours
+
+
+@pytest.fixture
+def desk(stack: tuple[Any, Path], monkeypatch: pytest.MonkeyPatch) -> Iterator[Door]:
+    with door(monkeypatch, *stack) as d:
+        yield d
+
+
+def assert_fresh(d: Door, sender: str, handoffs: int = 1) -> str:
+    """The plain question gets the work-injury answer; no new handoff; the tracker as after any answered question."""
+    answer = d.said(sender, QUESTION)
+    assert WORK_INJURY in answer, answer
+    assert NOT_UNDERSTOOD not in answer and AFTER_HOURS not in answer, answer
+    rows = d.handoffs(sender)
+    assert len(rows) == handoffs and all(h.status == "closed" for h in rows), [(h.id, h.status) for h in rows]
+    tracker = d.tracker(sender)
+    assert tracker["paused"] is False
+    assert not (tracker.get("active_loop") or {}).get("name")
+    assert tracker["slots"].get("requested_slot") is None
+    assert tracker["latest_action_name"] == "action_listen"
+    assert tracker["latest_message"]["intent"]["name"] == "work_injury"
+    after_resume = tracker["events"][max(i for i, e in enumerate(tracker["events"]) if e["event"] == "resume"):]
+    assert not [e for e in after_resume if e["event"] == "action" and e["name"] in ("action_handoff",
+                                                                                 "action_default_fallback")]
+    return answer
+
+
+def test_operator_replies_and_closes_then_a_plain_question(desk: Door) -> None:
+    sender = "rt-operator"
+    queued = desk.said(sender, "转人工")
+    assert "12348" in queued
+    h = desk.open_handoff(sender)
+    note = desk.said(sender, "我在工地上摔伤了，老板不管")
+    assert note, "the one note that the words reached a person's queue"
+    assert desk.said(sender, "有人吗") == ""  # then silence: the bot does not talk over the person
+    desk.status(h.id, "taken")
+    desk.reply(h.id, "您好，我是值班的李律师，您伤得重吗？")
+    closed = desk.status(h.id, "closed")
+    assert closed["bot_resumed"] is True
+    assert_fresh(desk, sender)
+    # And the conversation goes on as any other: a wage claim starts its form.
+    desk.said(sender, "老板欠我三个月工资")
+    assert desk.tracker(sender)["slots"]["requested_slot"] is not None
+
+
+def test_inside_a_form_the_facts_are_kept(desk: Door) -> None:
+    sender = "rt-form"
+    desk.said(sender, "老板欠我工资不给")
+    assert desk.tracker(sender)["slots"]["requested_slot"] == "employer"
+    desk.said(sender, "恒通建筑公司")
+    desk.said(sender, "转人工")
+    h = desk.open_handoff(sender)
+    desk.status(h.id, "closed")  # closed without being taken: the operator who closes answered it
+    assert_fresh(desk, sender)
+    assert desk.tracker(sender)["slots"]["employer"] == "恒通建筑公司"
+
+
+def test_back_to_the_bot_while_waiting(desk: Door) -> None:
+    sender = "rt-back"
+    desk.said(sender, "我要找人工")
+    assert len(desk.handoffs(sender)) == 1
+    assert "智能助手继续为您服务" in desk.said(sender, "返回智能助手")
+    assert_fresh(desk, sender)
+
+
+def test_back_to_the_bot_while_a_person_has_it(desk: Door) -> None:
+    sender = "rt-back-taken"
+    desk.said(sender, "转人工")
+    h = desk.open_handoff(sender)
+    desk.status(h.id, "taken")
+    # 「取消」 alone may answer the operator's own question: it stays with them, with the one "a person is reading" note.
+    assert _response("utter_handoff_reading")[:8] in desk.said(sender, "取消")
+    assert desk.open_handoff(sender).id == h.id
+    assert "智能助手继续为您服务" in desk.said(sender, "返回智能助手")
+    assert_fresh(desk, sender)
+
+
+def test_an_idle_handoff_times_out_and_the_question_is_answered(desk: Door) -> None:
+    sender = "rt-timeout"
+    desk.said(sender, "转人工")
+    h = desk.open_handoff(sender)
+    desk.age(h.id, hours=25)
+    answer = assert_fresh(desk, sender)
+    assert _response("utter_handoff_timed_out")[:10] in answer
