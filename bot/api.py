@@ -13,7 +13,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field, field_validator
 from sqlalchemy import text as sql_text
 
-from bot import accounts, copilot, dashboard, handoffs
+from bot import accounts, copilot, dashboard, handoffs, supervision
 from bot.deps import OperatorDep, SessionDep
 from bot.rasa_client import parse, rasa_alive
 from hotline import legal_aid
@@ -66,7 +66,10 @@ async def healthz() -> JSONResponse:
         checks["database"] = "error"
     checks["rasa"] = "ok" if await rasa_alive() else "error"
     healthy = all(v == "ok" for v in checks.values())
-    return JSONResponse({"status": "ok" if healthy else "error", **checks}, status_code=200 if healthy else 503)
+    # The services under the supervisor (a crash-looping one backs off alone: the rest still serve, so still 200).
+    processes = supervision.summary()
+    status = "ok" if healthy and not processes.get("backing_off") else "degraded" if healthy else "error"
+    return JSONResponse({"status": status, **checks, "processes": processes}, status_code=200 if healthy else 503)
 
 
 class AnalyzeIn(BaseModel):

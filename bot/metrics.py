@@ -133,7 +133,35 @@ class StoreCollector(Collector):
         yield depth
 
 
+class ProcessCollector(Collector):
+    """The services under the supervisor (scripts/supervise.py) and the Rasa processes this door has marked down."""
+
+    def collect(self) -> Iterable[Metric]:
+        from bot import supervision
+        from bot.rasa_client import rasa_down
+
+        up = GaugeMetricFamily("hotline_unit_up", "1 when the supervised service answers its health check",
+                               labels=["unit"])
+        backoff = GaugeMetricFamily("hotline_unit_backoff", "1 while the supervisor backs off a crash-looping "
+                                    "service (the others keep serving)", labels=["unit"])
+        restarts = CounterMetricFamily("hotline_unit_restarts", "Restarts of the service by the supervisor",
+                                       labels=["unit"])
+        for name, unit in (supervision.units() or {}).items():
+            up.add_metric([name], 1 if unit.get("ready") else 0)
+            backoff.add_metric([name], 1 if unit.get("state") == "backoff" else 0)
+            restarts.add_metric([name], float(unit.get("restarts") or 0))
+        down = GaugeMetricFamily("hotline_rasa_marked_down", "1 for a Rasa process this web app skips (it refused "
+                                 "or died under a call; probed in the background)", labels=["url"])
+        for url in rasa_down():
+            down.add_metric([url], 1)
+        yield up
+        yield backoff
+        yield restarts
+        yield down
+
+
 _store_collector = StoreCollector()
+_process_collector = ProcessCollector()
 
 
 def render() -> tuple[bytes, str]:
@@ -148,6 +176,7 @@ def render() -> tuple[bytes, str]:
         body = generate_latest(REGISTRY)
     store = CollectorRegistry()
     store.register(_store_collector)
+    store.register(_process_collector)
     return body + generate_latest(store), CONTENT_TYPE_LATEST
 
 
