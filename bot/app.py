@@ -16,7 +16,7 @@ from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from bot import api, chat, copilot, limits, metrics, rasa_client, security, wechat
+from bot import api, chat, copilot, documents, limits, metrics, rasa_client, security, wechat
 from hotline import logs
 from hotline.privacy import mask_text
 
@@ -83,6 +83,7 @@ def create_app() -> FastAPI:
     app.include_router(api.router)
     app.include_router(chat.router)
     app.include_router(wechat.router)
+    app.include_router(documents.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
     @app.get("/", include_in_schema=False)

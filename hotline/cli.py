@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import click
 
-from hotline import cli_numbers, cli_store
+from hotline import cli_documents, cli_numbers, cli_store
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -18,7 +18,7 @@ def main() -> None:
     """
 
 
-for _module in (cli_store, cli_numbers):
+for _module in (cli_store, cli_numbers, cli_documents):
     for _command in _module.COMMANDS:
         main.add_command(_command)
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from pathlib import Path
 
 import click
@@ -232,7 +232,8 @@ def operators_add(name: str) -> None:
 def purge(before: datetime | None) -> None:
     """Clear what citizens said before a day: the log's summaries, phone numbers and sender hashes (the counts
     stay), the chat transcripts, the handoffs' summaries and contact details, and Rasa's tracker store
-    (HOTLINE_TRACKER_STORE_URL, the conversations as Rasa keeps them).
+    (HOTLINE_TRACKER_STORE_URL, the conversations as Rasa keeps them). Draft papers go after HOTLINE_DRAFT_DAYS
+    (30) whatever the day given, and deadline reminders once their deadline has passed.
 
     Example: hotline purge --before 2023-01-01
     """
@@ -242,7 +243,10 @@ def purge(before: datetime | None) -> None:
     with _session() as session:
         count = repository.purge_before(session=session, before=day)
         transcripts = retention.purge_transcripts(session=session, before=day)
+        drafts, reminders = _purge_documents(session, day)
     click.echo(f"Purged {count} consultations dated before {day.isoformat()}.")
+    click.echo(f"Deleted {drafts[0]} draft papers made before {drafts[1].isoformat()} and {reminders} reminders whose "
+               "deadline had passed.")
     click.echo(f"Deleted {transcripts.messages_deleted} transcript lines; cleared {transcripts.handoffs_cleared} "
                "handoffs.")
     url = retention.tracker_store_url()
@@ -257,6 +261,17 @@ def purge(before: datetime | None) -> None:
         click.echo("Rasa tracker store: no events table yet (Rasa has not run), nothing to purge.")
     else:
         click.echo(f"Deleted {events} Rasa tracker events dated before {day.isoformat()}.")
+
+
+def _purge_documents(session: Session, day: date) -> tuple[tuple[int, date], int]:
+    """Drafts go after HOTLINE_DRAFT_DAYS (30) even when --before is older; reminders once their deadline passed."""
+    from hotline.cli_documents import draft_cutoff
+    from hotline.store import documents
+
+    cut = max(day, draft_cutoff())
+    today = datetime.now(timezone.utc).date()
+    return ((documents.purge_drafts(session=session, before=cut), cut),
+            documents.purge_reminders(session=session, before=today))
 
 
 # --- outbox ----------------------------------------------------------------------------------------------

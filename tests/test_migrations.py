@@ -15,7 +15,8 @@ from sqlalchemy.exc import IntegrityError
 from hotline.store import migrate
 from hotline.store.models import Base
 
-TABLES = {"consultations", "advisors", "operators", "operator_sessions", "handoffs", "login_failures", "chat_messages"}
+TABLES = {"consultations", "advisors", "operators", "operator_sessions", "handoffs", "login_failures", "chat_messages",
+          "document_drafts", "reminders"}
 
 
 def tables(url: str) -> set[str]:
@@ -37,7 +38,7 @@ def schema_diff(url: str) -> list:
 
 
 # The newest revision; a new migration bumps this and adds its file below.
-HEAD = "0003"
+HEAD = "0004"
 
 
 def test_revisions_are_numbered_and_named() -> None:
@@ -46,6 +47,7 @@ def test_revisions_are_numbered_and_named() -> None:
         "0001_create_consultations_advisors_operators_sessions_handoffs.py",
         "0002_add_stats_breakdown_indexes.py",
         "0003_operator_sessions_lockout_and_two_way_handoff.py",
+        "0004_document_drafts_and_reminders.py",
     ]
     assert migrate.head() == HEAD
 

@@ -1,10 +1,11 @@
 """Typed SQLAlchemy 2 models. The schema changes only through Alembic revisions in migrations/versions."""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import Boolean, DateTime, ForeignKey, Index, Integer, Numeric, String, Text, UniqueConstraint, false
+from sqlalchemy import (Boolean, Date, DateTime, ForeignKey, Index, Integer, LargeBinary, Numeric, String, Text,
+                        UniqueConstraint, false)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -150,3 +151,42 @@ class ChatMessage(Base):
     at: Mapped[datetime] = mapped_column(DateTime)
     operator: Mapped[str | None] = mapped_column(String(64))
     pushed: Mapped[bool] = mapped_column(Boolean, default=False)  # delivered later (operator words, notices)
+
+
+class DocumentDraft(Base):
+    """A draft paper made for a citizen (issue 25): its content and files are sealed (Fernet, key from the secret
+    key), so the personal fields are encrypted at rest; `hotline purge` deletes the row (default after 30 days)."""
+
+    __tablename__ = "document_drafts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, index=True)
+    kind: Mapped[str] = mapped_column(String(16))  # arbitration | legal_aid
+    channel: Mapped[str] = mapped_column(String(16))
+    sender_hash: Mapped[str | None] = mapped_column(String(64), index=True)
+    operator: Mapped[str | None] = mapped_column(String(64))  # made from the console for a caller
+    deadline: Mapped[date | None] = mapped_column(Date)  # the arbitration period's last day: no personal data
+    sealed_content: Mapped[bytes] = mapped_column(LargeBinary)
+    sealed_docx: Mapped[bytes] = mapped_column(LargeBinary)
+    sealed_pdf: Mapped[bytes | None] = mapped_column(LargeBinary)
+    downloads: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Reminder(Base):
+    """A deadline reminder the citizen agreed to: one row per day it falls on (30 and 7 days before the end)."""
+
+    __tablename__ = "reminders"
+    __table_args__ = (Index("ix_reminders_status_due", "status", "due_on"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    channel: Mapped[str] = mapped_column(String(16))
+    sender_hash: Mapped[str] = mapped_column(String(64), index=True)
+    # The raw chat id (Telegram chat, WeChat openid), sealed like a handoff's: needed to reach the citizen later.
+    reply_address: Mapped[str | None] = mapped_column(Text)
+    deadline: Mapped[date] = mapped_column(Date)
+    days_before: Mapped[int] = mapped_column(Integer)
+    due_on: Mapped[date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending | sent | held | stopped | failed
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
