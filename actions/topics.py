@@ -8,7 +8,7 @@ from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.common import disclaimer_once, latest_intent, today
+from actions.common import disclaimer_once, latest_intent, latest_text, today
 from actions.consultation_log import record_consultation
 from hotline import flows
 
@@ -32,3 +32,17 @@ class ActionAnswerTopic(Action):
                 dispatcher.utter_message(response=response, **figures)
         return events + record_consultation(tracker, category=topic.category, outcome="answered",
                                             summary=f"单问：{intent}")
+
+
+class ActionMaterials(Action):
+    """What to bring, for the matter the question names (「离婚需要什么材料」) or the form being filled in."""
+
+    def name(self) -> str:
+        return "action_materials"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        from hotline.flows.answers import materials_response
+
+        form = (tracker.active_loop or {}).get("name")
+        dispatcher.utter_message(response=materials_response(latest_text(tracker), form))
+        return []

@@ -68,6 +68,7 @@ class Flow:
     slots: tuple[FlowSlot, ...]
     category: str | None = None
     core: str | None = None
+    materials: str | None = None  # the domain response listing what to bring for this flow's matter
 
     @property
     def slot_names(self) -> tuple[str, ...]:
@@ -85,6 +86,7 @@ class Topic:
     category: str
     responses: tuple[str, ...]
     figures: tuple[tuple[str, str], ...] = ()
+    materials: str | None = None  # the domain response listing what to bring for this topic
 
 
 @dataclass(frozen=True)
@@ -135,10 +137,11 @@ def parse_spec(text: str) -> Spec:
                 raise SpecError(f"flow {name}: condition 'law' needs a core ({', '.join(_CORES)})")
             entries.append(FlowSlot(slots[slot_name], needed))
         flows[name] = Flow(name=name, label=raw["label"], form=raw["form"], intents=tuple(raw.get("intents") or ()),
-                           slots=tuple(entries), category=raw.get("category"), core=raw.get("core"))
+                           slots=tuple(entries), category=raw.get("category"), core=raw.get("core"),
+                           materials=raw.get("materials"))
     topics = {intent: Topic(intent=intent, label=raw["label"], category=raw["category"],
                             responses=tuple(raw["responses"]),
-                            figures=tuple((raw.get("figures") or {}).items()))
+                            figures=tuple((raw.get("figures") or {}).items()), materials=raw.get("materials"))
               for intent, raw in (doc.get("topics") or {}).items()}
     words = {key: re.compile(str(pattern)) for key, pattern in (doc.get("words") or {}).items()}
     if missing_words := [w for w in WORDS if w not in words]:

@@ -198,7 +198,11 @@ def read_name(slot: str, text: str, entities: Entities, intent: str | None) -> A
 def read_evidence(slot: str, text: str, entities: Entities, intent: str | None) -> Any:
     """Checklist items named (「有欠条和聊天记录」), [] for nothing at all (「啥证据都莫得」)."""
     t = normalised(text)
-    if _payload_intent(text, intent) == "deny" or _words("none").search(t):
+    if _payload_intent(text, intent) == "deny":
+        return []
+    if dont_know(t):
+        return reading.evidence_items(t) or None  # 「没数」 is no "nothing"
+    if _words("none").search(t):
         return []
     return reading.evidence_items(t)
 
@@ -211,6 +215,8 @@ def read_groups(slot: str, text: str, entities: Entities, intent: str | None) ->
     if _payload_intent(text, intent) == "deny":
         return []
     t = normalised(text)
+    if dont_know(t):
+        return None
     codes = reading.groups_answered(t)
     ages = reading.ages(t)
     codes += [c for c in reading.age_groups(t) if c not in codes]
@@ -314,3 +320,28 @@ def read(slot: str, text: str, *, entities: Entities = (), intent: str | None = 
     if value is None:
         return Answer(skip=dont_know(text))
     return Answer(value=value, also=also)
+
+
+# --- what to bring: a paperwork question answered for the matter it names ---------------------------------------
+
+# The legal step a paperwork question names, before its matter words: 「仲裁需要什么手续」 is the arbitration list
+# whatever the dispute; values are flows or topics of flows.yaml, whose `materials` response answers.
+_STEPS: tuple[tuple[str, str], ...] = (
+    (r"仲裁", "labor_dispute"), (r"法律援助|法援", "legal_aid"), (r"工伤认定|认定工伤", "work_injury"),
+    (r"调解", "mediation"), (r"离婚", "family_dispute"),
+)
+_MATTER_MATERIALS = {"wage_arrears": "wage_claim", "work_injury": "work_injury", "labor_relation": "labor_dispute",
+                     "labor_dispute": "labor_dispute", "support_payment": "family_dispute",
+                     "family_dispute": "family_dispute", "traffic_accident": "traffic_accident"}
+
+
+def materials_response(text: str, form: str | None = None) -> str:
+    """The domain response listing what to bring for what the message asks about (「离婚需要什么材料」 → the divorce
+    list); else for the form being filled in; else the general list."""
+    t = normalised(text)
+    name = next((topic for words, topic in _STEPS if re.search(words, t)), None)
+    name = name or _MATTER_MATERIALS.get(reading.matter_code(t) or "")
+    if name is None and form:
+        name = next((f.name for f in spec().flows.values() if f.form == form), None)
+    found = spec().flows.get(name or "") or spec().topics.get(name or "")
+    return (found.materials if found and found.materials else None) or "utter_materials"
