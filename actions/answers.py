@@ -108,6 +108,8 @@ class ActionWageClaimAdvice(Action):
         if sample:
             dispatcher.utter_message(response="utter_sample_data")
         dispatcher.utter_message(response="utter_wage_next")
+        # Issue 25: the draft arbitration application, offered once the facts are in (data/rules/documents.yml).
+        dispatcher.utter_message(response="utter_offer_document")
         return events + record_consultation(
             tracker,
             category="wage_arrears",
@@ -133,20 +135,11 @@ _MEANS_TEST = {
 
 
 def aid_facts(tracker: Tracker) -> Any:
-    from hotline.legal_aid import AidFacts
+    """The legal-aid facts of the conversation's slots (hotline.legal_aid.facts_from_slots: also no fixed income,
+    living with the other party and the applicant's own income, issue 23)."""
+    from hotline.legal_aid import facts_from_slots
 
-    def num(slot: str) -> int | None:
-        value = tracker.get_slot(slot)
-        return int(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
-
-    return AidFacts(
-        matter=tracker.get_slot("matter") or "other",
-        migrant_worker=tracker.get_slot("migrant_worker"),
-        has_valuable_assets=tracker.get_slot("has_valuable_assets"),
-        groups=tuple(tracker.get_slot("groups") or ()),
-        household_size=num("household_size"),
-        monthly_income=num("monthly_income"),
-    )
+    return facts_from_slots(tracker.current_slot_values())
 
 
 class ActionLegalAidAnswer(Action):
@@ -169,7 +162,9 @@ class ActionLegalAidAnswer(Action):
         details.append(fragment(domain, "utter_aid_basis", basis=cite(citizen_basis(a.basis))))
         if a.threshold and a.means_test in ("passed", "failed", "unknown"):
             t = a.threshold
-            if t.get("verified"):
+            # A superseded or possibly superseded figure is never shown as the one in force (minimum wages only
+            # rise): with a newer unverified figure pending, the citizen is sent to 12348 for the current line.
+            if t.get("verified") and not t.get("pending_unverified"):
                 details.append(fragment(domain, "utter_aid_threshold", value=t.get("value"),
                                         unit=t.get("unit", "元/月"), source=t.get("source", ""),
                                         effective=t.get("effective", ""), verified="执行"))

@@ -17,7 +17,7 @@ from rasa_sdk.types import DomainDict
 
 from hotline import flows
 from hotline.directory import STREET_ALIASES, AdvisorEntry, canonical_community, canonical_street
-from hotline.flows import answers, reading
+from hotline.flows import answers, fact_readers, reading
 from hotline.privacy import hash_sender
 from hotline.settings import get_settings
 
@@ -253,6 +253,12 @@ class FlowFormValidation(FormValidationAction):
                 stated.setdefault(slot, value)
         for slot, value in stated.items():
             fill(slot, value, required)
+        # Issue 23: who hired the worker, named unasked (「包工头跑了」 → person), once the facts above make it asked.
+        hirer = next((found for text in texts if (found := fact_readers.said(text))), {})
+        if hirer:
+            required = set(await self.required_slots([], dispatcher, tracker, domain))
+            for slot, value in hirer.items():
+                fill(slot, value, required)
         # Numbers, names and places the NER found in this message — the one that started the form or answers one of
         # its questions — fill this flow's own empty slots (「欠我们12个工友三万五」). An entity never fills another
         # question's slot outside the flow it was said in: an income is not an amount owed (flows.yaml `shared`).

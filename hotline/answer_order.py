@@ -40,13 +40,35 @@ def key_points(facts: WageFacts, on: dt.date, guidance: WageGuidance) -> list[Ke
         elif days <= DEADLINE_CLOSE_DAYS:
             points.append(KeyPoint("deadline_close", {"deadline": _cn_date(deadline), "days": str(days)},
                                    guidance.limitation.basis))
-    art30 = parameter_or_none("wage_payment.art30", on)
-    if facts.construction and guidance.general_contractor and art30 is not None:
-        points.append(KeyPoint("general_contractor", {"basis": art30.citation}, [art30.citation]))
+    liability = guidance.construction_liability
+    if facts.construction and guidance.general_contractor and liability is not None and liability.verified:
+        # Who hired the worker decides the article (条例第三十条 or 第三十六条); unknown, both are named.
+        key = {"person": "illegal_subcontract", "company": "general_contractor"}.get(facts.hired_by or "",
+                                                                                      "construction_unknown")
+        points.append(KeyPoint(key, {"basis": liability.citation}, liability.citation.split("、")))
     art82 = _known("labor_contract.art82", on)
     if facts.has_contract is False and art82 is not None and verified_enough(art82.verified):
-        points.append(KeyPoint("double_wages", {"basis": art82.citation}, [art82.citation]))
+        points += _double_wages(facts, art82)
     return points
+
+
+# Double wages run from the second month of work to the twelfth (《劳动合同法》第八十二条: 超过一个月不满一年): 11 at most.
+DOUBLE_WAGE_MONTHS_MAX = 11
+
+
+def _double_wages(facts: WageFacts, art82: ParameterValue) -> list[KeyPoint]:
+    """Double wages without a written contract only after more than a month of work, for at most 11 months; not
+    劳动报酬, so the 1-year period runs during employment too; hired by a 包工头 (no labour relationship with him)
+    they are often refused, so a person looks at it. Nothing is promised before the months worked are known."""
+    basis = {"basis": art82.citation}
+    if facts.hired_by == "person":
+        return [KeyPoint("double_wages_subcontract", basis, [art82.citation])]
+    if facts.months_worked is None:
+        return [KeyPoint("double_wages_maybe", basis, [art82.citation])]
+    if facts.months_worked <= 1:
+        return []
+    months = min(facts.months_worked - 1, DOUBLE_WAGE_MONTHS_MAX)
+    return [KeyPoint("double_wages", {**basis, "months": str(months)}, [art82.citation])]
 
 
 def _known(name: str, on: dt.date) -> ParameterValue | None:

@@ -13,28 +13,46 @@ def points(facts: WageFacts, on: dt.date = ON) -> list[str]:
     return [p.key for p in key_points(facts, on, guidance(facts, on))]
 
 
-def test_a_construction_site_puts_the_general_contractor_first() -> None:
-    facts = WageFacts(amount=30000, construction=True, migrant_worker=True)
+def test_a_construction_site_puts_who_pays_first_by_who_hired_the_worker() -> None:
+    facts = WageFacts(amount=30000, construction=True, migrant_worker=True, hired_by="company")
     assert points(facts)[0] == "general_contractor"
     [p] = [p for p in key_points(facts, ON, guidance(facts, ON)) if p.key == "general_contractor"]
     assert p.values["basis"] == "《保障农民工工资支付条例》第三十条"
+    # the vanished 包工头: 第三十六条 (清偿), never 第三十条
+    person = WageFacts(amount=30000, construction=True, hired_by="person")
+    [p] = [p for p in key_points(person, ON, guidance(person, ON)) if p.key == "illegal_subcontract"]
+    assert p.basis == ["《保障农民工工资支付条例》第三十六条"]
+    unknown = WageFacts(amount=30000, construction=True)
+    assert points(unknown)[0] == "construction_unknown"
     assert points(WageFacts(amount=30000, construction=False)) == []
+    # both sides of the regulation's first day (2020-05-01)
+    assert points(person, dt.date(2020, 4, 30)) == []
+    assert points(person, dt.date(2020, 5, 1)) == ["illegal_subcontract"]
 
 
 def test_a_close_deadline_comes_before_everything() -> None:
     ended = ON - dt.timedelta(days=330)
     facts = WageFacts(employment_ended=True, end_date=ended, construction=True)
-    assert points(facts)[:2] == ["deadline_close", "general_contractor"]
+    assert points(facts)[:2] == ["deadline_close", "construction_unknown"]
     long_ago = WageFacts(employment_ended=True, end_date=ON - dt.timedelta(days=800))
     assert points(long_ago) == ["deadline_passed"]
     fresh = WageFacts(employment_ended=True, end_date=ON - dt.timedelta(days=10))
     assert points(fresh) == []
+    # a later demand restarts the period (调解仲裁法第二十七条): the same end is no longer close
+    asked = WageFacts(employment_ended=True, end_date=ended, last_demand_date=ON - dt.timedelta(days=20))
+    assert "deadline_close" not in points(asked)
 
 
-def test_no_written_contract_points_to_double_wages_from_the_law_data() -> None:
-    facts = WageFacts(has_contract=False)
+def test_no_written_contract_double_wages_need_more_than_a_month_and_stop_at_11() -> None:
+    facts = WageFacts(has_contract=False, months_worked=8)
     [p] = [p for p in key_points(facts, ON, guidance(facts, ON)) if p.key == "double_wages"]
-    assert p.basis == ["《劳动合同法》第八十二条"]
+    assert p.basis == ["《劳动合同法》第八十二条"] and p.values["months"] == "7"
+    long = WageFacts(has_contract=False, months_worked=30)
+    [p] = [p for p in key_points(long, ON, guidance(long, ON)) if p.key == "double_wages"]
+    assert p.values["months"] == "11"
+    assert not {"double_wages", "double_wages_maybe"} & set(points(WageFacts(has_contract=False, months_worked=1)))
+    assert "double_wages_maybe" in points(WageFacts(has_contract=False))  # months not known: nothing promised
+    assert "double_wages_subcontract" in points(WageFacts(has_contract=False, months_worked=8, hired_by="person"))
     assert "double_wages" not in points(WageFacts(has_contract=True))
     assert "double_wages" not in points(WageFacts(has_contract=None))  # not asked yet: nothing assumed
     # Both sides of the date the article took effect (the Labour Contract Law, 2008-01-01).

@@ -129,7 +129,16 @@ async def test_wage_form_fills_migrant_and_construction_from_the_first_message()
     events, _ = await run(ValidateWageClaimForm(), t)
     values = slot_values(events)
     assert values["migrant_worker"] is True and values["construction"] is True
+    # issue 23: the 包工头 named unasked is who hired the worker (条例第三十六条), so that question is not asked
+    assert values["hired_by"] == "person"
     assert values["requested_slot"] == "employment_ended"
+
+
+async def test_on_a_site_with_the_hirer_unsaid_the_form_asks_who_hired_the_worker() -> None:
+    t = _wage_tracker("我是农民工，在工地上干活", {"amount": 8000.0, "people_count": 1.0})
+    events, _ = await run(ValidateWageClaimForm(), t)
+    values = slot_values(events)
+    assert values["construction"] is True and values["requested_slot"] == "hired_by"
 
 
 async def test_wage_form_asks_migrant_status_when_not_said() -> None:

@@ -1,0 +1,81 @@
+"""Issue 23's facts asked only where they change the advice: their readers, and when the flow asks them."""
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from hotline import flows
+from hotline.flows import fact_readers
+from hotline.wage_claim import facts_from_slots, facts_needed
+
+ON = dt.date(2026, 12, 7)
+
+
+@pytest.mark.parametrize(("slot", "text", "value"), [
+    ("end_date", "上个月底", "2026-11-30"),
+    ("end_date", "去年腊月就没干了", "2026-01-18"),
+    ("end_date", "还在干", "still"),
+    ("end_date", "没要过", None),
+    ("last_demand_date", "没要过", "none"),
+    ("last_demand_date", "3月15号去劳动监察问过", "2026-03-15"),
+    ("last_demand_date", "还在干", None),
+    ("end_date", "不知道", None),
+    ("end_date", "2026-01-18", "2026-01-18"),  # a value already read is read the same
+])
+def test_dates_are_read_to_iso_days_or_markers(slot: str, text: str, value: str | None) -> None:
+    assert fact_readers.read_date_slot(slot, text, on=ON) == value
+
+
+@pytest.mark.parametrize(("text", "value"), [
+    ("包工头", "person"), ("是老乡带我们去的，他是工头", "person"), ("班组长招的", "person"),
+    ("公司", "company"), ("劳务公司招的", "company"), ("一个分包单位", "company"), ("不知道", None),
+    ("person", "person"),
+])
+def test_who_hired_the_worker(text: str, value: str | None) -> None:
+    assert fact_readers.read_hirer("hired_by", text) == value
+
+
+def test_said_unasked_only_when_named_outright() -> None:
+    assert fact_readers.said("我们包工头跑了") == {"hired_by": "person"}
+    assert fact_readers.said("劳务公司不给钱") == {"hired_by": "company"}
+    assert fact_readers.said("老板不给钱") == {}
+
+
+def test_still_working_to_the_end_date_question_takes_back_the_ended_answer() -> None:
+    facts = facts_from_slots({"employment_ended": True, "end_date": "still"})
+    assert facts.employment_ended is False and facts.end_date is None
+    facts = facts_from_slots({"employment_ended": True, "end_date": "2026-01-18", "last_demand_date": "none"})
+    assert facts.end_date == dt.date(2026, 1, 18) and facts.last_demand_date is None
+
+
+@pytest.mark.parametrize(("slots", "asked", "not_asked"), [
+    ({"employment_ended": False}, [], ["end_date", "last_demand_date"]),
+    ({"employment_ended": True}, ["end_date"], ["last_demand_date"]),
+    # the deadline from this end is 11.5 months away… minus 0.5: close, so a later demand would change it
+    ({"employment_ended": True, "end_date": (ON - dt.timedelta(days=350)).isoformat()},
+     ["end_date", "last_demand_date"], []),
+    # a recent end: the deadline is far, the last demand changes nothing
+    ({"employment_ended": True, "end_date": (ON - dt.timedelta(days=30)).isoformat()}, ["end_date"],
+     ["last_demand_date"]),
+    ({"construction": True}, ["hired_by"], []),
+    ({"construction": False}, [], ["hired_by"]),
+    ({"has_contract": False}, ["months_worked"], []),
+    ({"has_contract": True}, [], ["months_worked"]),
+])
+def test_the_new_questions_are_asked_only_when_they_change_the_advice(
+        slots: dict, asked: list[str], not_asked: list[str]) -> None:
+    needed = facts_needed(slots, ON)
+    assert all(s in needed for s in asked) and not any(s in needed for s in not_asked), needed
+
+
+def test_hired_by_is_asked_only_while_article_36_is_in_force() -> None:
+    assert "hired_by" not in facts_needed({"construction": True}, dt.date(2020, 4, 30))
+    assert "hired_by" in facts_needed({"construction": True}, dt.date(2020, 5, 1))
+
+
+def test_the_flow_asks_them_in_order_after_their_trigger() -> None:
+    missing = flows.missing("wage_claim", {"employer": "某公司", "amount": 8000, "people_count": 1, "months_owed": 2,
+                                           "migrant_worker": True, "construction": True, "employment_ended": True},
+                            ON)
+    assert missing[:2] == ["hired_by", "end_date"]
