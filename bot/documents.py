@@ -88,7 +88,7 @@ class DraftIn(BaseModel):
 @router.post("/api/documents", status_code=201)
 async def draft_for_caller(body: DraftIn, operator: OperatorDep, session: SessionDep) -> dict[str, Any]:
     """The caller's drafts from the copilot's facts: links to each file and what a person must check."""
-    facts = facts_from_slots(body.slots)
+    facts = facts_from_slots(_typed(body.slots))
     if body.extra.end_date is not None:
         from dataclasses import replace
 
@@ -101,6 +101,25 @@ async def draft_for_caller(body: DraftIn, operator: OperatorDep, session: Sessio
                            "deadline": m.deadline.isoformat() if m.deadline else None,
                            "pdf": m.link("pdf") if m.has_pdf else None, "docx": m.link("docx"),
                            "for_person": list(m.for_person)} for m in made]}
+
+
+def _typed(slots: dict[str, Any]) -> dict[str, Any]:
+    """The console's fields come back as text (「35000」, 「3.5万」, 「true」): read numbers and yes/no as the chat does."""
+    from hotline_nlu.numbers import parse_amount, parse_count, parse_months
+
+    readers = {"amount": parse_amount, "people_count": parse_count, "months_owed": parse_months}
+    out = dict(slots)
+    for name, value in slots.items():
+        if isinstance(value, str):
+            if name in readers:
+                out[name] = readers[name](value)
+            elif value in ("true", "是", "有"):
+                out[name] = True
+            elif value in ("false", "否", "没有"):
+                out[name] = False
+            elif name == "evidence":
+                out[name] = [value]
+    return out
 
 
 def _make(facts: Any, applicant: Applicant, today: dt.date, extra: ClaimFacts, operator: str) -> list[Any]:
@@ -148,3 +167,15 @@ def take_held_reminders(sender_hash: str) -> list[str]:
         for r in rows:
             store.mark_reminder(session=session, reminder=r, status="sent")
         return texts
+
+
+async def after_turn(channel: str, raw_sender: str, conversation_id: str, texts: list[str]) -> list[str]:
+    """A door's one call after a turn: seal the chat id on reminders just agreed to, and give (WeChat) reminders
+    held for this citizen. Never breaks the turn: a store error is logged and the answer goes out as it is."""
+    sender_hash = conversation_id.split(":", 1)[-1]
+    try:
+        await asyncio.to_thread(note_reminder_address, channel, raw_sender, sender_hash, texts)
+        return await asyncio.to_thread(take_held_reminders, sender_hash) if channel == "wechat" else []
+    except Exception:
+        log.exception("reminders not updated after a %s turn", channel)
+        return []

@@ -33,6 +33,7 @@ from telegram.ext import (
 from bot.limits import TOO_FAST, TOO_LONG, Limiter, clean_json, clean_text, max_body_bytes, new_limiter, too_long
 from bot.menu import HELP, welcome_message
 from bot.conversation import handle_turn
+from bot.documents import after_turn, send_telegram_documents
 from bot.rasa_client import BotMessage, Button
 from hotline import logs
 from hotline.settings import get_settings
@@ -69,6 +70,7 @@ async def send_messages(update: Update, context: ContextTypes.DEFAULT_TYPE, mess
     for message in messages:
         await context.bot.send_message(chat.id, message.text or "请选择：",
                                        reply_markup=keyboard(message.buttons, context.bot_data))
+        await send_telegram_documents(context.bot, chat.id, message.text)  # a draft's link: the file follows
 
 
 async def relay(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str) -> None:
@@ -79,7 +81,9 @@ async def relay(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str) -
         await context.bot.send_message(chat.id, TOO_FAST)
         return
     await context.bot.send_chat_action(chat.id, "typing")
-    await send_messages(update, context, (await handle_turn(CHANNEL, str(chat.id), text)).messages)
+    turn = await handle_turn(CHANNEL, str(chat.id), text)
+    await send_messages(update, context, turn.messages)
+    await after_turn(CHANNEL, str(chat.id), turn.conversation_id, [m.text for m in turn.messages])
 
 
 def _limiter(context: ContextTypes.DEFAULT_TYPE) -> Limiter:

@@ -24,6 +24,7 @@ from wechatpy.utils import check_signature
 from bot.limits import TOO_FAST, TOO_LONG, app_limiter, clean_text, safe_xml, too_long
 from bot.menu import HELP, welcome_message
 from bot.conversation import handle_turn
+from bot.documents import after_turn
 from bot.rasa_client import BotMessage, Button
 from bot.ttl import TTLCache
 from bot.wechat_api import MAX_TEXT_BYTES, WeChatApi, mask_openid, split_for_wechat
@@ -139,9 +140,12 @@ class WeChatBridge:
             self.buttons.pop(openid)
 
     async def answer(self, openid: str, text: str) -> str:
-        text, buttons = render((await handle_turn("wechat", openid, text)).messages)
+        turn = await handle_turn("wechat", openid, text)
+        text, buttons = render(turn.messages)
         self.remember(openid, buttons)
-        return text
+        # Deadline reminders held for this follower (WeChat lets us answer, not call first) come with the answer.
+        held = await after_turn("wechat", openid, turn.conversation_id, [m.text for m in turn.messages])
+        return "\n\n".join([*held, text])
 
     async def reply_text(self, incoming: Incoming) -> str | None:
         """What to say to this message now; None means answered later (or never, for unsubscribe)."""
