@@ -22,4 +22,6 @@ class ChatIn(BaseModel):
 async def chat(body: ChatIn) -> dict[str, Any]:
     """One turn of the citizen web chat."""
     turn = await handle_turn("web", body.sender, body.message.strip(), message_id=body.message_id)
-    return {"messages": [m.to_api() for m in turn.messages], "conversation_id": turn.conversation_id}
+    # `handoff` (waiting | taken | null): while a person has the conversation the page hides its quick replies.
+    return {"messages": [m.to_api() for m in turn.messages], "conversation_id": turn.conversation_id,
+            "handoff": turn.handoff}

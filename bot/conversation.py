@@ -8,6 +8,7 @@ the one way of bot/handback.py, whoever ends it; the citizen's 「返回智能�
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import re
 from dataclasses import dataclass
@@ -40,6 +41,7 @@ _MOBILE = re.compile(r"(?<!\d)(1[3-9]\d)[\s-]?(\d{4})[\s-]?(\d{4})(?!\d)")
 class Turn:
     messages: list[BotMessage]
     conversation_id: str
+    handoff: str | None = None  # waiting | taken while a person has (or will take) the conversation
 
 
 @lru_cache(maxsize=1)
@@ -70,6 +72,7 @@ class _HandedOff:
     answer: list[BotMessage]
     closed: tuple[str, str] | None = None  # (channel, sender hash) of the handoff this turn closed
     to_rasa: bool = False
+    status: str | None = None  # the handoff's status after the turn, while it is open
 
 
 def back_to_bot(words: str, status: str) -> bool:
@@ -120,6 +123,8 @@ def _before_rasa(channel: str, raw_sender: str, conversation: str, text: str, no
             return None
         words = handback.pressed(session, conversation, text)
         handled = _while_handed_off(session, handoff, channel, raw_sender, words, now)
+        if handled.closed is None:
+            handled = dataclasses.replace(handled, status=handoff.status)
         if not handled.to_rasa:  # else recorded after Rasa, with its answer
             repository.record_messages(session=session, conversation_id=conversation,
                                        lines=[("citizen", words, None), *_lines("bot", handled.answer)])
@@ -127,8 +132,9 @@ def _before_rasa(channel: str, raw_sender: str, conversation: str, text: str, no
 
 
 def _after_rasa(channel: str, raw_sender: str, conversation: str, text: str, messages: list[BotMessage],
-                now: datetime) -> None:
-    """Record the turn; a handoff queued during it (by action_handoff) keeps what delivering replies needs."""
+                now: datetime) -> str | None:
+    """Record the turn; a handoff queued during it (by action_handoff) keeps what delivering replies needs. The
+    status of the conversation's open handoff, if any."""
     with session_scope() as session:
         repository.record_messages(session=session, conversation_id=conversation,
                                    lines=[("citizen", text, None), *_lines("bot", messages)])
@@ -137,6 +143,7 @@ def _after_rasa(channel: str, raw_sender: str, conversation: str, text: str, mes
             handoff.last_citizen_at = now
             if channel != "web":
                 handoff.reply_address = seal(raw_sender)
+        return handoff.status if handoff is not None else None
 
 
 # Markup typed or pasted on any channel (「<img src=x onerror=…>」) is not a request for a person: the NLU reads the
@@ -166,13 +173,14 @@ async def handle_turn(channel: str, raw_sender: str, text: str, *, message_id: s
             if handled.closed is not None:
                 await handback.hand_back(*handled.closed)
             if not handled.to_rasa:
-                return Turn(handled.answer, conversation)
+                return Turn(handled.answer, conversation, handled.status)
             before = handled.answer
     except Exception:  # the store is down: the citizen still gets the bot (never stuck)
         log.exception("transcript not recorded for a %s turn", channel)
     messages = [*before, *await forward_to_rasa(raw_sender, words_of(text), channel, message_id=message_id)]
+    status = None
     try:
-        await asyncio.to_thread(_after_rasa, channel, raw_sender, conversation, text, messages, now)
+        status = await asyncio.to_thread(_after_rasa, channel, raw_sender, conversation, text, messages, now)
     except Exception:
         log.exception("bot answer not recorded for a %s turn", channel)
-    return Turn(messages, conversation)
+    return Turn(messages, conversation, status)

@@ -180,7 +180,8 @@ async def handoff_reply(handoff_id: int, body: ReplyIn, operator: OperatorDep, s
     if not text:
         raise HTTPException(422, detail="text: empty")
     try:
-        await _deliverer(request).deliver(handoff, text, now=repository.utcnow())
+        # WeChat and Telegram show every line alike: the words carry who speaks (「【值班人员】…」).
+        await _deliverer(request).deliver(handoff, signed(text), now=repository.utcnow())
     except NotDelivered as exc:
         raise HTTPException(502, detail=str(exc)) from exc
     if handoff.status == "waiting":
@@ -202,10 +203,13 @@ SenderPath = Path(min_length=1, max_length=128)
 @router.get("/api/chat/{sender}/messages")
 def chat_pushed(session: SessionDep, sender: str = SenderPath,
                 since: int = Query(default=0, ge=0, le=10**9)) -> dict[str, Any]:
-    """Lines pushed to this web chat after cursor `since` (operator replies, the bot's resume notice)."""
-    rows, cursor = repository.pushed_since(session=session, conversation_id=rasa_sender(sender, "web"), since=since)
-    return {"messages": [{"text": m.text, "buttons": repository.message_buttons(m), "from": m.author, "seq": m.seq}
-                         for m in rows], "next": cursor}
+    """Lines pushed to this web chat after cursor `since` (operator replies, the bot's resume notice), and whether a
+    person has the conversation now (`handoff`: waiting | taken | null: the page hides its quick replies meanwhile)."""
+    conversation = rasa_sender(sender, "web")
+    rows, cursor = repository.pushed_since(session=session, conversation_id=conversation, since=since)
+    active = repository.active_handoff(session=session, conversation_id=conversation)
+    return {"messages": [_line(m) | {"seq": m.seq} for m in rows], "next": cursor,
+            "handoff": active.status if active is not None else None}
 
 
 @router.get("/api/chat/{sender}/history")
@@ -213,6 +217,26 @@ def chat_history(session: SessionDep, sender: str = SenderPath) -> dict[str, Any
     """This web chat's transcript, for a page reloaded or opened again."""
     conversation = rasa_sender(sender, "web")
     rows = repository.transcript(session=session, conversation_id=conversation)
-    return {"messages": [{"from": m.author, "text": m.text, "buttons": repository.message_buttons(m), "at": _iso(m.at)}
-                         for m in rows],
-            "conversation_id": conversation, "next": rows[-1].seq if rows else 0}
+    active = repository.active_handoff(session=session, conversation_id=conversation)
+    return {"messages": [_line(m) | {"at": _iso(m.at)} for m in rows],
+            "conversation_id": conversation, "next": rows[-1].seq if rows else 0,
+            "handoff": active.status if active is not None else None}
+
+
+def operator_label() -> str:
+    """Who speaks when a person answers, as the citizen sees it (domain/handoff.yml). No login names: those are the
+    bureau's, not a name for citizens."""
+    return say("utter_operator_label_unnamed")
+
+
+def signed(text: str) -> str:
+    """An operator's words for a channel that cannot mark them otherwise (WeChat, Telegram)."""
+    return f"【{operator_label()}】{text}"
+
+
+def _line(m: ChatMessage) -> dict[str, Any]:
+    """One transcript line for the web chat: an operator's carries the label the page shows above the bubble."""
+    line = {"text": m.text, "buttons": repository.message_buttons(m), "from": m.author}
+    if m.author == "operator":
+        line["label"] = operator_label()
+    return line

@@ -57,11 +57,15 @@ class Door:
         return rasa_sender(sender, "web")
 
     def handoffs(self, sender: str) -> list[Handoff]:
-        """Every handoff row of this citizen's conversation, oldest first."""
+        """Every handoff row of this web citizen's conversation, oldest first."""
+        return self.handoffs_of(self.conversation(sender))
+
+    def handoffs_of(self, conversation: str) -> list[Handoff]:
+        """Every handoff row of a conversation (`channel:hash`), oldest first."""
         engine = create_engine(self.stack.database_url)
         try:
             with Session(engine) as s:
-                rows = list(s.scalars(select(Handoff).where(Handoff.conversation_id == self.conversation(sender))
+                rows = list(s.scalars(select(Handoff).where(Handoff.conversation_id == conversation)
                                       .order_by(Handoff.id)))
                 s.expunge_all()
                 return rows

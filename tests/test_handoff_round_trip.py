@@ -132,3 +132,96 @@ def test_an_idle_handoff_times_out_and_the_question_is_answered(desk: Door) -> N
     desk.age(h.id, hours=25)
     answer = assert_fresh(desk, sender)
     assert _response("utter_handoff_timed_out")[:10] in answer
+
+
+# --- WeChat and Telegram: the citizen on their own channel's wire, the operator's words and the bot's notice
+# delivered through the (fake) WeChat customer-service API and Bot API on loopback. ---------------------------------
+
+def test_wechat_round_trip_on_the_wire(desk: Door, monkeypatch: pytest.MonkeyPatch) -> None:
+    import time
+    import xml.etree.ElementTree as ET
+
+    from bot.wechat import WeChatBridge
+    from bot.wechat_api import WeChatApi
+    from hotline.privacy import hash_sender
+    from hotline.settings import get_settings
+    from tests.fakes.server import LoopbackServer
+    from tests.fakes.wechat import FakeWeChatApi
+    from tests.test_wechat import OPENID, TOKEN, signed_query, text_xml
+
+    fake = FakeWeChatApi()
+    with LoopbackServer(fake.app()) as srv:
+        for name, value in {"WECHAT_TOKEN": TOKEN, "WECHAT_API_BASE": srv.url, "WECHAT_APP_ID": fake.app_id,
+                            "WECHAT_APP_SECRET": fake.secret}.items():
+            monkeypatch.setenv(name, value)
+        get_settings.cache_clear()
+        app = desk.client.app
+        bridge = WeChatBridge(reply_deadline_s=60, rest_delay_s=0.0)  # the real Rasa answers within the passive reply
+        bridge.api = WeChatApi(backoff_s=0.01)
+        app.state.wechat = bridge  # type: ignore[attr-defined]
+        if hasattr(app.state, "deliverer"):  # type: ignore[attr-defined]
+            del app.state.deliverer  # type: ignore[attr-defined]  # built again with this WeChat API
+        msg_ids = iter(range(int(time.time() * 1000), 10**15))
+
+        def wx(text: str) -> str:
+            resp = desk.client.post("/wechat", params=signed_query(), content=text_xml(text, next(msg_ids)).encode())
+            assert resp.status_code == 200, resp.text
+            return ET.fromstring(resp.text).findtext("Content") or "" if resp.text.startswith("<xml") else ""
+
+        assert "12348" in wx("转人工")
+        conversation = f"wechat:{hash_sender(OPENID, 'test-salt')}"  # tests/conftest.py's salt
+        rows = [h for h in desk.handoffs_of(conversation) if h.status != "closed"]
+        assert len(rows) == 1
+        wx("我在工地摔伤了")
+        desk.reply(rows[0].id, "您好，我是值班人员，请问哪天受的伤？")
+        desk.status(rows[0].id, "closed")
+        contents = [s["text"]["content"] for s in fake.sends]
+        assert contents[0] == "【值班人员】您好，我是值班人员，请问哪天受的伤？"  # a person's words, marked as such
+        assert contents[-1] == _response("utter_handoff_resumed")
+        assert WORK_INJURY in wx(QUESTION)
+        assert len(desk.handoffs_of(conversation)) == 1
+
+
+async def test_telegram_round_trip_on_the_wire(desk: Door) -> None:
+    import asyncio
+
+    from telegram import Update
+
+    from bot.telegram_bridge import build_application
+    from hotline.privacy import hash_sender
+    from tests.fakes.server import LoopbackServer
+    from tests.fakes.telegram import FakeBotApi
+    from tests.test_telegram import CHAT_ID, message_update
+
+    fake = FakeBotApi()
+    with LoopbackServer(fake.app()) as srv:
+        import os
+
+        os.environ["TELEGRAM_BOT_TOKEN"] = "123456:TEST-token"
+        try:
+            from hotline.settings import get_settings
+
+            get_settings.cache_clear()
+            desk.client.app.state.telegram_base_url = f"{srv.url}/bot"  # type: ignore[attr-defined]
+            if hasattr(desk.client.app.state, "deliverer"):  # type: ignore[attr-defined]
+                del desk.client.app.state.deliverer  # type: ignore[attr-defined]
+            application = build_application("123456:TEST-token", base_url=f"{srv.url}/bot")
+            async with application:
+                async def tg(text: str) -> str:
+                    before = len(fake.sent())
+                    await application.process_update(Update.de_json(message_update(text), application.bot))
+                    return "\n".join(p["text"] for p in fake.sent()[before:])
+
+                assert "12348" in await tg("转人工")
+                conversation = f"telegram:{hash_sender(str(CHAT_ID), 'test-salt')}"
+                [h] = [h for h in desk.handoffs_of(conversation) if h.status != "closed"]
+                await tg("我在工地摔伤了")
+                await asyncio.to_thread(desk.reply, h.id, "您好，请问哪天受的伤？")
+                await asyncio.to_thread(desk.status, h.id, "closed")
+                texts = [p["text"] for p in fake.sent()]
+                assert "【值班人员】您好，请问哪天受的伤？" in texts
+                assert texts[-1] == _response("utter_handoff_resumed")
+                assert WORK_INJURY in await tg(QUESTION)
+                assert len(desk.handoffs_of(conversation)) == 1
+        finally:
+            del os.environ["TELEGRAM_BOT_TOKEN"]

@@ -120,7 +120,8 @@ def test_web_chat_round_trip(client: TestClient, auth: dict[str, str], engine: E
     assert (reply.json()["from"], reply.json()["operator"]) == ("operator", "op.wang")
 
     pushed = client.get("/api/chat/browser-7/messages", params={"since": cursor["next"]}).json()
-    assert [(m["from"], m["text"]) for m in pushed["messages"]] == [("operator", "您好，我是值班的王律师。")]
+    assert [(m["from"], m["text"], m["label"]) for m in pushed["messages"]] == [
+        ("operator", "您好，我是值班的王律师。", "值班人员")]  # the page shows the label above a person's words
     assert client.get("/api/chat/browser-7/messages", params={"since": pushed["next"]}).json()["messages"] == []
     assert client.get("/api/chat/someone-else/messages").json()["messages"] == []
 
@@ -152,7 +153,9 @@ async def test_wechat_reply_goes_out_as_a_customer_service_message(client: TestC
     [item] = client.get("/api/handoffs", headers=auth).json()
     resp = client.post(f"/api/handoffs/{item['id']}/reply", headers=auth, json={"text": "您好，请说说情况。"})
     assert resp.status_code == 201, resp.text
-    assert wechat_api.sends == [{"touser": "oOPENID-42", "msgtype": "text", "text": {"content": "您好，请说说情况。"}}]
+    # WeChat shows every line alike: the words say a person speaks.
+    assert wechat_api.sends == [{"touser": "oOPENID-42", "msgtype": "text",
+                                 "text": {"content": "【值班人员】您好，请说说情况。"}}]
     assert client.get("/api/handoffs", headers=auth).json()[0]["status"] == "taken"  # replying takes it
     # Beyond WeChat's 48 hours since the citizen's last message, nothing can be sent: the operator is told.
     with Session(engine) as s:
@@ -177,7 +180,7 @@ async def test_telegram_reply_and_resume_notice_through_send_message(client: Tes
     assert resp.status_code == 201, resp.text
     client.post(f"/api/handoffs/{item['id']}/status", headers=auth, json={"status": "closed"})
     sent = [(p["chat_id"], p["text"]) for p in bot_api[0].sent()]
-    assert sent == [("778899", "您好，我来帮您。"), ("778899", say("utter_handoff_resumed"))]
+    assert sent == [("778899", "【值班人员】您好，我来帮您。"), ("778899", say("utter_handoff_resumed"))]
 
 
 async def test_transcript_shows_button_titles_not_payloads(client: TestClient, auth: dict[str, str],
@@ -238,3 +241,45 @@ def test_the_bots_referral_becomes_the_operators_consultation(client: TestClient
         [row] = s.scalars(select(Consultation)).all()
         assert (row.operator, row.outcome, row.referral, row.source_id) == (
             "op.wang", "answered", None, f"bot:{sender_hash}:0:1")
+
+
+def test_while_a_person_answers_the_bot_is_silent_but_for_one_note(client: TestClient, auth: dict[str, str],
+                                                                  fake_rasa_events: FakeRasaWithEvents) -> None:
+    """Queued: one note; taken: one "a person is reading" note; after the person's reply: nothing but the person."""
+    chat = lambda text: client.post("/api/chat", json={"sender": "b-quiet", "message": text}).json()  # noqa: E731
+    assert chat("转人工")["handoff"] == "waiting"
+    calls = len(fake_rasa_events.webhook_calls)
+    first = chat("我在中南街道")
+    assert len(first["messages"]) == 1 and first["handoff"] == "waiting"
+    assert chat("还在吗")["messages"] == []
+    [item] = client.get("/api/handoffs", headers=auth).json()
+    client.post(f"/api/handoffs/{item['id']}/status", headers=auth, json={"status": "taken"})
+    reading = chat("有人吗")
+    assert [m["text"] for m in reading["messages"]] == [say("utter_handoff_reading")]
+    assert reading["handoff"] == "taken"
+    assert chat("我等着")["messages"] == []
+    client.post(f"/api/handoffs/{item['id']}/reply", headers=auth, json={"text": "您好"})
+    assert chat("谢谢您")["messages"] == []
+    assert len(fake_rasa_events.webhook_calls) == calls  # none of it went to the bot
+    pushed = client.get("/api/chat/b-quiet/messages").json()
+    assert pushed["handoff"] == "taken"
+    client.post(f"/api/handoffs/{item['id']}/status", headers=auth, json={"status": "closed"})
+    assert client.get("/api/chat/b-quiet/messages").json()["handoff"] is None
+
+
+async def test_a_button_pressed_during_a_handoff_reaches_the_operator_as_its_title(
+        client: TestClient, auth: dict[str, str], fake_rasa_events: FakeRasaWithEvents) -> None:
+    def bot(sender: str, message: str) -> list[dict[str, Any]]:
+        if message == "转人工":
+            return asks_for_a_person(sender, message)
+        return [{"recipient_id": sender, "text": "已经离职了吗？", "buttons": [{"title": "已经不干了", "payload": "/affirm"}]}]
+
+    fake_rasa_events.reply = bot
+    await citizen_turn("web", "b-chip", "老板欠钱")
+    await citizen_turn("web", "b-chip", "转人工")
+    await citizen_turn("web", "b-chip", "/affirm")  # an old chip, tapped while waiting for a person
+    await citizen_turn("web", "b-chip", "/wage_arrears")  # the page's own quick reply
+    [item] = client.get("/api/handoffs", headers=auth).json()
+    said = [t["text"] for t in item["transcript"] if t["from"] == "citizen"]
+    assert said[-2:] == ["已经不干了", "我要讨薪"]
+    assert "（点了一个按钮）" not in said

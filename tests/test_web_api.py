@@ -64,7 +64,8 @@ def test_chat_forwards_with_hashed_sender(client: TestClient, fake_rasa: FakeRas
     fake_rasa.reply = lambda s, m: [{"text": "请问欠了多少钱？", "buttons": [{"title": "不清楚", "payload": "/deny"}]}]
     resp = client.post("/api/chat", json={"sender": "browser-uuid-1", "message": " 工钱没给 "})
     assert resp.json() == {"messages": [{"text": "请问欠了多少钱？", "buttons": [{"title": "不清楚", "payload": "/deny"}]}],
-                           "conversation_id": "web:" + hash_sender("browser-uuid-1", "test-salt")}  # CONTRACT §7
+                           "conversation_id": "web:" + hash_sender("browser-uuid-1", "test-salt"),  # CONTRACT §7
+                           "handoff": None}  # no person has the conversation
     assert fake_rasa.webhook_calls == [{"sender": "web:" + hash_sender("browser-uuid-1", "test-salt"),
                                         "message": "工钱没给"}]
 

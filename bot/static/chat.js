@@ -22,6 +22,9 @@
   const typing = document.getElementById("typing");
   let busy = false;
   let transcript = [];
+  let handedOff = false;  // a person has (or is about to take) the conversation
+  const quick = document.getElementById("quick");
+  const PERSON = "值班人员";  // domain/handoff.yml utter_operator_label_unnamed; the server sends the label itself
 
   function newId() {
     return (crypto.randomUUID && crypto.randomUUID()) ||
@@ -59,9 +62,15 @@
     if (last < text.length) el.appendChild(document.createTextNode(text.slice(last)));
   }
 
-  function bubble(text, who) {
+  function bubble(text, who, label) {
     const div = document.createElement("div");
     div.className = "msg " + who;
+    if (label) {  // a person speaks: said above the words, so nobody takes them for the bot's
+      const name = document.createElement("span");
+      name.className = "who";
+      name.textContent = label;
+      div.appendChild(name);
+    }
     if (who !== "me" && text.startsWith(DETAILS)) {
       const lines = text.slice(DETAILS.length).split("\n");
       const details = document.createElement("details");
@@ -112,9 +121,20 @@
   }
 
   function show(item, live) {
-    const el = item.text ? bubble(item.text, item.from === "citizen" ? "me" : "bot") : null;
-    const row = choices(item.buttons, live);
+    const who = item.from === "citizen" ? "me" : (item.from === "operator" ? "operator" : "bot");
+    const el = item.text ? bubble(item.text, who, who === "operator" ? (item.label || PERSON) : "") : null;
+    const row = choices(item.buttons, live && !handedOff);
     return el || row;
+  }
+
+  // While a person has the conversation the bot's quick replies are put away (a tap would reach the person as a
+  // bare command); they come back with the bot. `state`: the server's waiting | taken | null.
+  function setHandoff(state) {
+    if (state === undefined) return;
+    handedOff = state === "waiting" || state === "taken";
+    document.body.classList.toggle("handed-off", handedOff);
+    quick.hidden = handedOff;
+    if (handedOff) retireButtons();
   }
 
   function add(item) {
@@ -169,6 +189,7 @@
       if (!resp.ok) {
         first = add({ from: "bot", text: data.message || OFFLINE, buttons: [] });
       } else {
+        setHandoff(data.handoff);
         for (const m of data.messages || []) {
           const el = add({ from: "bot", text: m.text || "", buttons: m.buttons || [] });
           first = first || el;
@@ -207,7 +228,9 @@
               from: m.from,
               text: m.from === "citizen" && titles[m.text] ? titles[m.text] : (m.text || ""),
               buttons: m.buttons || [],
+              label: m.label,
             }));
+            setHandoff(data.handoff);
             save();
             bubble(WELCOME, "bot");
             replay(transcript);
@@ -262,11 +285,14 @@
       const data = await resp.json();
       if (cursor !== null) {  // the first answer only sets the cursor: earlier lines came with the history
         let first = null;
+        setHandoff(data.handoff);
         for (const m of data.messages || []) {
-          const el = add({ from: m.from || "operator", text: m.text || "", buttons: m.buttons || [] });
+          const el = add({ from: m.from || "operator", text: m.text || "", buttons: m.buttons || [], label: m.label });
           first = first || el;
         }
         scrollToStart(first);
+      } else {
+        setHandoff(data.handoff);
       }
       cursor = Number.isInteger(data.next) ? data.next : cursor;
     } catch (e) { /* offline for a moment: the next poll catches up */ }
