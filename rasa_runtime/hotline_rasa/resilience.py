@@ -135,14 +135,16 @@ class _FailoverEndpoint:
 def _actions_retried() -> None:
     from rasa.core.actions.action import RemoteAction
 
-    original = RemoteAction.run
+    original = RemoteAction.__init__
 
-    async def run(self: Any, *args: Any, **kwargs: Any) -> Any:
-        if self.action_endpoint is not None and not isinstance(self.action_endpoint, _FailoverEndpoint):
-            self.action_endpoint = _FailoverEndpoint(self.action_endpoint)
-        return await original(self, *args, **kwargs)
+    # The endpoint is wrapped where the action is made, so RemoteAction.run stays Rasa's own (speedups.py patches
+    # inside it and checks its source).
+    def __init__(self: Any, name: str, action_endpoint: Any) -> None:
+        if action_endpoint is not None and not isinstance(action_endpoint, _FailoverEndpoint):
+            action_endpoint = _FailoverEndpoint(action_endpoint)
+        original(self, name, action_endpoint)
 
-    RemoteAction.run = run  # type: ignore[method-assign]
+    RemoteAction.__init__ = __init__  # type: ignore[method-assign]
 
 
 def apply() -> None:
