@@ -146,3 +146,11 @@ async def test_the_message_that_starts_the_wage_claim_fills_its_figures() -> Non
     events = await ValidateWageClaimForm().run(CollectingDispatcher(), t, DOMAIN)
     set_slots = {e["name"]: e["value"] for e in events if e.get("event") == "slot"}
     assert set_slots.get("amount") == 35000 and set_slots.get("people_count") == 12
+
+
+def test_the_summary_shows_only_the_flows_the_citizen_began() -> None:
+    """A pure legal-aid check (income 2000, 农民工) has no 讨薪 sentence: 农民工 is shared, the amount is not there."""
+    text = flows.summary({"matter": "traffic_accident", "monthly_income": 2000.0, "migrant_worker": True,
+                          "street": "公园街道"})
+    assert text.startswith("法律援助——") and "讨薪" not in text and "欠款金额" not in text
+    assert "是进城务工人员（农民工）" in text and "全家月收入：2000元" in text

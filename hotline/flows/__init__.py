@@ -252,16 +252,25 @@ def facts(slots: Mapping[str, Any], *, flow_name: str | None = None) -> list[dic
             for n in names if _filled(slots.get(n))]
 
 
+def went_through(f: Flow, slots: Mapping[str, Any]) -> bool:
+    """Whether the citizen began this flow: one of its own facts is known (a flow of shared facts only, the advisor
+    lookup, by any of them)."""
+    own = [s for s in f.slots if not s.slot.shared]
+    return any(_filled(slots.get(s.name)) for s in (own or f.slots))
+
+
 def summary(slots: Mapping[str, Any]) -> str:
     """What the citizen told the bot, as Chinese sentences for the operator who takes over (no phone number):
     「讨薪：欠钱的单位或老板是恒通建筑公司；欠款金额是35000元。」 One sentence per flow begun."""
     sentences = []
     shown: set[str] = set()
-    for f in flows():
+    for f in sorted(flows(), key=lambda f: not went_through(f, slots)):
+        # A flow the citizen never began shows only the shared facts (the matter, the street) no other flow showed.
+        began = went_through(f, slots)
         parts = []
         for entry in f.slots:
             value = slots.get(entry.name)
-            if entry.slot.private or entry.name in shown or not _filled(value):
+            if entry.slot.private or entry.name in shown or not _filled(value) or not (began or entry.slot.shared):
                 continue
             shown.add(entry.name)
             shown_value = display(entry.name, value)
