@@ -108,6 +108,12 @@ def test_a_paperwork_question_gets_its_matters_list(said: str, form: str | None,
     assert response in flows_responses()
 
 
+def domain_actions() -> set[str]:
+    from tests.walks import load_domain
+
+    return set(load_domain().get("actions") or [])
+
+
 def flows_responses() -> set[str]:
     from tests.walks import load_domain
 
@@ -154,3 +160,13 @@ def test_the_summary_shows_only_the_flows_the_citizen_began() -> None:
                           "street": "公园街道"})
     assert text.startswith("法律援助——") and "讨薪" not in text and "欠款金额" not in text
     assert "是进城务工人员（农民工）" in text and "全家月收入：2000元" in text
+
+
+def test_every_question_has_a_re_ask_that_says_what_to_give() -> None:
+    """An answer the reader cannot read gets the slot's own re-ask (utter_bad_<slot>, a yes/no slot utter_bad_yes_no),
+    never a bare 「没太看懂」."""
+    responses = flows_responses()
+    for name in ASKED:
+        bad = "utter_bad_yes_no" if flows.spec().slots[name].reader == "yes_no" else f"utter_bad_{name}"
+        assert bad in responses, f"{name}: no {bad} in the domain"
+        assert f"utter_ask_{name}" in responses or f"action_ask_{name}" in domain_actions(), name
