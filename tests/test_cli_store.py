@@ -129,6 +129,26 @@ def test_directory_import_sample(url: str, session: Session) -> None:
     assert count(session, Advisor) == 21
 
 
+def test_roster_then_ledger_then_advisors_report_on_the_migrated_schema(url: str, tmp_path: Path) -> None:
+    """Issue 26 needs no schema change: the roster and a ledger with 认罪认罚 and 普法 rows, on the Alembic head."""
+    roster = tmp_path / "roster.csv"
+    roster.write_text("street,community,advisor\n公园街道,东台社区,莫律师\n公园街道,映山社区,\n", encoding="utf-8")
+    ledger = tmp_path / "ledger.csv"
+    ledger.write_text("id,date,service,category,migrant_worker,persons,street,community,outcome,amount,summary\n"
+                      "A1,2023-02-01,法律顾问,邻里纠纷,否,,公园街道,东台社区,参与调解,,\n"
+                      "A2,2023-02-03,认罪认罚,刑事,否,3,,,已指派,,\n"
+                      "A3,2023-05-04,普法咨询,,否,40,公园街道,,已解答,,\n", encoding="utf-8")
+    assert run("directory", "import", str(roster)).exit_code == 0
+    assert run("ledger", "import", str(ledger)).output == "read 3 rows: added 3, already present 0\n"
+    figures = json.loads(run("stats", "--year", "2023", "--json").output)
+    assert (figures["plea_leniency_cases"], figures["plea_leniency_help_persons"],
+            figures["publicity_consultation_persons"], figures["advisor_mediations"]) == (1, 3, 40, 1)
+    report = run("advisors", "report", "--year", "2023")
+    assert report.output.splitlines()[0] == (
+        "2023年，2个村（社区）中1个配备法律顾问，「一村（社区）一法律顾问」覆盖率50%；"
+        "顾问律师共解答居(村)民法律咨询1件，参与纠纷调解1件；全年无咨询的村（社区）：公园街道映山社区。")
+
+
 def test_directory_import_real_roster_says_nothing_about_samples(url: str, tmp_path: Path) -> None:
     roster = tmp_path / "roster.csv"
     roster.write_text("\ufeffstreet,community,advisor\n公园街道,东台社区,莫律师\n", encoding="utf-8")
