@@ -35,11 +35,13 @@ def key_points(facts: WageFacts, on: dt.date, guidance: WageGuidance) -> list[Ke
     deadline = guidance.limitation.deadline
     if deadline is not None:
         days = (deadline - on).days
+        cited = "、".join(guidance.limitation.basis)  # 《劳动争议调解仲裁法》第二十七条
         if days < 0:
-            points.append(KeyPoint("deadline_passed", {"deadline": _cn_date(deadline)}, guidance.limitation.basis))
-        elif days <= DEADLINE_CLOSE_DAYS:
-            points.append(KeyPoint("deadline_close", {"deadline": _cn_date(deadline), "days": str(days)},
+            points.append(KeyPoint("deadline_passed", {"deadline": _cn_date(deadline), "basis": cited},
                                    guidance.limitation.basis))
+        elif days <= DEADLINE_CLOSE_DAYS:
+            points.append(KeyPoint("deadline_close", {"deadline": _cn_date(deadline), "days": str(days),
+                                                      "basis": cited}, guidance.limitation.basis))
     liability = guidance.construction_liability
     if facts.construction and guidance.general_contractor and liability is not None and liability.verified:
         # Who hired the worker decides the article (条例第三十条 or 第三十六条); unknown, both are named.

@@ -99,6 +99,8 @@ class Assessment:
     decision_time: str = ""
     objection: str = ""
     next_steps: list[str] = field(default_factory=list)
+    # Law that applies but whose text is unconfirmed (verified: false): for operators, never told to a citizen.
+    operator_notes: list[str] = field(default_factory=list)
 
     def to_api(self) -> dict[str, Any]:
         """CONTRACT §7 keys, plus the explanation keys."""
@@ -114,6 +116,7 @@ class Assessment:
             "where_to_apply": list(self.where_to_apply),
             "decision_time": self.decision_time,
             "objection": self.objection,
+            "operator_notes": list(self.operator_notes),
         }
 
 
@@ -505,7 +508,25 @@ def assess(facts: AidFacts, on: dt.date) -> Assessment:
         decision_time=with_citation(art43.value, art43.citation) + with_citation(art44.value, art44.citation),
         objection=with_citation(art49.value, art49.citation),
         next_steps=_next_steps(steps_key, d),
+        operator_notes=_operator_notes(facts, outcome, on),
     )
+
+
+_LABOUR_MATTERS = ("wage_arrears", "labor_relation", "labor_dispute", "work_injury")
+
+
+def _operator_notes(facts: AidFacts, outcome: _Outcome, on: dt.date) -> list[str]:
+    """Unconfirmed law an operator may mention (marked so): aid covers labour arbitration (第二十二条) for labour
+    matters; the 3-day assignment after a grant (第四十三条)."""
+    names = ["legal_aid.art22"] if facts.matter in _LABOUR_MATTERS else []
+    if outcome.verdict != "ineligible" and not outcome.notified:
+        names.append("legal_aid.art43_assignment")
+    notes = []
+    for name in names:
+        pv = parameter_or_none(name, on)
+        if pv is not None and not pv.verified:
+            notes.append(f"（未核实，请工作人员核对原文）{pv.value}（{pv.citation}）")
+    return notes
 
 
 # --- which facts a conversation must still ask ----------------------------------------------------------------

@@ -19,7 +19,7 @@ log = logging.getLogger(__name__)
 
 # The data files (hotline/law/data/<file>.yaml) these rules read: their change dates are the test dates.
 LAW_FILES = ("labor_arbitration", "labor_inspection", "labor_litigation", "mediation", "minimum_wage",
-             "wage_payment", "criminal_law", "legal_aid", "hardship")
+             "wage_payment", "criminal_law", "legal_aid", "hardship", "labor_contract")
 
 EVIDENCE_ITEMS: tuple[str, ...] = (
     "劳动合同", "工牌/工作证", "考勤记录", "工资条", "银行流水/转账记录", "欠条", "微信聊天记录",
@@ -287,8 +287,12 @@ def _routes(facts: WageFacts, on: dt.date, evidence: list[str], b: _Basis) -> li
         detail += board.value
     if art50 is not None:
         detail += art50.value
+    art38 = _p("labor_contract.art38", on)
+    resign = facts.employment_ended is False and art38 is not None and art38.verified
+    if resign and art38 is not None:
+        detail += art38.value
     routes.append(Route("negotiate", "整理证据，先和老板协商", detail,
-                        b.use(negotiation, board if shown_board else None, art50)))
+                        b.use(negotiation, board if shown_board else None, art50, art38 if resign else None)))
 
     two_years, hotline = _p("labor_inspection.two_year_rule", on), b.required("labor_inspection.hotline")
     call = f"，或打{hotline.value}" if hotline else ""
@@ -298,8 +302,13 @@ def _routes(facts: WageFacts, on: dt.date, evidence: list[str], b: _Basis) -> li
         detail += f"拖欠超过{years}年又没人投诉过的，监察部门不再查处，要尽快。"
         if facts.end_date is not None and _add_years(facts.end_date, years) < on:
             detail += f"您离职已超过{years}年，投诉可能不再受理，可以走仲裁或法院。"
+    art85 = _p("labor_contract.art85", on)
+    if art85 is not None and art85.verified:
+        detail += (f"监察部门责令老板限期支付、老板逾期还不给的，可以责令老板按应付金额{art85.value['min_percent']}%到"
+                   f"{art85.value['max_percent']}%加付赔偿金。")
     title = f"向劳动保障监察投诉（{hotline.value}）" if hotline else "向劳动保障监察投诉"
-    routes.append(Route("inspection", title, detail, b.use(two_years, hotline)))
+    routes.append(Route("inspection", title, detail,
+                        b.use(two_years, hotline, art85 if art85 is not None and art85.verified else None)))
 
     order = _p("labor_arbitration.payment_order", on)
     m3, m4, m31, m33 = (_p(f"mediation.art{n}", on) for n in (3, 4, 31, 33))
@@ -346,9 +355,12 @@ def _routes(facts: WageFacts, on: dt.date, evidence: list[str], b: _Basis) -> li
 
     iou = _p("labor_litigation.iou", on)
     if "欠条" in evidence and iou is not None:
-        routes.append(Route("iou", "凭欠条直接起诉",
-                            "您有老板写的工资欠条：只讨这笔工资、不涉及其他劳动争议的，可以不经仲裁直接向法院起诉，按普通民事案件处理。",
-                            b.use(iou)))
+        civil = _p("labor_litigation.limitation", on)
+        detail = "您有老板写的工资欠条：只讨这笔工资、不涉及其他劳动争议的，可以不经仲裁直接向法院起诉，按普通民事案件处理。"
+        shown = civil is not None and civil.verified
+        if shown and civil is not None:
+            detail += f"打官司的诉讼时效一般是{civil.value['years']}年。"
+        routes.append(Route("iou", "凭欠条直接起诉", detail, b.use(iou, civil if shown else None)))
     return routes
 
 
@@ -389,11 +401,12 @@ def _general_contractor(facts: WageFacts, on: dt.date, b: _Basis,
 
 
 def _operator_notes(facts: WageFacts, on: dt.date) -> list[str]:
-    """Construction-site law that applies but whose text is unconfirmed: for the operator only, marked so."""
-    if not facts.construction:
-        return []
+    """Law that applies but whose text is unconfirmed: for the operator only, marked so."""
+    names = ["labor_contract.art46_47"] if facts.employment_ended is False else []
+    if facts.construction:
+        names += ["wage_payment.art29", "wage_payment.art32", "wage_payment.art34"]
     notes = []
-    for name in ("wage_payment.art29", "wage_payment.art32", "wage_payment.art34"):
+    for name in names:
         pv = _p(name, on)
         if pv is not None and not pv.verified:
             notes.append(f"（未核实，请工作人员核对原文）{pv.value}（{pv.citation}）")

@@ -72,3 +72,12 @@ def test_unverified_figures_are_replaced_for_citizens() -> None:
 def test_with_an_iou_the_first_step_is_the_court() -> None:
     assert first_route(guidance(WageFacts(evidence=("欠条",)), ON)) == "iou"
     assert first_route(guidance(WageFacts(), ON)) == "inspection"
+
+
+def test_the_deadline_points_cite_article_27() -> None:
+    close = WageFacts(employment_ended=True, end_date=ON - dt.timedelta(days=350))
+    [p] = [p for p in key_points(close, ON, guidance(close, ON)) if p.key == "deadline_close"]
+    assert p.values["basis"] == "《劳动争议调解仲裁法》第二十七条" and p.values["days"] == "15"
+    passed = WageFacts(employment_ended=True, end_date=ON - dt.timedelta(days=400))
+    [p] = [p for p in key_points(passed, ON, guidance(passed, ON)) if p.key == "deadline_passed"]
+    assert p.values["basis"] == "《劳动争议调解仲裁法》第二十七条"

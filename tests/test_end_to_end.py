@@ -1,8 +1,10 @@
 """End to end: a migrant worker talks to the real Rasa server through the REST channel, the real action server
 answers, and exactly one consultation row lands in a SQLite file."""
 from __future__ import annotations
+import datetime as dt
 from collections.abc import Iterator
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -22,7 +24,11 @@ ANSWERS = {
     "migrant_worker": "是的，我们都是农民工",  # asked, never assumed: the Art. 42(3) waiver depends on it
     "construction": "是，在工地",
     "employment_ended": "是的",
+    "hired_by": "包工头",          # issue 23: asked on a site unless said (「包工头跑了」 says it)
+    "end_date": "上个月底",        # issue 23: asked once the job has ended
+    "last_demand_date": "没要过",   # asked only when the deadline is close or past
     "has_contract": "没有",
+    "months_worked": "半年",        # asked only without a contract (double wages)
     "evidence": "有欠条和微信聊天记录",
     "street": "水上",
     "consent_phone": "不用了",
@@ -106,3 +112,31 @@ def test_a_form_paused_for_another_matter_resumes_where_it_stopped(stack: Stack)
     back = " ".join(r.get("text", "") for r in say(stack, sender, "讨薪"))
     assert "接着刚才" in back and "我问几个问题" not in back
     assert requested_slot(stack, sender) == "amount"  # the employer is kept; the next question is asked again
+
+
+def test_a_job_ended_eleven_and_a_half_months_ago_gets_the_deadline_warning_with_article_27(stack: Stack) -> None:
+    """Issue 23: the end day is asked in a real conversation, so the 1-year period of 调解仲裁法第二十七条 is computed
+    and its deadline, 15 days away, comes first on the phone."""
+    sender = "web:" + hash_sender("browser-deadline", "e2e-salt")
+    today = dt.datetime.now(ZoneInfo("Asia/Shanghai")).date()
+    ended = today - dt.timedelta(days=350)
+    answers = {**ANSWERS, "employer": "鑫达劳务公司", "construction": "不是，在厂里",
+               "end_date": f"{ended.year}年{ended.month}月{ended.day}日", "last_demand_date": "没要过"}
+    transcript = [r.get("text", "") for r in say(stack, sender, "老板欠我工资，我想讨薪")]
+    asked: list[str] = []
+    for _ in range(20):
+        slot = requested_slot(stack, sender)
+        if slot is None:
+            break
+        assert slot in answers, f"unexpected slot {slot}"
+        asked.append(slot)
+        transcript += [r.get("text", "") for r in say(stack, sender, answers[slot])]
+    assert requested_slot(stack, sender) is None, f"the form never finished; asked {asked}"
+    assert "end_date" in asked and "last_demand_date" in asked  # the close deadline makes the last demand matter
+    assert stack.tracker(sender)["slots"]["end_date"] == ended.isoformat()
+    deadline = ended.replace(year=ended.year + 1) if not (ended.month == 2 and ended.day == 29) else \
+        dt.date(ended.year + 1, 2, 28)
+    short = next(t for t in transcript if "要抓紧" in t)  # the short answer: the point that matters first
+    assert f"{deadline.year}年{deadline.month}月{deadline.day}日前申请劳动仲裁" in short
+    assert "《劳动争议调解仲裁法》第二十七条" in short
+    assert f"还剩{(deadline - today).days}天" in short

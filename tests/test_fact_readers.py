@@ -79,3 +79,16 @@ def test_the_flow_asks_them_in_order_after_their_trigger() -> None:
                                            "migrant_worker": True, "construction": True, "employment_ended": True},
                             ON)
     assert missing[:2] == ["hired_by", "end_date"]
+
+
+# --- item 14 and item 5: the words that reach the right matter and group ---
+
+def test_matter_and_group_words() -> None:
+    from hotline.flows import reading
+
+    assert reading.matter_code("去医院看病") is None            # 「医院」 alone is no medical accident
+    assert reading.matter_code("对方被抓了") == "criminal_victim"  # a victim, not a suspect
+    assert reading.matter_code("被邻居家的狗咬了") == "personal_injury"
+    assert reading.group_codes("我是退伍的") == ["veteran"] and reading.group_codes("女的") == ["woman"]
+    assert reading.yes_no("construction", "给人家里装修") is False  # a household's 装修 has no general contractor
+    assert reading.yes_no("construction", "在工地装修") is True

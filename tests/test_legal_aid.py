@@ -289,3 +289,16 @@ def test_facts_from_api_only_ever_raises_value_error(body: dict[str, Any]) -> No
 def _with(facts: AidFacts, **changes: Any) -> AidFacts:
     from dataclasses import replace
     return replace(facts, **changes)
+
+
+@pytest.mark.parametrize("day", [dt.date(2021, 12, 31), dt.date(2022, 1, 1)])
+def test_unconfirmed_articles_reach_operators_only(day: dt.date) -> None:
+    result = assess(AidFacts("wage_arrears", migrant_worker=True), on=day)
+    if day < dt.date(2022, 1, 1):
+        assert result.operator_notes == []
+        return
+    notes = "".join(result.operator_notes)
+    assert "第二十二条" in notes and "3日内指派" in notes and notes.startswith("（未核实")
+    said = "".join(result.reasons + result.next_steps + [result.decision_time])
+    assert "3日内指派" not in said and "7个工作日" not in said
+    assert "第二十二条" not in "".join(result.basis)

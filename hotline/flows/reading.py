@@ -20,6 +20,8 @@ _MATTER_WORDS: tuple[tuple[str, str], ...] = (
     (r"手术|医疗事故|医疗纠纷|误诊|治坏|医院.{0,6}(事故|出事|责任|赔)|医生.{0,6}(事故|失误|责任)", "medical_accident"),
     (r"不承认.{0,6}(员工|工人|劳动关系|是他的人|我在他)|不认我是|劳动关系|证明我是.{0,4}员工", "labor_relation"),
     (r"工资|工钱|讨薪|欠薪|劳动报酬|血汗钱", "wage_arrears"),
+    # issue 23 item 5: other personal injury (广西条例: women, minors, the elderly, the disabled, veterans may apply)
+    (r"人身损害|人身伤害|狗咬|被狗|高空坠物|楼上掉.{0,6}(砸|东西)", "personal_injury"),
     (r"工伤|公伤|摔伤|砸伤|受伤|职业病|轧|机器.{0,6}(伤|断)|断了手|断了腿", "work_injury"),
     (r"社保|养老保险|医保|失业金", "social_insurance"),
     (r"低保|救助", "social_assistance"),
@@ -44,12 +46,16 @@ _GROUP_WORDS: tuple[tuple[str, str, str], ...] = (
     (r"残疾|残障|聋|哑|盲人|瞎|瘫", r"残疾", "disabled"),
     (r"低保|救助|特困|五保", r"低保|特困|五保", "social_assistance"),
     (r"司法救助", r"司法救助", "judicial_assistance"),
+    # issue 23 item 5: 广西条例 (2025-09-01) lets veterans and women claim other personal injury; a veteran is not
+    # by that an 优抚对象
+    (r"退役军人|退伍", r"退役军人|退伍军人", "veteran"),
     (r"优抚|军属|退役", r"优抚对象|军属", "preferential_care"),
     (r"家暴|家庭暴力|打我", r"家暴|家庭暴力", "domestic_violence_victim"),
     (r"虐待|遗弃", r"虐待|遗弃", "abuse_or_abandonment_victim"),
     (r"见义勇为", r"见义勇为", "heroic_act"),
     (r"烈士", r"烈士", "martyr_relative"),
     (r"无固定|没有收入|没收入", r"没有固定收入|无固定收入", "no_fixed_income"),
+    (r"妇女|女的|女性|我是女", r"妇女", "woman"),
 )
 # Which extracted number kinds may answer a question about a number: money for money, heads for heads.
 _KINDS = {
