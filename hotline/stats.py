@@ -87,7 +87,8 @@ def _figures(session: Session, start: datetime, end: datetime) -> dict[str, int]
 
 
 def _assistant(session: Session, start: datetime, end: datetime) -> dict[str, Any]:
-    """The assistant's own consultations (service online on its chat channels), by channel and wage claims.
+    """The assistant's own consultations (service online on its chat channels, not taken over by an operator: a
+    closed handoff is the operator's consultation), by channel and wage claims.
 
     人次 is the sum of persons, as for every other figure: a wage claim counts the workers it covers (CONTRACT §5).
     A GROUP BY here reads only the year's online rows of the service index range, a small share of the year.
@@ -95,7 +96,7 @@ def _assistant(session: Session, start: datetime, end: datetime) -> dict[str, An
     wage = _c.category == "wage_arrears"
     query = (
         select(_c.channel, wage.label("wage"), func.count(), func.coalesce(func.sum(_c.persons), 0))
-        .where(_c.service == "online", _in(start, end), _c.channel.in_(ASSISTANT_CHANNELS))
+        .where(_c.service == "online", _in(start, end), _c.channel.in_(ASSISTANT_CHANNELS), _c.operator.is_(None))
         .group_by(_c.channel, wage)
     )
     by_channel = {channel: 0 for channel in ASSISTANT_CHANNELS}

@@ -121,11 +121,15 @@ def test_the_assistants_own_consultations_are_named_by_channel(session: Session)
     session.execute(insert(Consultation.__table__), [
         {"occurred_at": at, "service": svc, "channel": ch, "category": cat, "persons": p, "migrant_worker": False,
          "outcome": "answered"} for svc, ch, cat, p in rows])
+    # A chat an operator took over and closed is the operator's consultation, not the assistant's.
+    session.execute(insert(Consultation.__table__), [
+        {"occurred_at": at, "service": "online", "channel": "wechat", "category": "wage_arrears", "persons": 4,
+         "migrant_worker": False, "outcome": "answered", "operator": "op.wang"}])
     stats = annual_stats(session=session, year=2023)
     assert (stats["assistant_consultations"], stats["assistant_consultation_persons"]) == (4, 17)
     assert (stats["assistant_wage_consultations"], stats["assistant_wage_persons"]) == (2, 15)
     assert stats["assistant_by_channel"] == {"wechat": 13, "web": 4, "telegram": 0}
-    assert stats["online_consultations"] == 5 and stats["hotline_12348_consultations"] == 1
+    assert stats["online_consultations"] == 6 and stats["hotline_12348_consultations"] == 1
     paragraph = render_paragraph(stats)
     assert "智能助手在线解答法律咨询17人次（微信13人次、网页4人次），其中讨薪15人次。" in paragraph
     assert paragraph.index("解答“12348”电话咨询1个") < paragraph.index("智能助手")
