@@ -133,7 +133,7 @@ def test_threshold_names_its_source_and_date() -> None:
     assert t is not None
     assert (t["value"], t["unit"], t["effective"], t["verified"]) == (1680, "元/月", "2018-02-01", True)
     assert "桂政发〔2018〕6号" in t["source"]
-    assert t["pending_unverified"]["value"] == 1810 and t["pending_unverified"]["verified"] is False
+    assert t["pending_unverified"]["value"] == 1990 and t["pending_unverified"]["verified"] is False
 
 
 def test_to_api_has_the_contract_keys() -> None:
