@@ -3,6 +3,7 @@ tracker's facts (personal slots cleared after), the consultation row marked `doc
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from rasa_sdk.events import SlotSet
 from sqlalchemy import select
@@ -89,3 +90,13 @@ async def test_reminders_set_and_stopped(session: Session) -> None:
     assert {r.status for r in session.scalars(select(Reminder))} == {"stopped"}
     _, d = await run(ActionStopReminders(), t)
     assert responses(d) == ["utter_no_reminders"]
+
+
+async def test_nothing_personal_reaches_the_logs(session: Session, caplog: Any) -> None:
+    import logging
+
+    caplog.set_level(logging.DEBUG)
+    await run(ActionMakeDocument(), tracker("wage_claim_done.json", slots=ME))
+    logged = "\n".join(r.getMessage() for r in caplog.records)
+    for secret in (VALID_ID, "13977212345", "张三", "中南路1号"):
+        assert secret not in logged
