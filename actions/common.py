@@ -206,7 +206,9 @@ class FlowFormValidation(FormValidationAction):
             # 「在哪里办」, a greeting…), which answer it and come back to the same question.
             heard = self.heard(slot, tracker)
             known = heard.read or (heard.skip and slot in f.skippable)
-            if not known and latest_intent(tracker) in DIGRESSIONS and not is_skip(latest_text(tracker)):
+            # 「不」 to a question that is no yes/no question is no answer: the rules ask 「还要继续吗？」.
+            declined = latest_intent(tracker) == "deny" and spec_reader(slot) != "yes_no"
+            if not known and (latest_intent(tracker) in DIGRESSIONS or declined) and not is_skip(latest_text(tracker)):
                 return [SlotSet(slot, None), ActionExecutionRejected(f.form)]
         events = skip_or_stop(tracker, f.form, f.skippable)
         if events is None:

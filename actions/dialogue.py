@@ -8,11 +8,9 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.consultation_log import record_open_topic
-from hotline import flows
 from hotline.codes import INTENT_LABELS
 
 # What 算了 forgets: every slot a form asks (from the flow spec) but the street, and the forms' bookkeeping.
-FORM_SLOTS = (*(s for s in flows.form_slots() if s != "street"), "skipped_slots", "requested_slot", "paused_form")
 
 # What the user is told when another matter pauses a running form (its answers stay in the slots).
 PAUSE_RESPONSES = {"wage_claim_form": "utter_pause_wage_claim", "legal_aid_form": "utter_pause_legal_aid",
@@ -35,9 +33,10 @@ class ActionResetForm(Action):
         return "action_reset_form"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
-        """After 算了: the form's answers are forgotten (the street and the begun matter stay for the log)."""
+        """After 算了: the form stops, and what the citizen said stays — coming back to the matter later (「那我还是
+        问回工资的事」) asks only what is still missing, as the flow spec's required slots do for any filled slot."""
         dispatcher.utter_message(response="utter_stopped")
-        return [SlotSet(slot, None) for slot in FORM_SLOTS]
+        return [SlotSet("requested_slot", None)]
 
 
 class ActionPauseForm(Action):

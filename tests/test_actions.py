@@ -205,11 +205,10 @@ async def test_a_form_left_midway_logs_the_migrant_worker_as_answered(session: S
     assert (row.category, row.migrant_worker) == ("wage_arrears", True)
 
 
-async def test_reset_after_stop_forgets_the_answers_but_not_the_matter() -> None:
+async def test_stop_keeps_the_answers_for_when_the_citizen_comes_back() -> None:
     events, d = await run(ActionResetForm(), tracker("wage_form_asking.json"))
     assert responses(d) == ["utter_stopped"]
-    assert SlotSet("employer", None) in events and SlotSet("requested_slot", None) in events
-    assert all(e["name"] not in ("open_topic", "street") for e in events)
+    assert events == [SlotSet("requested_slot", None)]  # the employer said stays (issue 22)
 
 
 async def test_pausing_a_form_says_how_to_come_back_and_remembers_it() -> None:
@@ -527,14 +526,21 @@ async def test_handoff_after_hours_or_unstaffed_says_so(session: Session, monkey
     assert "12348" in text and "手机号码" in text
 
 
-async def test_handoff_summary_is_chinese_sentences(session: Session) -> None:
+async def test_handoff_summary_is_the_cores_chinese_sentences(session: Session) -> None:
+    """The queue's summary is hotline.flows.summary — the flow spec's labels, the ones the forms use — not a copy."""
     from actions.handoff import summary
+    from hotline import flows
 
-    t = tracker("greet_only.json", slots={"matter": "wage_arrears", "amount": 20000, "people_count": 12,
-                                          "street": "中南街道", "employment_ended": True})
+    slots = {"matter": "wage_arrears", "amount": 20000, "people_count": 12, "street": "中南街道",
+             "employment_ended": True, "migrant_worker": True, "phone": "13977212345"}
+    t = tracker("greet_only.json", slots=slots)
     text = summary(t)
-    assert "追索劳动报酬" in text and "20000元" in text and "12人" in text and "已经离职" in text
-    assert "wage_arrears" not in text and "=" not in text
+    assert text == flows.summary(t.slots) and text.startswith("讨薪——")
+    label = {s.name: s.slot for s in flows.flow("wage_claim").slots}["migrant_worker"].when_yes
+    assert label == "是进城务工人员（农民工）" and label in text  # the spec's wording, not 「是农民工」
+    assert "20000元" in text and "12人" in text and "已经离职" in text
+    assert "wage_arrears" not in text and "=" not in text and "13977212345" not in text
+    assert summary(tracker("greet_only.json")) == "用户请求转人工，尚未说明具体事项。"  # nothing told yet
 
 
 async def test_handoff_without_street_gives_the_district(session: Session, on_shift: None) -> None:

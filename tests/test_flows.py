@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from actions.dialogue import FORM_SLOTS
 from actions.legal_aid import ValidateLegalAidForm
-from actions.wage_claim import ValidateWageClaimForm, wage_facts
+from actions.answers import wage_facts  # what the wage-claim answer computes its facts with
+from actions.wage_claim import ValidateWageClaimForm
 from hotline import flows
 from hotline.flows import reading
 from tests.test_actions import DOMAIN, run, slot_values, tracker
@@ -50,8 +50,16 @@ def test_work_injury_deadlines_come_from_art17() -> None:
     assert flows.topic_figures("work_injury", dt.date(2010, 12, 31)) is None  # before art17's data: a person
 
 
-def test_reset_forgets_every_form_slot_but_the_street() -> None:
-    assert set(flows.form_slots()) - {"street"} <= set(FORM_SLOTS) and "street" not in FORM_SLOTS
+async def test_a_stopped_form_keeps_what_was_said() -> None:
+    """算了 stops the form; coming back asks only what is missing (issue 22), so nothing said is forgotten."""
+    from rasa_sdk.executor import CollectingDispatcher
+
+    from actions.dialogue import ActionResetForm
+    from tests.test_actions import DOMAIN, tracker
+
+    t = tracker("wage_form_asking.json", slots={"amount": 9000.0})
+    events = await ActionResetForm().run(CollectingDispatcher(), t, DOMAIN)
+    assert [e["name"] for e in events if e.get("event") == "slot"] == ["requested_slot"]
 
 
 def test_a_bad_spec_fails_on_load() -> None:
