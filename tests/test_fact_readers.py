@@ -92,3 +92,13 @@ def test_matter_and_group_words() -> None:
     assert reading.group_codes("我是退伍的") == ["veteran"] and reading.group_codes("女的") == ["woman"]
     assert reading.yes_no("construction", "给人家里装修") is False  # a household's 装修 has no general contractor
     assert reading.yes_no("construction", "在工地装修") is True
+
+
+def test_who_is_a_migrant_worker_is_the_hukou_not_the_word_dagong() -> None:
+    """《保障农民工工资支付条例》第二条: a 农村居民 — 「本地人，户口在农村」 is one, 「外地」「打工」 alone say nothing."""
+    from hotline.flows import reading
+
+    assert reading.yes_no("migrant_worker", "本地人，户口在农村") is True
+    assert reading.yes_no("migrant_worker", "城镇户口") is False
+    assert reading.yes_no("migrant_worker", "在外地打工") is None and reading.yes_no("migrant_worker", "我是外地来的") is None
+    assert reading.said("我户口在农村，老板欠钱")["migrant_worker"] is True
