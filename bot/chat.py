@@ -7,6 +7,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
 from bot.conversation import handle_turn
+from bot.documents import after_turn
 
 router = APIRouter()
 
@@ -22,6 +23,7 @@ class ChatIn(BaseModel):
 async def chat(body: ChatIn) -> dict[str, Any]:
     """One turn of the citizen web chat."""
     turn = await handle_turn("web", body.sender, body.message.strip(), message_id=body.message_id)
+    await after_turn("web", body.sender, turn.conversation_id, [m.text for m in turn.messages])  # draft papers
     # `handoff` (waiting | taken | null): while a person has the conversation the page hides its quick replies.
     return {"messages": [m.to_api() for m in turn.messages], "conversation_id": turn.conversation_id,
             "handoff": turn.handoff}

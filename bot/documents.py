@@ -169,11 +169,30 @@ def take_held_reminders(sender_hash: str) -> list[str]:
         return texts
 
 
+def _personal_questions() -> set[str]:
+    """The bot lines whose answers are personal: document_form's questions and re-asks (domain/documents.yml)."""
+    from hotline.documents.delivery import _responses
+
+    return {text.strip() for name, text in _responses().items()
+            if name.startswith(("utter_ask_applicant_", "utter_bad_applicant_"))}
+
+
+def forget_answers(conversation_id: str, texts: list[str]) -> None:
+    """After the turn that gave a draft's link (the transcript is written by then): the personal answers go."""
+    if not any(tokens_in(t) for t in texts):
+        return
+    with session_scope() as session:
+        store.forget_personal_answers(session=session, conversation_id=conversation_id,
+                                      questions=_personal_questions())
+
+
 async def after_turn(channel: str, raw_sender: str, conversation_id: str, texts: list[str]) -> list[str]:
-    """A door's one call after a turn: seal the chat id on reminders just agreed to, and give (WeChat) reminders
-    held for this citizen. Never breaks the turn: a store error is logged and the answer goes out as it is."""
+    """A door's one call after a turn: the personal answers leave the transcript once the draft holds them; the chat
+    id is sealed on reminders just agreed to; (WeChat) reminders held for this citizen are given. Never breaks the
+    turn: a store error is logged and the answer goes out as it is."""
     sender_hash = conversation_id.split(":", 1)[-1]
     try:
+        await asyncio.to_thread(forget_answers, conversation_id, texts)
         await asyncio.to_thread(note_reminder_address, channel, raw_sender, sender_hash, texts)
         return await asyncio.to_thread(take_held_reminders, sender_hash) if channel == "wechat" else []
     except Exception:

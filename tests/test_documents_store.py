@@ -210,3 +210,25 @@ def _walk(command: Any, path: tuple[str, ...]) -> Iterator[tuple[tuple[str, ...]
 def test_every_document_command_has_an_example(path: tuple[str, ...]) -> None:
     result = CliRunner().invoke(main, [*path, "--help"])
     assert result.exit_code == 0 and "Example: hotline " in result.output
+
+
+def test_personal_answers_leave_the_transcript_once_the_draft_holds_them(session: Session) -> None:
+    from bot.documents import _personal_questions, forget_answers
+
+    conversation = f"web:{HASH}"
+    repository.record_messages(session=session, conversation_id=conversation, lines=[
+        ("citizen", "要", None), ("bot", "您的姓名？", None), ("citizen", "李秀英", None),
+        ("bot", "身份证号码？", None), ("citizen", "450202199001011235", None),
+        ("bot", "这个身份证号码好像不对（18位，最后一位可能是X），请再看一下，或回“跳过”。", None),
+        ("citizen", ID, None), ("bot", "住址（写到门牌号）？", None), ("citizen", "中南路1号", None)])
+    session.commit()
+    assert "您的姓名？" in _personal_questions()
+    forget_answers(conversation, ["没有链接"])  # no draft given in this turn: nothing changes
+    session.expire_all()
+    assert ID in [m.text for m in session.scalars(select(ChatMessage))]
+    forget_answers(conversation, ["仲裁申请书草稿写好了：/api/documents/1.pdf.1799999999.abcdefABCDEF"])
+    session.expire_all()
+    texts = [m.text for m in session.scalars(select(ChatMessage).order_by(ChatMessage.seq))]
+    assert texts[0] == "要" and texts[1] == "您的姓名？"
+    for secret in ("李秀英", ID, "450202199001011235", "中南路1号"):
+        assert secret not in texts

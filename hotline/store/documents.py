@@ -148,3 +148,23 @@ def purge_reminders(*, session: Session, before: dt.date) -> int:
     result = session.execute(delete(Reminder).where(Reminder.deadline < before)
                              .execution_options(synchronize_session=False))
     return int(result.rowcount or 0)
+
+
+FORGOTTEN = "（个人信息已略去：只保存在加密的草稿里）"
+
+
+def forget_personal_answers(*, session: Session, conversation_id: str, questions: set[str],
+                            lookback: int = 60) -> int:
+    """The transcript keeps every line for the operators; the answers to the draft's personal questions (the citizen
+    line right after one of `questions`) are replaced, so they live only in the sealed draft. How many lines."""
+    from hotline.store.models import ChatMessage
+
+    lines = list(session.scalars(select(ChatMessage).where(ChatMessage.conversation_id == conversation_id)
+                                 .order_by(ChatMessage.seq.desc()).limit(lookback)))[::-1]
+    changed = 0
+    for before, line in zip(lines, lines[1:]):
+        if line.author == "citizen" and before.author == "bot" and before.text.strip() in questions \
+                and line.text != FORGOTTEN:
+            line.text = FORGOTTEN
+            changed += 1
+    return changed
