@@ -419,6 +419,57 @@ async def _replay(conversation: str, queue: list[HeldTurn], client: httpx.AsyncC
     return [BotMessage(notice), *out]
 
 
+# --- resuming by itself --------------------------------------------------------------------------------------------
+# A web chat whose message was held is resumed without waiting for the citizen: once an action server answers, the
+# held messages are replayed (as with a next message) and the bot's answers pushed to the page, which fetches pushed
+# lines (`GET /api/chat/{sender}/messages`). Other channels resume with the citizen's next message: the door keeps
+# no address to write to them.
+RESUME_POLL_S = 1.0
+RESUME_FOR_S = 600.0
+_resumers: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, asyncio.Task[None]]] = \
+    weakref.WeakKeyDictionary()
+
+
+def _resume_later(conversation: str, channel: str) -> None:
+    if channel != "web":
+        return
+    tasks = _resumers.setdefault(asyncio.get_running_loop(), {})
+    if conversation in tasks and not tasks[conversation].done():
+        return
+    tasks[conversation] = asyncio.get_running_loop().create_task(_resume_when_back(conversation))
+
+
+async def _resume_when_back(conversation: str) -> None:
+    deadline = time.monotonic() + RESUME_FOR_S
+    while not await actions_alive():
+        if time.monotonic() > deadline:
+            return
+        await asyncio.sleep(RESUME_POLL_S)
+    async with conversation_lock(conversation):
+        waiting = await held_store().take(conversation)
+        if not waiting:  # the citizen's next message came first and replayed them
+            return
+        try:
+            replies = await _replay(conversation, waiting, None, "web")
+        except (ActionsUnavailable, httpx.HTTPError, ValueError):
+            return  # held again by _replay: the next message or resumption takes them
+        await asyncio.to_thread(_push, conversation, replies)
+        log.warning("a held web conversation resumed by itself")
+
+
+def _push(conversation: str, replies: list[BotMessage]) -> None:
+    from hotline.store import repository
+    from hotline.store.db import session_scope
+
+    try:
+        with session_scope() as session:
+            repository.record_messages(session=session, conversation_id=conversation, pushed=True, lines=[
+                ("bot", m.text, [{"title": b.title, "payload": b.payload} for b in m.buttons] or None)
+                for m in replies])
+    except Exception:  # the database is down as well: the answers are in Rasa's tracker, the next turn goes on
+        log.exception("resumed answers not pushed")
+
+
 async def forward_to_rasa(
     sender_id: str, text: str, channel: str, *, client: httpx.AsyncClient | None = None,
     message_id: str | None = None,
@@ -446,6 +497,7 @@ async def forward_to_rasa(
             await held.hold(conversation, [*waiting, HeldTurn(text, turn, question)])
             log.warning("no action server: a %s message held", channel)
             await journal.answered(conversation)
+            _resume_later(conversation, channel)
             return held_messages()
         try:
             if waiting:
@@ -458,6 +510,7 @@ async def forward_to_rasa(
                 await held.hold(conversation, [HeldTurn(text, turn, await open_question(conversation, client))])
             log.warning("no action server during a %s turn: the message held", channel)
             await journal.answered(conversation)
+            _resume_later(conversation, channel)
             return held_messages()
         except (httpx.HTTPError, ValueError) as exc:  # ValueError covers undecodable JSON too
             # No Rasa process answered. The journal keeps the turn: the same words again reuse its id.

@@ -411,3 +411,28 @@ async def test_rasa_down_telegram(telegram: tuple[Any, Any]) -> None:
         "from": {"id": 77, "is_bot": False, "first_name": "阿强"}, "chat": {"id": 77, "type": "private"}}}
     await application.process_update(Update.de_json(update, application.bot))
     assert_polite(fake.sent()[-1]["text"])
+
+
+async def test_a_held_web_chat_resumes_by_itself_and_the_page_gets_the_answers(
+        door: Any, engine: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    import asyncio
+
+    from hotline.store import repository
+    from hotline.store.db import session_scope
+
+    fakes, _, actions = door
+    monkeypatch.setattr(rasa_client, "RESUME_POLL_S", 0.05)
+    actions.up = False
+    assert (await forward_to_rasa("waits", "三万五", "web"))[0].text == HELD_TEXT
+    actions.up = True
+    conversation = rasa_sender("waits", "web")
+    for _ in range(100):  # no message from the citizen: the door carries on by itself
+        await asyncio.sleep(0.05)
+        with session_scope() as session:
+            pushed, _ = repository.pushed_since(session=session, conversation_id=conversation, since=0)
+            texts = [m.text for m in pushed]
+        if texts:
+            break
+    assert texts == [RESUMED_TEXT, "收到：三万五"]
+    assert [m for _, _, m in calls(fakes)] == ["三万五"]
+    assert await held_turns.held_store().take(conversation) == []
