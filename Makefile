@@ -29,11 +29,11 @@ setup:  ## build both environments (no-op when current)
 	$(APP)/pip install -q --disable-pip-version-check --no-deps -e . -e ./nlu
 	touch $@
 
-.venv-rasa/.installed: requirements/rasa.txt nlu/pyproject.toml
+.venv-rasa/.installed: requirements/rasa.txt nlu/pyproject.toml rasa_runtime/pyproject.toml
 	@test -n "$(PYTHON310)" || exit 1
 	test -x $(RASA)/python || $(PYTHON310) -m venv .venv-rasa
 	$(RASA)/pip install -q --disable-pip-version-check -r requirements/rasa.txt
-	$(RASA)/pip install -q --disable-pip-version-check --no-deps -e ./nlu
+	$(RASA)/pip install -q --disable-pip-version-check --no-deps -e ./nlu -e ./rasa_runtime
 	@# Telemetry and error reporting off in Rasa's own config too (~/.config/rasa/global.yml), not only by env.
 	$(RASA)/rasa telemetry disable >/dev/null
 	touch $@
@@ -49,7 +49,7 @@ train: $(MODEL)  ## train the model (only when data, domain or config changed)
 $(MODEL): .venv-rasa/.installed data/nlu/generated/roster.yml $(NLU_SOURCES)
 	@mkdir -p models reports
 	@start=$$(date +%s); \
-	$(RASA)/python scripts/rasa_train.py --config config.yml --domain domain --data data --out models --fixed-model-name current \
+	$(RASA)/python -m hotline_rasa.train --config config.yml --domain domain --data data --out models --fixed-model-name current \
 	  --num-threads 2 && echo "trained in $$(( $$(date +%s) - start )) s: $$(du -h $(MODEL) | cut -f1)" | tee reports/train_time.txt
 
 run: setup train  ## start the whole assistant locally (Rasa 5005, actions 5055, web 8000); Ctrl-C stops it all
@@ -75,12 +75,14 @@ eval: setup train  ## score the model on the test sets: reports/nlu_eval.md (dev
 	$(RASA)/python scripts/eval_nlu.py --model $(MODEL) --test tests/nlu_holdout/holdout_6.yml --name nlu_holdout_6
 	$(RASA)/python scripts/sweep_intent_features.py --fallback 2>/dev/null > reports/fallback_sweep.md
 
-bench: setup train  ## speed and memory benchmarks; writes reports/bench_*.txt
+bench: setup train  ## speed, memory and chaos benchmarks; writes reports/bench_*.txt, reports/chaos.md
 	$(RASA)/python scripts/bench_nlu.py --model $(MODEL) | tee reports/bench_nlu.txt
 	$(APP)/python scripts/bench_ledger.py | tee reports/bench_ledger.txt
 	$(APP)/python scripts/bench_stats.py | tee reports/bench_stats.txt
 	$(APP)/python scripts/bench_stats.py --one-year | tee -a reports/bench_stats.txt
 	$(APP)/python scripts/bench_load.py  # a crowd through /api/chat, ours (1 and 2 Rasa processes) vs stock Rasa: reports/bench_load.md
+	@# Processes killed mid-conversation (issue 27): 150 wage claims, 6 SIGKILLs of each kind, after a control run.
+	$(APP)/python scripts/chaos.py --conversations 150 --concurrency 6 --kills 6 --control 30 --out reports/chaos.md
 
 lock:  ## re-pin requirements/*.txt from fresh installs of requirements/*.in
 	rm -rf /tmp/lock-app /tmp/lock-rasa

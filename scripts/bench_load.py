@@ -133,7 +133,7 @@ class Stack:
 
     def start(self, timeout_s: float) -> None:
         """The layout of scripts/run.sh on free loopback ports: the action server, N Rasa processes sharing one
-        SQL tracker store (scripts/rasa_serve.py, the project's endpoints.yml), the web app routing by sender."""
+        SQL tracker store (hotline_rasa.serve, the project's endpoints.yml), the web app routing by sender."""
         self.db_url = f"sqlite:///{self.tmp / 'bench.db'}"
         actions_port = free_port()
         self.actions_url = f"http://127.0.0.1:{actions_port}/webhook"
@@ -147,7 +147,7 @@ class Stack:
         for i, url in enumerate(self.rasa_urls):
             starts.append(time.monotonic())
             self.rasa_procs.append(self.spawn(f"rasa{i}", [
-                str(RASA_BIN / "python"), str(ROOT / "scripts" / "rasa_serve.py"), "--enable-api", "-i", "127.0.0.1",
+                str(RASA_BIN / "python"), "-m", "hotline_rasa.serve", "--enable-api", "-i", "127.0.0.1",
                 "-p", url.rsplit(":", 1)[1], "-m", str(self.model), "--endpoints", str(ROOT / "endpoints.yml"),
                 "--credentials", str(ROOT / "credentials.yml")], self.rasa_env))
         web_port = free_port()

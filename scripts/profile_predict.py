@@ -2,7 +2,7 @@
 
     .venv/bin/python scripts/profile_predict.py models/speed/with_ted.tar.gz models/speed/no_ted.tar.gz
 
-Starts each model alone (scripts/rasa_serve.py, no action server: /predict only predicts), puts a wage claim three
+Starts each model alone (hotline_rasa.serve, no action server: /predict only predicts), puts a wage claim three
 answers into its form on a conversation (`PUT /conversations/{id}/tracker/events`) and times `--n` predictions.
 Core-only models (`rasa train core`) are fine: no text is parsed.
 """
@@ -63,7 +63,7 @@ def main() -> None:
             stack.rasa_urls = [f"http://127.0.0.1:{bench_load.free_port()}"]
             t0 = time.monotonic()
             stack.rasa_procs.append(stack.spawn("rasa0", [
-                str(bench_load.RASA_BIN / "python"), str(ROOT / "scripts" / "rasa_serve.py"), "--enable-api",
+                str(bench_load.RASA_BIN / "python"), "-m", "hotline_rasa.serve", "--enable-api",
                 "-p", stack.rasa_urls[0].rsplit(":", 1)[1], "-m", str(stack.model),
                 "--endpoints", str(ROOT / "endpoints.yml"), "--credentials", str(ROOT / "credentials.yml")]))
             stacks.append((stack, t0))

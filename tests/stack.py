@@ -152,7 +152,7 @@ class Cluster:
     def start_rasa(self, i: int, *, wait: bool = True) -> None:
         log = self._log(f"rasa{i}")
         self.rasa[i] = subprocess.Popen(
-            [str(RASA_PYTHON), str(ROOT / "scripts" / "rasa_serve.py"), "--enable-api", "-i", "127.0.0.1",
+            [str(RASA_PYTHON), "-m", "hotline_rasa.serve", "--enable-api", "-i", "127.0.0.1",
              "-p", str(self.rasa_ports[i]), "-m", str(MODEL), "--endpoints", str(ROOT / "endpoints.yml"),
              "--credentials", str(ROOT / "credentials.yml")],
             cwd=ROOT, env=self.env, stdout=log.open("a"), stderr=subprocess.STDOUT, start_new_session=True)

@@ -1,6 +1,6 @@
 """The model loads without training anything (issue 13: model load): Rasa's CRF entity extractor used to retrain its
 CRF from the stored training set on every load; hotline_nlu.crf.StoredCRFEntityExtractor keeps the trained taggers.
-Loaded as `rasa run` loads it, its objects are frozen out of the garbage collector (scripts/rasa_speedups.py)."""
+Loaded as `rasa run` loads it, its objects are frozen out of the garbage collector (hotline_rasa.speedups)."""
 from __future__ import annotations
 
 import json
@@ -11,8 +11,7 @@ from tests.stack import MODEL, require_model, run_in_rasa
 
 LOAD = r"""
 import asyncio, gc, json, sys, types
-sys.path.insert(0, "scripts")
-import rasa_speedups
+from hotline_rasa import speedups as rasa_speedups
 from rasa.core import run
 from rasa.nlu.extractors.crf_entity_extractor import CRFEntityExtractor
 

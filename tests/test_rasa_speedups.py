@@ -1,14 +1,213 @@
-"""scripts/rasa_speedups.py changes how fast Rasa works, never what it answers: run Rasa's own code and the patched
-code side by side in the Rasa environment and compare."""
+"""The Rasa runtime (rasa_runtime/hotline_rasa): each speed-up changes how fast Rasa works, never what it answers,
+and each still takes effect on the installed Rasa.
+
+Two kinds of test, both run in the Rasa environment (tests.stack.run_in_rasa):
+- take effect: Rasa's own code path (RemoteAction.run, Event.from_parameters, the response generator, the server's
+  model loader, the training importers, the tracker store endpoints.yml names) goes through the patch and skips the
+  work it saves — a patch set on a name Rasa no longer calls fails here, not silently in production;
+- equal: Rasa's own code and the patched code side by side, same answers and same errors.
+"""
 from __future__ import annotations
+
+from typing import Any
 
 import pytest
 
 from tests.stack import MODEL, require_model, run_in_rasa
 
+SERVING = ["compiled_action_validation", "cached_event_lookup", "sequential_graph_runs", "quiet_interpolation",
+           "pooled_endpoint_sessions", "frozen_model_objects"]
+
+TAKE_EFFECT = r"""
+import asyncio, gc, json
+import jsonschema
+import rasa.shared.utils.common
+from rasa.core.actions.action import RemoteAction
+from rasa.core.channels.channel import CollectingOutputChannel
+from rasa.core.nlg import interpolator
+from rasa.core.nlg.response import TemplatedNaturalLanguageGenerator
+from rasa.shared.core import events
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.trackers import DialogueStateTracker
+from rasa.utils.endpoints import EndpointConfig
+from hotline_rasa import speedups
+
+counts = {"check_schema": 0, "all_subclasses": 0, "interpolation_errors": 0}
+# Counters on the work each patch saves, set where Rasa's code finds it at call time.
+spec = RemoteAction.action_response_format_spec()
+validator_class = jsonschema.validators.validator_for(spec)
+check_schema = validator_class.check_schema
+def counted_check_schema(schema):
+    counts["check_schema"] += 1
+    return check_schema(schema)
+validator_class.check_schema = staticmethod(counted_check_schema)
+all_subclasses = rasa.shared.utils.common.all_subclasses
+def counted_all_subclasses(cls):
+    counts["all_subclasses"] += cls is events.Event  # the walk from the top (it recurses through this name)
+    return all_subclasses(cls)
+rasa.shared.utils.common.all_subclasses = counted_all_subclasses
+log_exception = interpolator.structlogger.exception
+def counted_exception(*args, **kwargs):
+    counts["interpolation_errors"] += 1
+    return log_exception(*args, **kwargs)
+interpolator.structlogger.exception = counted_exception
+
+async def fake_request(**kwargs):
+    return {"events": [{"event": "slot", "name": "amount", "value": 35000}], "responses": []}
+
+domain = Domain.empty()
+responses = {"utter_pick": [{"text": "您要办哪件事？", "buttons": [
+    {"title": "讨薪", "payload": '/inform{"matter": "wage_arrears"}'}, {"title": "法律援助", "payload": "/legal_aid"}]}]}
+
+def observe():
+    out = {}
+    for key in counts:
+        counts[key] = 0
+    action = RemoteAction("action_x", EndpointConfig("http://127.0.0.1:9/webhook"))
+    action.action_endpoint.request = fake_request
+    tracker = DialogueStateTracker("t", [])
+    for _ in range(3):
+        got = asyncio.run(action.run(CollectingOutputChannel(), TemplatedNaturalLanguageGenerator({}), tracker, domain))
+    out["action_events"] = [e.as_dict()["name"] for e in got]
+    out["check_schema"] = counts["check_schema"]
+    counts["all_subclasses"] = 0
+    out["events"] = [type(e).__name__ for e in events.deserialise_events(
+        [{"event": "slot", "name": "amount", "value": 1}, {"event": "action", "name": "action_listen"}] * 3)]
+    out["all_subclasses"] = counts["all_subclasses"]
+    nlg = TemplatedNaturalLanguageGenerator(responses)
+    # A value to fill (as a filled slot gives one) makes Rasa interpolate the response, buttons included.
+    out["response"] = asyncio.run(nlg.generate("utter_pick", DialogueStateTracker("t", []), "rest", employer="老李"))
+    out["interpolation_errors"] = counts["interpolation_errors"]
+    return out
+
+class FakeAgent:
+    def __init__(self):
+        self.objects = [{"n": [i]} for i in range(50_000)]
+
+async def fake_load(*args, **kwargs):
+    return FakeAgent()
+
+stock = observe()
+from rasa.core import run
+# frozen_model_objects wraps whatever Rasa's loader is when the patch is applied: here a stand-in that makes objects.
+run.load_agent_on_start = fake_load
+applied = speedups.apply()
+patched = observe()
+from rasa.engine.runner.dask import DaskGraphRunner
+marks = {name: speedups.installed_by(obj) for name, obj in {
+    "RemoteAction._validate_action_result": RemoteAction._validate_action_result,
+    "Event.resolve_by_type": events.Event.resolve_by_type,
+    "DaskGraphRunner.run": DaskGraphRunner.run,
+    "interpolator.interpolate_text": interpolator.interpolate_text,
+    "EndpointConfig.session": EndpointConfig.session,
+    # What `rasa run` registers to load the model: the name serve_application's code looks up when it runs.
+    "serve_application's load_agent_on_start": run.serve_application.__globals__["load_agent_on_start"],
+}.items()}
+before = gc.get_freeze_count()
+agent = asyncio.run(run.serve_application.__globals__["load_agent_on_start"]("m.tar.gz", None, None, None, None))
+frozen = gc.get_freeze_count() - before
+gc.unfreeze()
+print(json.dumps({"applied": applied, "stock": stock, "patched": patched, "marks": marks,
+                  "frozen": frozen, "agent": type(agent).__name__}, ensure_ascii=False))
+"""
+
+
+@pytest.fixture(scope="module")
+def take_effect() -> dict[str, Any]:
+    return run_in_rasa(TAKE_EFFECT)
+
+
+@pytest.mark.rasa
+def test_all_serving_patches_install_where_rasa_looks(take_effect: dict[str, Any]) -> None:
+    assert take_effect["applied"] == SERVING
+    assert take_effect["marks"] == {
+        "RemoteAction._validate_action_result": "compiled_action_validation",
+        "Event.resolve_by_type": "cached_event_lookup", "DaskGraphRunner.run": "sequential_graph_runs",
+        "interpolator.interpolate_text": "quiet_interpolation", "EndpointConfig.session": "pooled_endpoint_sessions",
+        "serve_application's load_agent_on_start": "frozen_model_objects"}
+
+
+@pytest.mark.rasa
+def test_compiled_action_validation_takes_effect(take_effect: dict[str, Any]) -> None:
+    """RemoteAction.run no longer checks the schema against the meta-schema on every answer."""
+    stock, patched = take_effect["stock"], take_effect["patched"]
+    assert stock["check_schema"] >= 3 and patched["check_schema"] == 0
+    assert patched["action_events"] == stock["action_events"] == ["amount"]
+
+
+@pytest.mark.rasa
+def test_cached_event_lookup_takes_effect(take_effect: dict[str, Any]) -> None:
+    """Events read back walk Event's subclasses once per name, not once per event."""
+    stock, patched = take_effect["stock"], take_effect["patched"]
+    assert stock["all_subclasses"] == 6 and patched["all_subclasses"] <= 2
+    assert patched["events"] == stock["events"] == ["SlotSet", "ActionExecuted"] * 3
+
+
+@pytest.mark.rasa
+def test_quiet_interpolation_takes_effect(take_effect: dict[str, Any]) -> None:
+    """A response whose button payload has braces is generated without Rasa logging an exception, unchanged."""
+    stock, patched = take_effect["stock"], take_effect["patched"]
+    assert stock["interpolation_errors"] >= 1 and patched["interpolation_errors"] == 0
+    assert patched["response"] == stock["response"]
+    assert stock["response"]["buttons"][0]["payload"] == '/inform{"matter": "wage_arrears"}'
+
+
+@pytest.mark.rasa
+def test_frozen_model_objects_takes_effect(take_effect: dict[str, Any]) -> None:
+    """The loader `rasa run` registers is the patched one; what it loads comes back, its objects frozen."""
+    assert take_effect["marks"]["serve_application's load_agent_on_start"] == "frozen_model_objects"
+    assert take_effect["agent"] == "FakeAgent" and take_effect["frozen"] >= 50_000
+
+
+GUARD = r"""
+import json
+import rasa
+from rasa.core.actions.action import RemoteAction
+from hotline_rasa import speedups, versions
+out = {"known": versions.check_rasa_version()}
+rasa.__version__ = "3.7.0"
+try:
+    speedups.apply()
+    out["unknown"] = None
+except versions.UnknownRasaVersion as e:
+    out["unknown"] = str(e)
+out["patched_anyway"] = speedups.installed_by(RemoteAction._validate_action_result)
+try:  # the tracker store refuses too, and Rasa's factory does not swallow it into an in-memory store
+    from hotline_rasa.tracker_store import KeptRowsSQLTrackerStore
+    KeptRowsSQLTrackerStore(None, dialect="sqlite", db=":memory:")
+    out["store"] = None
+except RuntimeError as e:
+    out["store"] = type(e).__name__
+rasa.__version__ = out["known"]
+# A method renamed in Rasa: the patch is refused before anything is set.
+RemoteAction._validate_result = RemoteAction._validate_action_result
+del RemoteAction._validate_action_result
+try:
+    speedups.apply(["compiled_action_validation"])
+    out["moved"] = None
+except speedups.RasaInternalsMoved as e:
+    out["moved"] = str(e)
+out["missing"] = {name: speedups.missing_internals(p) for name, p in speedups.PATCHES.items()}
+print(json.dumps(out))
+"""
+
+
+@pytest.mark.rasa
+def test_an_unknown_rasa_or_moved_internals_are_refused_with_what_to_do() -> None:
+    result = run_in_rasa(GUARD)
+    assert result["known"] == "3.6.21"
+    assert result["unknown"] is not None and "Rasa 3.7.0" in result["unknown"]
+    assert "KNOWN_RASA_VERSIONS" in result["unknown"] and "HOTLINE_RASA_SPEEDUPS=0" in result["unknown"]
+    assert result["patched_anyway"] is None  # nothing was changed before refusing
+    assert result["store"] == "UnknownRasaVersion"
+    assert result["moved"] is not None and "RemoteAction._validate_action_result" in result["moved"]
+    # Only the renamed method is missing; every other internal each patch names is where it expects it.
+    assert {k: v for k, v in result["missing"].items() if v} == {
+        "compiled_action_validation": ["rasa.core.actions.action.RemoteAction._validate_action_result"]}
+
+
 CHECK = r"""
 import json, sys
-sys.path.insert(0, "scripts")
 import jsonschema
 from rasa.core.actions.action import RemoteAction
 from rasa.shared.core.events import Event
@@ -53,7 +252,7 @@ def run():
     return out
 
 stock = run()
-import rasa_speedups
+from hotline_rasa import speedups as rasa_speedups
 applied = rasa_speedups.apply()
 print(json.dumps({"applied": applied, "stock": stock, "patched": run(), "again": run()}))
 """
@@ -62,9 +261,7 @@ print(json.dumps({"applied": applied, "stock": stock, "patched": run(), "again":
 @pytest.mark.rasa
 def test_patched_rasa_validates_and_resolves_exactly_as_stock_rasa() -> None:
     result = run_in_rasa(CHECK)
-    assert result["applied"] == ["compiled_action_validation", "cached_event_lookup", "cached_sql_trackers",
-                                 "sequential_graph_runs", "quiet_interpolation", "pooled_endpoint_sessions",
-                                 "frozen_model_objects"]
+    assert result["applied"] == SERVING
     assert result["patched"] == result["stock"]
     assert result["again"] == result["stock"]  # the cached lookups answer the same the second time
     # The comparison is not vacuous: bad answers are refused and unknown events are errors, in both.
@@ -76,20 +273,19 @@ def test_patched_rasa_validates_and_resolves_exactly_as_stock_rasa() -> None:
 
 TRACKERS = r"""
 import asyncio, json, sqlite3, sys, tempfile
-sys.path.insert(0, "scripts")
 from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.domain import Domain
 from rasa.shared.core import events as ev
 from rasa.shared.core.trackers import EventVerbosity
 
-stock_methods = {k: SQLTrackerStore.__dict__[k] for k in ("__init__", "_retrieve", "save")}
-import rasa_speedups
-rasa_speedups.apply(["cached_event_lookup", "cached_sql_trackers"])
-Stock = type("Stock", (SQLTrackerStore,), stock_methods)
+from hotline_rasa import speedups as rasa_speedups
+from hotline_rasa.tracker_store import KeptRowsSQLTrackerStore
+rasa_speedups.apply(["cached_event_lookup"])
+Stock = SQLTrackerStore
 domain = Domain.load("domain")
 tmp = tempfile.mkdtemp()
 stores = {"stock": Stock(domain, dialect="sqlite", db=f"{tmp}/stock.db"),
-          "patched": SQLTrackerStore(domain, dialect="sqlite", db=f"{tmp}/patched.db")}
+          "patched": KeptRowsSQLTrackerStore(domain, dialect="sqlite", db=f"{tmp}/patched.db")}
 # A second process on the same database: a stock store that writes behind the patched one's back.
 others = {"stock": Stock(domain, dialect="sqlite", db=f"{tmp}/stock.db"),
           "patched": Stock(domain, dialect="sqlite", db=f"{tmp}/patched.db")}
@@ -142,7 +338,7 @@ print(json.dumps(result, default=str))
 
 @pytest.mark.rasa
 def test_kept_tracker_rows_give_exactly_what_stock_rasa_reads_and_writes() -> None:
-    """The per-process tracker rows (cached_sql_trackers): every read equals stock Rasa's after each step, including
+    """The per-process tracker rows (KeptRowsSQLTrackerStore): every read equals stock Rasa's after each step, including
     a write by another process, a new session and a purge; the database holds the same rows."""
     result = run_in_rasa(TRACKERS)
     assert result["patched"] == result["stock"]
@@ -158,14 +354,20 @@ def test_kept_tracker_rows_give_exactly_what_stock_rasa_reads_and_writes() -> No
 
 RUNNER = r"""
 import asyncio, json, sys
-sys.path.insert(0, "scripts")
-import rasa_speedups
+from hotline_rasa import speedups as rasa_speedups
 from rasa.core.agent import Agent
 from rasa.shared.core.events import ActionExecuted, SessionStarted, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
 texts = ["我想讨薪", "包工头老李欠我三万五", "你好请问社区法律顾问是谁", "都不是", "转人工", "我想申请法律援助 家里四口人 月收入两千",
          "/inform{\"matter\": \"wage_arrears\"}", "", "谢谢"]
+import rasa.engine.runner.dask as runner_module
+dask_runs = [0]
+dask_get = runner_module.dask.get
+def counted_get(*args, **kwargs):
+    dask_runs[0] += 1
+    return dask_get(*args, **kwargs)
+runner_module.dask.get = counted_get
 agent = Agent.load(sys.argv[1])
 start = [ActionExecuted("action_session_start"), SessionStarted(), ActionExecuted("action_listen")]
 
@@ -181,8 +383,11 @@ def play():
     return out
 
 stock = play()
+stock_dask, dask_runs[0] = dask_runs[0], 0
 applied = rasa_speedups.apply(["sequential_graph_runs"])
-print(json.dumps({"applied": applied, "stock": stock, "patched": play()}, ensure_ascii=False))
+patched = play()
+print(json.dumps({"applied": applied, "stock": stock, "patched": patched, "dask_runs": [stock_dask, dask_runs[0]],
+                  "runner": type(agent.processor.graph_runner).__name__}, ensure_ascii=False))
 """
 
 
@@ -192,13 +397,16 @@ def test_sequential_graph_runs_parse_and_predict_exactly_as_dask() -> None:
     result = run_in_rasa(RUNNER, str(MODEL), timeout=600)
     assert result["applied"] == ["sequential_graph_runs"]
     assert result["patched"] == result["stock"]
+    # Takes effect: the loaded model's runner is the class patched, and dask's scheduler no longer runs.
+    assert result["runner"] == "DaskGraphRunner"
+    stock_dask, patched_dask = result["dask_runs"]
+    assert stock_dask >= 2 * len(result["stock"]) and patched_dask == 0
     # Not vacuous: the graph really ran (intents and policies differ between the messages).
     assert len({r[0]["name"] for r in result["stock"]}) >= 5 and {r[3] for r in result["stock"]} >= {"RulePolicy"}
 
 
 ENDPOINT = r"""
 import asyncio, json, sys
-sys.path.insert(0, "scripts")
 from aiohttp import web
 from rasa.utils.endpoints import EndpointConfig
 
@@ -232,7 +440,7 @@ async def play():
     return {"answers": answers, "connections": len(set(ports)), "error": error}
 
 stock = asyncio.run(play())
-import rasa_speedups
+from hotline_rasa import speedups as rasa_speedups
 rasa_speedups.apply(["pooled_endpoint_sessions"])
 print(json.dumps({"stock": stock, "patched": asyncio.run(play())}))
 """
@@ -243,21 +451,33 @@ def test_endpoint_calls_reuse_one_connection_and_answer_as_stock_rasa() -> None:
     result = run_in_rasa(ENDPOINT)
     assert result["patched"]["answers"] == result["stock"]["answers"]
     assert result["patched"]["error"] == result["stock"]["error"] == ["ClientResponseError", 404]
+    # Takes effect through EndpointConfig.request, the call every action goes through: one connection, not three.
     assert result["stock"]["connections"] == 3  # Rasa's own: a new connection per call
     assert result["patched"]["connections"] == 1
 
 
 TRAINING_DATA = r"""
 import json, sys, tempfile, pathlib
-sys.path.insert(0, "scripts")
 from rasa.shared.importers.importer import TrainingDataImporter
+import pykwalify.core, ruamel.yaml.main
+work = {"parses": 0, "checks": 0}
+yaml_load, core_validate = ruamel.yaml.main.YAML.load, pykwalify.core.Core.validate
+def counted_load(self, *args, **kwargs):
+    work["parses"] += 1
+    return yaml_load(self, *args, **kwargs)
+def counted_validate(self, *args, **kwargs):
+    work["checks"] += 1
+    return core_validate(self, *args, **kwargs)
+ruamel.yaml.main.YAML.load, pykwalify.core.Core.validate = counted_load, counted_validate
 
 broken = pathlib.Path(tempfile.mkdtemp()) / "broken.yml"
 broken.write_text('version: "3.1"\nnlu:\n- intent: greet\n  examples: 7\n', encoding="utf-8")
 
 def load():
+    work.update(parses=0, checks=0)
     importer = TrainingDataImporter.load_from_config("config.yml", "domain", ["data"])
     nlu, stories, domain = importer.get_nlu_data(), importer.get_stories(), importer.get_domain()
+    done = dict(work)
     errors = []
     for _ in range(2):  # a bad file fails every time it is read, not only the first
         try:
@@ -266,11 +486,11 @@ def load():
         except Exception as e:
             errors.append(type(e).__name__)
     return {"nlu": nlu.fingerprint(), "examples": len(nlu.training_examples), "stories": stories.fingerprint(),
-            "domain": domain.fingerprint(), "errors": errors}
+            "domain": domain.fingerprint(), "errors": errors, "work": done}
 
 stock = load()
-import rasa_speedups
-rasa_speedups.apply(list(rasa_speedups.TRAINING_PATCHES))
+from hotline_rasa import speedups as rasa_speedups
+rasa_speedups.apply(list(rasa_speedups.TRAINING))
 print(json.dumps({"stock": stock, "patched": load(), "again": load()}))
 """
 
@@ -278,7 +498,59 @@ print(json.dumps({"stock": stock, "patched": load(), "again": load()}))
 @pytest.mark.rasa
 def test_training_data_read_once_is_what_rasa_reads_every_time() -> None:
     result = run_in_rasa(TRAINING_DATA)
+    work = {name: result[name].pop("work") for name in ("stock", "patched", "again")}
     assert result["patched"] == result["stock"]
     assert result["again"] == result["stock"]  # the second importer of a run gets its own, equal, data
+    # Takes effect through the importers `rasa train` builds: a second importer parses and checks nothing again.
+    assert work["stock"]["parses"] > 20 and work["stock"]["checks"] > 20
+    assert work["again"] == {"parses": 0, "checks": 0}
     assert result["stock"]["examples"] > 5000
     assert result["stock"]["errors"] == ["YamlValidationException"] * 2
+
+
+STORE = r"""
+import asyncio, json, os, sys, tempfile
+import sqlalchemy as sa
+from rasa.core.tracker_store import TrackerStore
+from rasa.core.utils import AvailableEndpoints
+from rasa.shared.core import events as ev
+from rasa.shared.core.domain import Domain
+
+tmp = tempfile.mkdtemp()
+os.environ.update(HOTLINE_TRACKER_STORE_URL=f"sqlite:///{tmp}/rasa.db", HOTLINE_ACTIONS_URL="http://127.0.0.1:9/webhook",
+                  HOTLINE_ACTIONS_TOKEN="t", HOTLINE_LOCK_STORE="in_memory", HOTLINE_REDIS_HOST="x",
+                  HOTLINE_REDIS_PORT="6379", HOTLINE_REDIS_DB="1", HOTLINE_REDIS_PASSWORD="", **json.loads(sys.argv[1]))
+domain = Domain.load("domain")
+store = TrackerStore.create(AvailableEndpoints.read_endpoints("endpoints.yml").tracker_store, domain)  # as Rasa does
+reads = []
+@sa.event.listens_for(store.engine, "before_cursor_execute")
+def seen(conn, cursor, statement, *args):
+    if statement.lstrip().upper().startswith("SELECT") and "count(id)" not in statement:  # not the key check
+        reads.append(statement)
+
+async def play():
+    tracker = await store.get_or_create_tracker("web:abc", append_action_listen=False)
+    for e in [ev.ActionExecuted("action_session_start"), ev.SessionStarted(), ev.UserUttered("我想讨薪")]:
+        tracker.update(e)
+    await store.save(tracker)
+    reads.clear()
+    first = await store.retrieve("web:abc")
+    second = await store.retrieve("web:abc")
+    return len(first.events), len(second.events)
+
+events = asyncio.run(play())
+print(json.dumps({"class": type(store).__name__, "keeps_rows": getattr(store, "keeps_rows", None),
+                  "event_reads": len(reads), "events": events}))
+"""
+
+
+@pytest.mark.rasa
+def test_endpoints_yml_gives_rasa_the_store_that_keeps_rows_and_reads_nothing_twice() -> None:
+    """Rasa's own factory builds the class endpoints.yml names (a typo would give an in-memory store, with only a
+    warning); it serves an unchanged conversation from its rows, where Rasa's own store reads them again each time."""
+    kept = run_in_rasa(STORE, "{}")
+    assert kept["class"] == "KeptRowsSQLTrackerStore" and kept["keeps_rows"] is True
+    assert kept["events"] == [2, 2] and kept["event_reads"] == 0  # the latest session: session_started, the message
+    shipped = run_in_rasa(STORE, '{"HOTLINE_RASA_SPEEDUPS": "0"}')
+    assert shipped["class"] == "KeptRowsSQLTrackerStore" and shipped["keeps_rows"] is False
+    assert shipped["events"] == [2, 2] and shipped["event_reads"] >= 2  # Rasa's own methods: each read queries

@@ -1,0 +1,380 @@
+"""Work Rasa 3.6 repeats on every turn (and `rasa train` on every read) for nothing, done once per process instead
+(issue 13). Each patch keeps Rasa's behaviour — same answers, same errors — and is measured in reports/profile_*.md.
+`serve` applies `SERVING`, `train` applies `TRAINING`; HOTLINE_RASA_SPEEDUPS=0 applies none. The per-process tracker
+rows are not a patch: they are `tracker_store.KeptRowsSQLTrackerStore`, named in endpoints.yml.
+
+Every patch names the Rasa internals it `replaces` and the ones it `reads` (`module.Class.attr`; `function:name` is a
+name that function's code uses: the call that makes the replacement take effect, or an attribute Rasa's `__init__`
+sets). Before a patch is installed the Rasa version is checked (versions.py) and each of those must exist, so a
+renamed method fails loudly instead of leaving a patch that nothing calls. tests/test_rasa_speedups.py checks, per
+patch, that Rasa's own code path really goes through it, and that patched Rasa answers exactly as stock Rasa.
+"""
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from hotline_rasa.versions import check_rasa_version
+
+# The attribute every replacement carries: which patch installed it (tests look for it on Rasa's classes).
+MARK = "__hotline_patch__"
+
+
+class RasaInternalsMoved(RuntimeError):
+    """A Rasa internal a patch replaces or relies on is not where the patch expects it."""
+
+
+@dataclass(frozen=True)
+class Patch:
+    name: str
+    replaces: tuple[str, ...]   # attributes set by the patch: each must be defined right there in Rasa
+    reads: tuple[str, ...]      # what else it relies on (`function:name`: a name the function's code uses)
+    install: Callable[[], None]
+    why: str
+
+
+def resolve(path: str) -> Any:
+    """`rasa.core.run.load_agent_on_start` → the object: the longest importable module, then attributes."""
+    parts = path.split(".")
+    for cut in range(len(parts), 0, -1):
+        try:
+            obj = importlib.import_module(".".join(parts[:cut]))
+        except ImportError:
+            continue
+        for attr in parts[cut:]:
+            obj = getattr(obj, attr)
+        return obj
+    raise ImportError(path)
+
+
+def missing_internals(patch: Patch) -> list[str]:
+    """The internals of `patch` this Rasa lacks (empty when all are where the patch expects them)."""
+    missing = []
+    for path in patch.replaces:
+        owner_path, _, attr = path.rpartition(".")
+        try:
+            owner = resolve(owner_path)
+        except (ImportError, AttributeError):
+            missing.append(path)
+            continue
+        if attr not in vars(owner):  # defined there, not inherited: setting it must replace what Rasa calls
+            missing.append(path)
+    for path in patch.reads:
+        target, _, used_name = path.partition(":")
+        try:
+            obj = resolve(target)
+        except (ImportError, AttributeError):
+            missing.append(path)
+            continue
+        if used_name and used_name not in getattr(getattr(obj, "__func__", obj), "__code__").co_names:
+            missing.append(path)
+    return missing
+
+
+def _replace(owner: Any, attr: str, new: Any, patch: str) -> None:
+    """Set `owner.attr = new`, marked with the patch's name (on the function, inside a staticmethod)."""
+    setattr(getattr(new, "__func__", new), MARK, patch)
+    setattr(owner, attr, new)
+
+
+def _compiled_action_validation() -> None:
+    import jsonschema
+    from jsonschema.exceptions import best_match
+    from rasa.core.actions.action import RemoteAction
+    from rasa.shared.constants import DOCS_BASE_URL
+
+    spec = RemoteAction.action_response_format_spec()
+    cls = jsonschema.validators.validator_for(spec)
+    cls.check_schema(spec)
+    validator = cls(spec)
+
+    def _validate_action_result(self: Any, result: dict[str, Any]) -> bool:
+        error = best_match(validator.iter_errors(result))  # what jsonschema.validate raises, minus the schema check
+        if error is not None:
+            error.message += (
+                f". Failed to validate Action server response from API, "
+                f"make sure your response from the Action endpoint is valid. "
+                f"For more information about the format visit "
+                f"{DOCS_BASE_URL}/custom-actions"
+            )
+            raise error
+        return True
+
+    _replace(RemoteAction, "_validate_action_result", _validate_action_result, "compiled_action_validation")
+
+
+def _cached_event_lookup() -> None:
+    from rasa.shared.core.events import Event
+
+    original = Event.resolve_by_type
+    known: dict[str, type] = {}
+
+    def resolve_by_type(type_name: str, default: Any = None) -> Any:
+        cls = known.get(type_name)
+        if cls is not None:
+            return cls
+        cls = original(type_name, default)
+        if cls is not None and cls is not default:
+            known[type_name] = cls
+        return cls
+
+    _replace(Event, "resolve_by_type", staticmethod(resolve_by_type), "cached_event_lookup")
+
+
+def _sequential_graph_runs() -> None:
+    from rasa.engine.exceptions import GraphRunError
+    from rasa.engine.runner.dask import DaskGraphRunner
+
+    def plan(self: Any, targets: tuple[str, ...]) -> list[tuple[str, tuple[str, ...]]]:
+        plans = self.__dict__.setdefault("_hotline_plans", {})
+        if targets not in plans:
+            nodes = self._graph_schema.minimal_graph_schema(list(targets)).nodes
+            order: list[tuple[str, tuple[str, ...]]] = []
+            done: set[str] = set()
+
+            def visit(name: str, path: tuple[str, ...] = ()) -> None:
+                if name in done or name not in nodes:
+                    return
+                if name in path:
+                    raise GraphRunError(f"the graph has a cycle through '{name}'")
+                needs = tuple(nodes[name].needs.values())
+                for parent in needs:
+                    visit(parent, (*path, name))
+                done.add(name)
+                order.append((name, needs))
+
+            for target in targets:
+                visit(target)
+            plans[targets] = order
+        return plans[targets]
+
+    def run(self: Any, inputs: dict[str, Any] | None = None, targets: list[str] | None = None) -> dict[str, Any]:
+        run_targets = tuple(targets if targets else self._graph_schema.target_names)
+        order = plan(self, run_targets)
+        names = {name for name, _ in order}
+        values: dict[str, Any] = {}
+        for input_name, input_value in (inputs or {}).items():
+            if isinstance(input_value, str) and (input_value in names or input_value in values):
+                raise GraphRunError(
+                    f"Input value '{input_value}' clashes with a node name. Make sure "
+                    f"that none of the input names passed to the `run` method are the "
+                    f"same as node names in the graph schema.")
+            values[input_name] = (input_name, input_value)
+        try:
+            for name, needs in order:
+                if name in values:  # an input overrides the node of that name, as in dask's graph dict
+                    continue
+                values[name] = self._instantiated_nodes[name](*(values.get(n, n) for n in needs))
+            return dict(values[t] for t in run_targets)
+        except RuntimeError as e:
+            raise GraphRunError("Error running runner.") from e
+
+    _replace(DaskGraphRunner, "run", run, "sequential_graph_runs")
+
+
+def _quiet_interpolation() -> None:
+    import logging
+    import re
+
+    from rasa.core.nlg import interpolator
+
+    original = interpolator.interpolate_text
+    placeholder = re.compile(r"{([^\n{}]+?)}")  # Rasa's own pattern
+    log = logging.getLogger("rasa.core.nlg.interpolator")
+
+    def interpolate_text(response: str, values: dict[str, Any]) -> str:
+        missing = [name for name in placeholder.findall(response) if name not in values]
+        if missing:  # Rasa's format would raise KeyError on the first of them; it returns the text unchanged
+            log.debug("interpolator: no value for %r; the response is left as it is", missing[0])
+            return response
+        return original(response, values)
+
+    _replace(interpolator, "interpolate_text", interpolate_text, "quiet_interpolation")
+
+
+def _pooled_endpoint_sessions() -> None:
+    import asyncio
+    import weakref
+
+    import aiohttp
+    import ujson
+    from rasa.core.constants import DEFAULT_REQUEST_TIMEOUT
+    from rasa.utils.endpoints import EndpointConfig
+
+    class _Kept:
+        """`async with endpoint.session() as s` without closing the kept session at the end."""
+
+        def __init__(self, session: aiohttp.ClientSession) -> None:
+            self._session = session
+
+        async def __aenter__(self) -> aiohttp.ClientSession:
+            return self._session
+
+        async def __aexit__(self, *exc: object) -> None:
+            return None
+
+    def session(self: Any) -> _Kept:
+        kept = self.__dict__.setdefault("_hotline_sessions", weakref.WeakKeyDictionary())
+        loop = asyncio.get_running_loop()
+        current = kept.get(loop)
+        if current is None or current.closed:
+            auth = (aiohttp.BasicAuth(self.basic_auth["username"], self.basic_auth["password"])
+                    if self.basic_auth else None)
+            current = aiohttp.ClientSession(headers=self.headers, auth=auth,
+                                            timeout=aiohttp.ClientTimeout(total=DEFAULT_REQUEST_TIMEOUT),
+                                            connector=aiohttp.TCPConnector(keepalive_timeout=2.0),
+                                            json_serialize=ujson.dumps)
+            kept[loop] = current
+        return _Kept(current)
+
+    _replace(EndpointConfig, "session", session, "pooled_endpoint_sessions")
+
+
+def _frozen_model_objects() -> None:
+    import gc
+
+    from rasa.core import run
+
+    original = run.load_agent_on_start
+
+    async def load_agent_on_start(*args: Any, **kwargs: Any) -> Any:
+        agent = await original(*args, **kwargs)
+        gc.collect()
+        gc.freeze()
+        return agent
+
+    _replace(run, "load_agent_on_start", load_agent_on_start, "frozen_model_objects")
+
+
+def _parsed_yaml_once() -> None:
+    import copy
+
+    import rasa.shared.utils.io as rasa_io
+    import rasa.shared.utils.validation as validation
+
+    read_yaml, validate = rasa_io.read_yaml, validation.validate_yaml_schema
+    parsed: dict[tuple[str, Any], Any] = {}
+    valid: set[tuple[str, str, str]] = set()
+
+    def cached_read_yaml(content: str, reader_type: Any = "safe") -> Any:
+        if reader_type != "safe":  # round-trip readers return line-annotated objects: not shared
+            return read_yaml(content, reader_type)
+        if content not in parsed:
+            parsed[content] = read_yaml(content, reader_type)
+        return copy.deepcopy(parsed[content])
+
+    def checked_once(yaml_file_content: str, schema_path: str, package_name: str = validation.PACKAGE_NAME) -> None:
+        key = (yaml_file_content, schema_path, package_name)
+        if key not in valid:
+            validate(yaml_file_content, schema_path, package_name)
+            valid.add(key)
+
+    _replace(rasa_io, "read_yaml", cached_read_yaml, "parsed_yaml_once")
+    _replace(validation, "validate_yaml_schema", checked_once, "parsed_yaml_once")
+
+
+_ACTION = "rasa.core.actions.action.RemoteAction"
+_RUNNER = "rasa.engine.runner.dask.DaskGraphRunner"
+_ENDPOINT = "rasa.utils.endpoints.EndpointConfig"
+
+SERVING: dict[str, Patch] = {p.name: p for p in [
+    Patch("compiled_action_validation",
+          replaces=(f"{_ACTION}._validate_action_result",),
+          reads=(f"{_ACTION}.run:_validate_action_result", f"{_ACTION}.action_response_format_spec",
+                 "rasa.shared.constants.DOCS_BASE_URL"),
+          install=_compiled_action_validation,
+          why="Rasa calls jsonschema.validate(answer, schema) on every action-server answer, and validate first "
+              "checks the large, constant schema against the meta-schema — most of the cost (RasaHQ/rasa#11717). "
+              "The schema is checked once; each answer goes through one compiled validator and a bad one raises "
+              "the same ValidationError with the same message Rasa adds."),
+    Patch("cached_event_lookup",
+          replaces=("rasa.shared.core.events.Event.resolve_by_type",),
+          reads=("rasa.shared.core.events.Event.from_parameters:resolve_by_type",
+                 "rasa.shared.core.events.Event.from_story_string:resolve_by_type"),
+          install=_cached_event_lookup,
+          why="every event read from the tracker store walks all subclasses of Event (inspect.isabstract on each) "
+              "to find its class by name. The answer is kept per name; an unknown name still goes to Rasa's lookup."),
+    Patch("sequential_graph_runs",
+          replaces=(f"{_RUNNER}.run",),
+          reads=(f"{_RUNNER}.__init__:_graph_schema", f"{_RUNNER}.__init__:_instantiated_nodes",
+                 "rasa.engine.graph.GraphSchema.minimal_graph_schema", "rasa.engine.graph.GraphSchema.target_names",
+                 "rasa.engine.exceptions.GraphRunError"),
+          install=_sequential_graph_runs,
+          why="each prediction and parse ran the model's graph through dask's synchronous scheduler, after "
+              "recomputing the minimal sub-graph. The same nodes run in a topological order computed once per set "
+              "of targets, each given its parents' outputs as dask gave them (an unresolved input is passed as its "
+              "name, as dask does); a RuntimeError becomes the same GraphRunError."),
+    Patch("quiet_interpolation",
+          replaces=("rasa.core.nlg.interpolator.interpolate_text",),
+          reads=("rasa.core.nlg.interpolator.interpolate:interpolate_text",
+                 "rasa.core.nlg.response.TemplatedNaturalLanguageGenerator._fill_response:interpolate"),
+          install=_quiet_interpolation,
+          why="a button payload such as /inform{\"matter\": \"wage_arrears\"} has braces that name no slot: "
+              "str.format raises KeyError, Rasa logs it with a formatted traceback and returns the text unchanged, "
+              "on every question with such buttons. Such a text is now returned unchanged at once (one debug line); "
+              "any other text still goes through Rasa's own function."),
+    Patch("pooled_endpoint_sessions",
+          replaces=(f"{_ENDPOINT}.session",),
+          reads=(f"{_ENDPOINT}.request:session", f"{_ENDPOINT}.__init__:headers", f"{_ENDPOINT}.__init__:basic_auth",
+                 "rasa.core.constants.DEFAULT_REQUEST_TIMEOUT"),
+          install=_pooled_endpoint_sessions,
+          why="Rasa opened a new aiohttp session — a new TCP connection to the action server — for every action "
+              "call. Each endpoint keeps one session per event loop (Rasa's headers, auth and time-out), idle "
+              "connections closed after 2 s, before the action server's 5 s keep-alive ends them; the body (the "
+              "whole tracker) is written by ujson, a Rasa dependency: the same JSON values."),
+    Patch("frozen_model_objects",
+          replaces=("rasa.core.run.load_agent_on_start",),
+          reads=("rasa.core.run.serve_application:load_agent_on_start",),
+          install=_frozen_model_objects,
+          why="the loaded model's ~485,000 objects live as long as the process, yet every full garbage collection "
+              "walked them all — 0.2–0.5 s with every turn of the process waiting, the load benchmark's p95 tail. "
+              "They are moved out of the collector's sight (gc.freeze) once the agent is loaded."),
+]}
+
+TRAINING: dict[str, Patch] = {p.name: p for p in [
+    Patch("parsed_yaml_once",
+          replaces=("rasa.shared.utils.io.read_yaml", "rasa.shared.utils.validation.validate_yaml_schema"),
+          reads=("rasa.shared.nlu.training_data.formats.rasa_yaml.RasaYAMLReader.reads:read_yaml",
+                 "rasa.shared.nlu.training_data.formats.rasa_yaml.RasaYAMLReader.validate:validate_yaml_schema",
+                 "rasa.shared.core.training_data.story_reader.yaml_story_reader.YAMLStoryReader.read_from_string"
+                 ":read_yaml",
+                 "rasa.shared.core.domain.Domain.from_yaml:read_yaml",
+                 "rasa.shared.core.domain.Domain.from_yaml:validate_yaml_schema",
+                 "rasa.shared.utils.validation.PACKAGE_NAME"),
+          install=_parsed_yaml_once,
+          why="rasa train builds an importer for the validator, one for the fingerprint run and one for the "
+              "training graph, and each read parses the YAML with ruamel and checks it against Rasa's pykwalify "
+              "schema (about 9 s of a 166 s training). A text checked once is not checked again (a failing check is "
+              "not kept: it fails again, with the same error); a text parsed by the safe reader is parsed once, each "
+              "caller getting its own deep copy, as a fresh parse would give."),
+]}
+
+PATCHES: dict[str, Patch] = {**SERVING, **TRAINING}
+_applied: list[str] = []
+
+
+def apply(names: list[str] | None = None) -> list[str]:
+    """Install the named patches (all of SERVING by default) once per process; the names installed so far.
+
+    Refuses an unknown Rasa (`versions.UnknownRasaVersion`) and a Rasa whose internals moved (`RasaInternalsMoved`)
+    before changing anything."""
+    check_rasa_version()
+    chosen = [PATCHES[name] for name in (names if names is not None else list(SERVING)) if name not in _applied]
+    moved = {p.name: missing_internals(p) for p in chosen}
+    moved = {name: paths for name, paths in moved.items() if paths}
+    if moved:
+        raise RasaInternalsMoved(
+            "hotline_rasa.speedups: Rasa's internals are not where these patches expect them: "
+            + "; ".join(f"{name}: {', '.join(paths)}" for name, paths in moved.items())
+            + ". Serve without them (HOTLINE_RASA_SPEEDUPS=0) or bring the patches up to date.")
+    for patch in chosen:
+        patch.install()
+        _applied.append(patch.name)
+    return list(_applied)
+
+
+def installed_by(obj: Any) -> str | None:
+    """The name of the patch that installed `obj` (a function, or a staticmethod's), None for Rasa's own."""
+    return getattr(getattr(obj, "__func__", obj), MARK, None)

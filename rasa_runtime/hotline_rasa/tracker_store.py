@@ -1,0 +1,175 @@
+"""`KeptRowsSQLTrackerStore`: Rasa's SQLTrackerStore with each conversation's rows kept per process (issue 13).
+endpoints.yml names it (`type: hotline_rasa.tracker_store.KeptRowsSQLTrackerStore`, Rasa's custom tracker store).
+
+Every turn stock Rasa reads the conversation's whole tracker back from SQL (rows → ORM objects → JSON → events),
+counts its rows again before saving, and opens a new SQLite connection for each (NullPool). This store keeps the
+rows it read or wrote, per conversation, and checks them against the database with one indexed `max(id), count(id)`
+before using them: another process writing to the conversation (a fail-over), or a purge, changes either number and
+the rows are read afresh. What a read returns is computed from the rows exactly as Rasa's query does (events since
+the latest `session_started` by timestamp, in id order). SQLite gets one kept connection, WAL and synchronous=NORMAL
+(the app database's settings), not a new connection and a journal write per commit.
+
+With HOTLINE_RASA_SPEEDUPS=0 it is Rasa's SQLTrackerStore exactly: every method is Rasa's own.
+
+Rasa internals it relies on (checked when the store is made): `SQLTrackerStore.__init__` (sets `engine`,
+`sessionmaker`), `session_scope`, `stream_events`, `SQLEvent.__table__`, `retrieve`/`retrieve_full_tracker` calling
+`_retrieve`, and the meaning of `_event_query`/`_additional_events`, which `_latest_session` and `save` repeat.
+"""
+from __future__ import annotations
+
+import collections
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from rasa.core.tracker_store import SQLTrackerStore
+from rasa.shared.core.trackers import DialogueStateTracker
+from rasa.shared.nlu.constants import INTENT_NAME_KEY
+
+from hotline_rasa.settings import RuntimeSettings
+from hotline_rasa.speedups import Patch, missing_internals
+from hotline_rasa.versions import check_rasa_version
+
+_STORE = "rasa.core.tracker_store.SQLTrackerStore"
+# The same bookkeeping as a speed-up patch, so the same check and the same test read it.
+INTERNALS = Patch(
+    "kept_sql_tracker_rows",
+    replaces=(f"{_STORE}._retrieve", f"{_STORE}.save"),  # overridden here, in the subclass
+    reads=(f"{_STORE}.__init__:engine", f"{_STORE}.__init__:sessionmaker", f"{_STORE}.session_scope",
+           "rasa.core.tracker_store.TrackerStore.stream_events", f"{_STORE}.SQLEvent",
+           f"{_STORE}.retrieve:_retrieve", f"{_STORE}.retrieve_full_tracker:_retrieve",
+           f"{_STORE}._additional_events:_event_query"),
+    install=lambda: None,
+    why=__doc__ or "")
+
+# Plain SQL: the ORM's query building cost more than the queries (reports/profile_rasa_gil.md).
+_KEY_SQL = sa.text("SELECT max(id), count(id) FROM events WHERE sender_id = :sender")
+_ROWS_SQL = sa.text("SELECT id, timestamp, type_name, data FROM events WHERE sender_id = :sender ORDER BY id")
+
+Row = tuple[int, "float | None", str, str]
+
+
+@dataclass
+class _Rows:
+    """One conversation's stored events: (id, timestamp, type_name, data JSON) in id order."""
+    rows: list[Row]
+    chars: int
+
+    def key(self) -> tuple[int | None, int]:
+        return (self.rows[-1][0] if self.rows else None, len(self.rows))
+
+    def latest_session(self) -> list[Row]:
+        """Rasa's `_event_query(fetch_events_from_all_sessions=False)`: timestamp >= the latest session start."""
+        starts = [ts for _, ts, kind, _ in self.rows if kind == "session_started" and ts is not None]
+        if not starts:
+            return self.rows
+        start = max(starts)
+        return [r for r in self.rows if r[1] is not None and r[1] >= start]
+
+
+class KeptRowsSQLTrackerStore(SQLTrackerStore):
+    """SQLTrackerStore whose process keeps each conversation's rows and checks them before use."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        settings = RuntimeSettings.from_env()
+        self._kept: collections.OrderedDict[str, _Rows] | None = None  # None: Rasa's own methods throughout
+        self._kept_chars = 0
+        self._cache_chars = settings.tracker_cache_chars
+        super().__init__(*args, **kwargs)
+        if not settings.speedups:
+            return
+        # Rasa turns an AttributeError or ImportError raised here into a silent InMemoryTrackerStore (a warning
+        # only): every conversation would live in one process's memory. Refuse to start instead.
+        try:
+            check_rasa_version()
+            moved = missing_internals(INTERNALS)
+        except (AttributeError, ImportError) as e:
+            raise RuntimeError(f"KeptRowsSQLTrackerStore cannot check Rasa's internals: {e}") from e
+        if moved:
+            raise RuntimeError(f"KeptRowsSQLTrackerStore: Rasa's SQLTrackerStore changed ({', '.join(moved)}); "
+                               "run with HOTLINE_RASA_SPEEDUPS=0 or bring hotline_rasa/tracker_store.py up to date")
+        self._kept = collections.OrderedDict()  # sender_id → _Rows, least recently used first
+        if self.engine.dialect.name == "sqlite":
+            url = self.engine.url
+            self.engine.dispose()
+            self.engine = sa.create_engine(url, poolclass=sa.pool.QueuePool, pool_size=1, max_overflow=4,
+                                           connect_args={"check_same_thread": False, "timeout": 15})
+
+            @sa.event.listens_for(self.engine, "connect")
+            def _pragmas(dbapi_conn: Any, _record: Any) -> None:
+                cur = dbapi_conn.cursor()
+                cur.execute("PRAGMA journal_mode=WAL")  # shared by every Rasa process; readers never block
+                cur.execute("PRAGMA synchronous=NORMAL")
+                cur.close()
+
+            self.sessionmaker = sa.orm.session.sessionmaker(bind=self.engine)
+
+    @property
+    def keeps_rows(self) -> bool:
+        """Whether this store keeps rows (HOTLINE_RASA_SPEEDUPS not 0)."""
+        return self._kept is not None
+
+    def _remember(self, sender_id: str, entry: _Rows | None) -> None:
+        assert self._kept is not None
+        old = self._kept.pop(sender_id, None)
+        if old is not None:
+            self._kept_chars -= old.chars
+        if entry is None:
+            return
+        self._kept[sender_id] = entry
+        self._kept_chars += entry.chars
+        while self._kept_chars > self._cache_chars and len(self._kept) > 1:
+            _, dropped = self._kept.popitem(last=False)
+            self._kept_chars -= dropped.chars
+
+    def _stored(self, session: Any, sender_id: str) -> _Rows:
+        """The conversation's rows: the kept ones when the database still has exactly those, else read afresh."""
+        assert self._kept is not None
+        last, count = session.execute(_KEY_SQL, {"sender": sender_id}).one()
+        entry = self._kept.get(sender_id)
+        if entry is not None and entry.key() == (last, count):
+            self._kept.move_to_end(sender_id)
+            return entry
+        rows: list[Row] = [tuple(r) for r in session.execute(_ROWS_SQL, {"sender": sender_id})]  # type: ignore[misc]
+        entry = _Rows(rows, sum(len(r[3] or "") for r in rows))
+        self._remember(sender_id, entry)
+        return entry
+
+    async def _retrieve(self, sender_id: str, fetch_events_from_all_sessions: bool) -> DialogueStateTracker | None:
+        if self._kept is None:
+            return await super()._retrieve(sender_id, fetch_events_from_all_sessions)
+        with self.session_scope() as session:
+            entry = self._stored(session, sender_id)
+        rows = entry.rows if fetch_events_from_all_sessions else entry.latest_session()
+        if self.domain and rows:
+            return DialogueStateTracker.from_dict(sender_id, [json.loads(r[3]) for r in rows], self.domain.slots)
+        return None
+
+    async def save(self, tracker: DialogueStateTracker) -> None:
+        if self._kept is None:
+            return await super().save(tracker)
+        await self.stream_events(tracker)
+        insert_sql = self.SQLEvent.__table__.insert()
+        with self.session_scope() as session:
+            entry = self._stored(session, tracker.sender_id)
+            rows = []
+            for event in list(tracker.events)[len(entry.latest_session()):]:  # Rasa's `_additional_events`
+                data = event.as_dict()
+                rows.append({"sender_id": tracker.sender_id, "type_name": event.type_name,
+                             "timestamp": data.get("timestamp"),
+                             "intent_name": data.get("parse_data", {}).get("intent", {}).get(INTENT_NAME_KEY),
+                             "action_name": data.get("name"), "data": json.dumps(data)})
+            if rows:
+                session.execute(insert_sql, rows)  # one executemany
+                last, count = session.execute(_KEY_SQL, {"sender": tracker.sender_id}).one()
+            session.commit()
+        if not rows:
+            return
+        if count != len(entry.rows) + len(rows):  # someone else wrote meanwhile: read afresh next time
+            self._remember(tracker.sender_id, None)
+            return
+        # Only the last id and the count are ever compared (`_Rows.key`): the new rows need no ids of their own.
+        added: list[Row] = [(0, r["timestamp"], r["type_name"], r["data"]) for r in rows]
+        added[-1] = (last, *added[-1][1:])
+        self._remember(tracker.sender_id, _Rows(entry.rows + added, entry.chars + sum(len(r["data"]) for r in rows)))
