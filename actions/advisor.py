@@ -9,7 +9,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.common import (
-    FlowFormValidation, community_for, latest_text, new_run, office_kwargs, office_of, roster, street_for, user_texts,
+    FlowFormValidation, community_for, latest_text, message_entities, new_run, office_kwargs, office_of, roster, street_for, user_texts,
 )
 from actions.consultation_log import record_consultation
 from hotline.directory import ambiguous_former_name, communities_of, former_name_in
@@ -115,7 +115,9 @@ class ActionOfficeInfo(Action):
         """12348 around the clock, and the user's 司法所 when the street is known (else the district's offices)."""
         new_run()
         dispatcher.utter_message(response="utter_office_hotline")
-        utter_office(dispatcher, tracker.get_slot("street"), "utter_office_street", "utter_office_district")
+        # The street this question names (「中南街道司法所在哪」) before the one the citizen said they live in.
+        named = next((e.get("value") for e in message_entities(tracker) if e.get("entity") == "street"), None)
+        utter_office(dispatcher, named or tracker.get_slot("street"), "utter_office_street", "utter_office_district")
         return []
 
 

@@ -64,6 +64,10 @@ def latest_text(tracker: Tracker) -> str:
     return (tracker.latest_message or {}).get("text") or ""
 
 
+def message_entities(tracker: Tracker) -> list[dict[str, Any]]:
+    return list((tracker.latest_message or {}).get("entities") or [])
+
+
 def latest_intent(tracker: Tracker) -> str | None:
     return ((tracker.latest_message or {}).get("intent") or {}).get("name")
 
@@ -239,6 +243,10 @@ class FlowFormValidation(FormValidationAction):
         skipped = set(tracker.get_slot("skipped_slots") or ())
         candidates = tracker.slots_to_validate()
         texts = user_texts(tracker)
+        asked_now = tracker.get_slot("requested_slot")
+        if asked_now in candidates and spec_reader(asked_now):
+            # Which facts are needed depends on this answer too (「讨工钱 我是农民工」 to 是什么事 makes 农民工 matter).
+            tracker.slots[asked_now] = self.heard(asked_now, tracker).value
 
         def fill(slot: str, value: Any, required: set[str]) -> None:
             if slot in required and slot not in skipped and slot not in candidates and tracker.get_slot(slot) is None:
@@ -261,15 +269,22 @@ class FlowFormValidation(FormValidationAction):
             required = set(await self.required_slots([], dispatcher, tracker, domain))
             for slot, value in hirer.items():
                 fill(slot, value, required)
-        # Numbers, names and places the NER found in this message — the one that started the form or answers one of
-        # its questions — fill this flow's own empty slots (「欠我们12个工友三万五」). An entity never fills another
-        # question's slot outside the flow it was said in: an income is not an amount owed (flows.yaml `shared`).
+        # The message that starts the form fills this flow's empty slots with what the NER found in it (「包工头跑了，
+        # 欠我们12个工友三万五」, 「东台社区的法律顾问是谁」). A message answering one question fills others only with
+        # numbers the rule reader places beyond doubt (「一共一万二，欠了三个月」; 「干了三个月」 is no months owed),
+        # never with a place said in passing (「老板住在河东」). Only this flow's slots: an income is not an amount
+        # owed (flows.yaml `shared`).
         asked = tracker.get_slot("requested_slot")
-        for entity in (tracker.latest_message or {}).get("entities") or []:
-            slot = str(entity.get("entity") or "")
-            if slot in flows.flow(self.flow_name).slot_names and slot != asked and spec_reader(slot) != "yes_no" \
-                    and entity.get("value") not in (None, ""):
-                fill(slot, entity["value"], required)
+        own = flows.flow(self.flow_name).slot_names
+        if asked is None:
+            found = [(str(e.get("entity") or ""), e.get("value")) for e in message_entities(tracker)]
+        else:
+            from hotline_nlu.numbers import extract
+
+            found = [(f.entity, f.value) for f in extract(latest_text(tracker))]
+        for slot, value in found:
+            if slot in own and slot != asked and spec_reader(slot) != "yes_no" and value not in (None, ""):
+                fill(slot, value, required)
         return events
 
     def heard(self, slot: str, tracker: Tracker, text: str | None = None) -> answers.Answer:

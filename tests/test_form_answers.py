@@ -86,7 +86,7 @@ def verdict(bot: walks.Bot, base: str, form: str, entry: dict[str, Any]) -> str 
     for other, value in also.items():
         if not same(after.get(other), value):
             problems.append(f"also {other}={after.get(other)!r}, want {value!r}")
-    allowed = {slot, *(entry.get("also") or {}), *BOOKKEEPING}
+    allowed = {slot, *(entry.get("also") or {}), *BOOKKEEPING, *stated(text, form, slot)}
     for other in flows.form_slots():
         if other not in allowed and after.get(other) != before.get(other):
             problems.append(f"changed {other}: {before.get(other)!r} -> {after.get(other)!r}")
@@ -94,6 +94,21 @@ def verdict(bot: walks.Bot, base: str, form: str, entry: dict[str, Any]) -> str 
         if other != slot and after.get(other) != before.get(other):
             problems.append(f"changed {other} (must not): {before.get(other)!r} -> {after.get(other)!r}")
     return "; ".join(problems) or None
+
+
+def stated(text: str, form: str, slot: str) -> set[str]:
+    """Other slots the same words state beyond doubt by the spec's words: said_* words, who hired the worker, figures
+    the rule reader places, a community's street (must_not_change in the tables still wins)."""
+    from hotline.flows import fact_readers, reading
+    from hotline_nlu.numbers import extract
+
+    own = set(flows.flow(FLOW_OF_FORM[form]).slot_names)
+    found = {*reading.said(text), *fact_readers.said(text), *(f.entity for f in extract(text))}
+    if reading.matter_said(text):
+        found.add("matter")
+    if slot == "community":
+        found.add("street")
+    return found & own
 
 
 def entries_for(table: list[dict[str, Any]], form: str, slot: str) -> list[dict[str, Any]]:

@@ -116,7 +116,7 @@ _MEMBERS: tuple[tuple[str, int], ...] = (
 )
 _KIDS = re.compile(r"([一二两三四五六\d])个(娃|孩子|小孩|儿子|女儿|崽|小孩子|孙子|孙女)")
 _PAIR = re.compile(r"(我们|咱)?[俩两](?:个人|个)?$|^[俩两]个?$")
-_ONLY_ME = re.compile(r"就我(一个|自己)?|只有我|我自己|就本人|我一个人")
+_ONLY_ME = re.compile(r"(莫得别人 ?)?(就我(一个)?(人|自己)?|只有我|我自己|就本人|我一个人)")
 
 
 def _household(text: str) -> int | None:
@@ -153,8 +153,9 @@ def read_number(slot: str, text: str, entities: Entities, intent: str | None) ->
         if m := re.search(r"(?<![一二两三四五六七八九十\d])[俩仨](?!口子)", t):
             return 2 if m.group(0) == "俩" and slot == "people_count" else (3 if m.group(0) == "仨" else None) \
                 if slot == "people_count" else _household(t)
-        if _ONLY_ME.search(t) and not re.search(r"[二两三四五六七八九十\d]", t):
-            return 1
+        if _ONLY_ME.search(t) and (slot == "people_count" and _ONLY_ME.match(t)
+                                   or not re.search(r"[二两三四五六七八九十\d]", t)):
+            return 1  # 「就我一个 家里还有四口人等我寄钱」: the head count is said first
     if slot == "household_size" and (heads := _household(t)):
         return heads
     total = _TOTAL.search(t)
@@ -210,7 +211,7 @@ def read_evidence(slot: str, text: str, entities: Entities, intent: str | None) 
 def read_groups(slot: str, text: str, entities: Entities, intent: str | None) -> Any:
     """Group codes: tapped buttons, words (「我是低保户」), an age (「今年68了」 → elderly), [] for 都不是."""
     tapped = [str(e.get("value")) for e in entities if e.get("entity") == "group" and e.get("value")]
-    if tapped:
+    if tapped and str(text or "").startswith("/"):  # buttons; typed words are read whole (「六十五了 还有低保」)
         return reading.group_codes(tapped)
     if _payload_intent(text, intent) == "deny":
         return []

@@ -28,7 +28,7 @@ _NUM = (rf"(?:\d+(?:[.,]\d+)*|[{_CN_DIGITS}{_CN_UNITS}]+)"
 _NUM_RE = re.compile(_NUM)
 # 七八千, 三四万, 十七八个: two neighbouring digits name a range; we take the lower bound.
 _RANGE_RE = re.compile(r"([一二两三四五六七八九])([二三四五六七八九])([十百千万]?)")
-_K_RE = re.compile(r"(\d+(?:\.\d+)?)\s*([kKwW])(?![a-zA-Z])")
+_K_RE = re.compile(r"(\d+(?:\.\d+)?)\s*([kKwW])(\d)?(?![a-zA-Z\d])")
 
 _MONEY_SUFFIX = ("元", "块", "圆", "蚊", "米", "k", "K", "w", "W")
 _WORD_VALUES = {"万把": 10000, "千把": 1000, "百把": 100}
@@ -72,7 +72,9 @@ def _first_number(text: str) -> tuple[float, int, int] | None:
             return float(value), idx, idx + len(word)
     if m := _K_RE.search(norm):
         mult = 1000 if m.group(2) in "kK" else 10000
-        return float(m.group(1)) * mult, m.start(), m.end()
+        # 「2w3」 is 2万3 (23000), 「3k5」 3千5: the digit after the unit is the next place down.
+        tail = int(m.group(3)) * mult // 10 if m.group(3) else 0
+        return float(m.group(1)) * mult + tail, m.start(), m.end()
     for m in _NUM_RE.finditer(norm):
         raw = m.group(0)
         candidate = _lower_bound_range(raw) if _RANGE_RE.search(raw) else raw
