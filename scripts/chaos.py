@@ -11,7 +11,7 @@ one healthy Rasa process always exists), an action server, the web app, and Post
     .venv/bin/python scripts/chaos.py --conversations 8 --concurrency 4 --kills 1 --seed 7    # tests/test_chaos.py
 
 Each citizen answers the question the form asks (`requested_slot` from the tracker, as tests/walk.py) in words
-picked by the seed; a request the web app did not answer (refused, reset, 5xx) is sent again with the same
+picked by the seed, THINK_S seconds after the last answer; a request the web app did not answer (refused, reset, 5xx) is sent again with the same
 message_id, as the web chat does; after an outage message the citizen waits two seconds and answers whatever is
 asked then.
 """
@@ -290,10 +290,15 @@ async def say(stack: Stack, client: httpx.AsyncClient, c: Citizen, message: str)
     raise RuntimeError("the web app did not answer for three minutes")
 
 
+THINK_S = (0.3, 1.5)  # a citizen reads the question and types: seconds between an answer and the next message
+
+
 async def walk(stack: Stack, client: httpx.AsyncClient, c: Citizen, limit: int = 40) -> None:
     conversation = "web:" + hash_sender(c.sender, stack.env["HOTLINE_SENDER_SALT"])
+    think = random.Random(c.sender)
     texts = await say(stack, client, c, OPENING)
     for _ in range(limit):
+        await asyncio.sleep(think.uniform(*THINK_S))
         if any(mark in t for t in texts for mark in OUTAGE_MARKS):
             await asyncio.sleep(2.0)
         t = await tracker(stack, client, conversation)
