@@ -38,6 +38,10 @@ TURN_SECONDS = Histogram("hotline_turn_duration_seconds", "Time from a citizen's
 # fallback; the web app's middleware cannot tell a fallback from an answer.
 FALLBACKS = Counter("hotline_turn_fallbacks", "Turns answered with the polite 12348 fallback (Rasa unavailable)",
                     ["channel"])
+HELD = Counter("hotline_turn_held", "Turns held because no action server answered (replayed when one is back)",
+               ["channel"])
+FAILOVERS = Counter("hotline_rasa_failovers", "Calls that went to the next Rasa process because theirs refused or "
+                    "died under them", ["kind"])
 ERRORS = Counter("hotline_errors", "Unhandled errors (answered 500)", ["route"])
 REJECTED = Counter("hotline_rejected_requests", "Requests refused at the door", ["reason"])
 

@@ -21,7 +21,7 @@ from urllib.parse import quote, urlsplit, urlunsplit
 import aiohttp
 import httpx
 
-from bot import turn_journal
+from bot import metrics, turn_journal
 from bot.held_turns import HeldTurn, conversation_lock, held_store
 from hotline.privacy import hash_sender
 from hotline.settings import get_settings
@@ -254,12 +254,14 @@ async def _request(
         except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
             log.warning("Rasa process %s refused the connection; trying the next one", base)
             _mark_down(base)
+            metrics.FAILOVERS.labels("refused").inc()
             last = exc
         except _BROKEN as exc:
             if not idempotent:
                 raise
             log.warning("Rasa process %s broke off a call (%s); trying the next one", base, type(exc).__name__)
             _mark_down(base)
+            metrics.FAILOVERS.labels("broken").inc()
             last = exc
     assert last is not None
     raise last
@@ -498,6 +500,7 @@ async def forward_to_rasa(
             log.warning("no action server: a %s message held", channel)
             await journal.answered(conversation)
             _resume_later(conversation, channel)
+            metrics.HELD.labels(channel).inc()
             return held_messages()
         try:
             if waiting:
@@ -511,13 +514,17 @@ async def forward_to_rasa(
             log.warning("no action server during a %s turn: the message held", channel)
             await journal.answered(conversation)
             _resume_later(conversation, channel)
+            metrics.HELD.labels(channel).inc()
             return held_messages()
         except (httpx.HTTPError, ValueError) as exc:  # ValueError covers undecodable JSON too
             # No Rasa process answered. The journal keeps the turn: the same words again reuse its id.
             log.warning("Rasa unavailable for %s turn: %s", channel, type(exc).__name__)
+            metrics.count_fallback(channel)
             return fallback_messages()
         await journal.answered(conversation)
         # Rasa answered but said nothing (no rule matched): the citizen still deserves an answer.
+        if not replies:
+            metrics.count_fallback(channel)
         return replies or fallback_messages()
 
 
