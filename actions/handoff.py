@@ -55,52 +55,9 @@ class ActionHandoff(Action):
         return [*events, ConversationPaused()]
 
 
-# What the operator reads first, as Chinese sentences (no codes, no phone number: it stays in its slot).
-_FACTS: tuple[tuple[str, str], ...] = (
-    ("employer", "欠薪单位或老板：{}"), ("amount", "涉及金额约{}元"), ("people_count", "涉及{}人"),
-    ("months_owed", "拖欠{}个月"), ("employment_ended", "{}"), ("has_contract", "{}"),
-    ("monthly_income", "家庭月收入约{}元"), ("household_size", "家里{}口人"), ("street", "所在街道：{}"),
-    ("community", "社区/村：{}"),
-)
-_YES_NO = {"employment_ended": ("已经离职", "还在干"), "has_contract": ("签了劳动合同", "没签劳动合同"),
-           "migrant_worker": ("是农民工", "不是农民工"), "has_valuable_assets": ("有贵重财产", "没有贵重财产")}
-
-
 def summary(tracker: Tracker) -> str:
-    """「事项：追索劳动报酬。欠薪单位或老板：恒通建筑；涉及金额约20000元。」 from the slots the bot filled."""
-    try:  # the flows issue may provide the one summary every part uses
-        from hotline.flows import summary as flows_summary  # type: ignore[attr-defined]
+    """What the operator reads first (the console shows it, bot/handback.py): the core's one summary of the slots,
+    hotline.flows.summary, in the flow spec's labels — no codes, no phone number."""
+    from hotline.flows import summary as flows_summary
 
-        return str(flows_summary({k: v for k, v in tracker.slots.items() if v not in (None, "", [])}))
-    except (ImportError, AttributeError, TypeError, ValueError):
-        pass
-    from hotline.codes import CATEGORIES, GROUPS, MATTERS
-
-    sentences = []
-    topic = tracker.get_slot("open_topic") or tracker.get_slot("consultation_category")
-    matter = tracker.get_slot("matter")
-    if matter in MATTERS:
-        sentences.append(f"事项：{MATTERS[matter]}。")
-    elif topic in CATEGORIES:
-        sentences.append(f"事项：{CATEGORIES[topic]}。")
-    facts = []
-    for slot, pattern in _FACTS:
-        value = tracker.get_slot(slot)
-        if value in (None, "", []):
-            continue
-        if slot in _YES_NO:
-            facts.append(_YES_NO[slot][0 if value else 1])
-        else:
-            facts.append(pattern.format(value))
-    for slot in ("migrant_worker", "has_valuable_assets"):
-        if tracker.get_slot(slot) is not None:
-            facts.append(_YES_NO[slot][0 if tracker.get_slot(slot) else 1])
-    groups = [GROUPS.get(g, "") for g in tracker.get_slot("groups") or [] if g in GROUPS]
-    if groups:
-        facts.append("属于" + "、".join(groups))
-    evidence = tracker.get_slot("evidence") or []
-    if isinstance(evidence, list) and evidence:
-        facts.append("证据：" + "、".join(str(e) for e in evidence))
-    if facts:
-        sentences.append("已了解：" + "；".join(facts) + "。")
-    return "".join(sentences) or "用户请求转人工，尚未说明具体事项。"
+    return flows_summary(tracker.slots) or "用户请求转人工，尚未说明具体事项。"

@@ -35,10 +35,3 @@ class ValidateWageClaimForm(FlowFormValidation):
             return {**result, "amount": float(result["amount"]) * people}
         return {**result, "amount": None} if tracker.get_slot("requested_slot") != "amount" else result
 
-
-def wage_facts(tracker: Tracker) -> Any:
-    """The wage-claim facts of this conversation, from its slots only: migrant status and a construction site
-    as answered or stated, never assumed (hotline.wage_claim.facts_from_slots)."""
-    from hotline.wage_claim import facts_from_slots
-
-    return facts_from_slots(tracker.current_slot_values())

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -19,10 +20,12 @@ def echo_reply(sender: str, message: str) -> list[dict[str, Any]]:
 
 @dataclass
 class FakeRasa:
-    """mode: ok | error (HTTP 500) | garbage (not JSON) | down (every route 503). delay_s: answer late."""
+    """mode: ok | error (HTTP 500) | garbage (not JSON) | down (every route 503). delay_s: answer late. hold: answer
+    only once the test sets this event (at most 30 s): "slower than any time-out" without a race against the clock."""
 
     mode: str = "ok"
     delay_s: float = 0.0
+    hold: threading.Event | None = None
     reply: Reply = echo_reply
     parse_result: Callable[[str], dict[str, Any]] | None = None
     webhook_calls: list[dict[str, Any]] = field(default_factory=list)
@@ -32,6 +35,7 @@ class FakeRasa:
 
     def reset(self) -> None:
         self.mode, self.delay_s, self.reply, self.parse_result = "ok", 0.0, echo_reply, None
+        self.hold = None
         self.webhook_calls.clear()
         self.turn_ids.clear()
         self.parse_calls.clear()
@@ -40,6 +44,8 @@ class FakeRasa:
         """The slow or broken answer the current mode asks for, or None to answer normally."""
         if self.delay_s:
             await asyncio.sleep(self.delay_s)
+        if self.hold is not None:
+            await asyncio.to_thread(self.hold.wait, 30)
         if self.mode in ("error", "down"):
             return JSONResponse({"error": "boom"}, status_code=500 if self.mode == "error" else 503)
         if self.mode == "garbage":
