@@ -261,7 +261,11 @@ def _facts_and_reasons(facts: WageFacts, extra: ClaimFacts, g: WageGuidance) -> 
         lines.append(f"{how}于{cn_date(facts.end_date)}结束。")
     elif facts.employment_ended:
         lines.append("申请人的工作已经结束。")
-    if g.general_contractor:
+    liability = getattr(g, "construction_liability", None)
+    if liability is not None:
+        lines.append(f"本案涉及工程建设项目，依法由{liability.respondent}对拖欠的农民工工资承担{liability.duty}责任"
+                     f"（{liability.citation}）。")
+    elif g.general_contractor:
         lines.append("本案涉及工程建设项目，依法由施工总承包单位先行清偿拖欠的农民工工资。")
     lines.append("被申请人的行为侵害了申请人的合法权益。为维护申请人的合法权益，特依据《中华人民共和国劳动争议调解仲裁法》"
                  "等法律法规的规定，向贵委申请仲裁，请依法裁决。")
@@ -281,8 +285,7 @@ def arbitration_draft(facts: WageFacts, applicant: Applicant, on: dt.date,
     for more in (_double_wages(facts, extra, on, c, for_person), _compensation(facts, extra, c, for_person)):
         if more is not None:
             claims.append(more)
-    claims.append(Claim("本案仲裁费用由被申请人承担（劳动争议仲裁不收费）。", None,
-                        [p.citation] if (p := c.get("labor_arbitration.free")) else []))
+    # No claim for costs: labour arbitration is free (第五十三条), so the usual 「仲裁费用由被申请人承担」 asks nothing.
     limitation = c.get("labor_arbitration.limitation")
     deadline = g.limitation.deadline
     if deadline is not None:
