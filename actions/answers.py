@@ -5,7 +5,6 @@ domain/answers.yml.
 """
 from __future__ import annotations
 
-import datetime as dt
 import logging
 from typing import Any
 
@@ -14,7 +13,7 @@ from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.common import cite, disclaimer_once, office_kwargs, office_of
+from actions.common import cite, disclaimer_once, office_kwargs, office_of, today
 from actions.consultation_log import record_consultation
 from actions.legal_aid import category_for
 from hotline.codes import MATTERS
@@ -70,7 +69,7 @@ class ActionWageClaimAdvice(Action):
         from hotline.law.params import parameter_or_none
         from hotline.wage_claim import guidance
 
-        on = dt.date.today()
+        on = today()  # the law is applied on Liuzhou's date, as the forms ask by it
         facts = wage_facts(tracker)
         g = guidance(facts, on)
         points = key_points(facts, on, g)
@@ -153,7 +152,7 @@ class ActionLegalAidAnswer(Action):
         from hotline.legal_aid import assess
 
         facts = aid_facts(tracker)
-        a = assess(facts, dt.date.today())
+        a = assess(facts, today())
         where, sample = office_line(domain, tracker.get_slot("street"))
         dispatcher.utter_message(
             response="utter_aid_short", verdict=fragment(domain, f"utter_aid_{a.verdict}"),

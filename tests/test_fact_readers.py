@@ -102,3 +102,11 @@ def test_who_is_a_migrant_worker_is_the_hukou_not_the_word_dagong() -> None:
     assert reading.yes_no("migrant_worker", "城镇户口") is False
     assert reading.yes_no("migrant_worker", "在外地打工") is None and reading.yes_no("migrant_worker", "我是外地来的") is None
     assert reading.said("我户口在农村，老板欠钱")["migrant_worker"] is True
+
+
+def test_the_new_number_questions_are_read() -> None:
+    from hotline.flows import answers
+
+    assert answers.read("months_worked", "半年").value == 6 and answers.read("months_worked", "8个月").value == 8
+    assert answers.read("own_monthly_income", "八百").value == 800
+    assert answers.read("own_monthly_income", "没有收入").value == 0

@@ -44,6 +44,11 @@ GOOD: dict[str, str] = {
     "household_size": "4口人",
     "community": "不知道",
     "street": "沿江街道",
+    # issue 23's questions asked only where they change the advice
+    "end_date": "11个月前",  # a deadline a month away: the last demand is asked too
+    "last_demand_date": "没要过",
+    "months_worked": "8个月",
+    "own_monthly_income": "八百",
 }
 # Follow-up after an answer: the chat must still answer (it is never wedged).
 PROBES = ("你好", "转人工", "我想申请法律援助")
@@ -186,10 +191,10 @@ class Bot:
         t = self.tracker(sender)
         return (t.get("active_loop") or {}).get("name"), t["slots"].get("requested_slot")
 
-    def clone(self, source: str) -> str:
+    def clone(self, source: str, target: str | None = None) -> str:
         """A new conversation in exactly the state of `source` (its events replayed): branches without re-walking."""
         events = [_replayable(e) for e in self.tracker(source)["events"]]
-        target = f"{source}-{uuid.uuid4().hex[:8]}"
+        target = target or f"{source}-{uuid.uuid4().hex[:8]}"
         r = self.client.put(f"{self.rasa_url}/conversations/{target}/tracker/events", params=self._params(),
                             content=json.dumps(events), headers={"Content-Type": "application/json"})
         r.raise_for_status()
@@ -244,20 +249,132 @@ def answers_for(question: Question) -> list[str]:
     return [b.payload for b in question.buttons if sendable(b)] + list(TYPED.values())
 
 
-def random_walk(bot: Bot, sender: str, rng: random.Random, turns: int, openers_: list[str]) -> list[Turn]:
+def random_walk(bot: Any, sender: str, rng: random.Random, turns: int, openers_: list[str]) -> list[Turn]:
     """Tap a button of the last answer (70 %) or type an answer of a random kind; restart from an opener now and
-    then. Returns every turn so the caller can check each one."""
+    then; ask for a person now and then. Returns every turn so the caller can check each one.
+
+    On a `DoorWalker` a request for a person crosses the handoff — a random ending, then the plain question, whose
+    answer the caller checks (`crossing_problems`) — and the walk goes on; on a bare `Bot` the walk ends there (the
+    bot is paused by design and only the web app ends a handoff)."""
     out = [bot.say(sender, rng.choice(openers_))]
     for _ in range(turns - 1):
         buttons = [b for b in out[-1].buttons if sendable(b)]
         roll = rng.random()
-        if buttons and roll < 0.7:
+        if roll < 0.08:
+            text = "转人工"
+        elif buttons and roll < 0.7:
             text = rng.choice(buttons).payload
         elif roll < 0.93:
             text = rng.choice([*TYPED.values(), *GOOD.values()])
         else:
             text = rng.choice(openers_)
         out.append(bot.say(sender, text))
-        if text in HANDOFF:
-            break
+        if text in HANDOFF or any(h in " ".join(out[-1].texts) for h in QUEUED_MARKS):
+            if not isinstance(bot, DoorWalker):
+                break
+            out += bot.cross(sender, rng.choice(ENDINGS), rng)
     return out
+
+
+# --- walks that cross a handoff (issue 21) -----------------------------------------------------------------------
+# After a person has helped the bot must help again: every way a handoff ends, then a plain question that must get its
+# own answer (not 「没看懂」, not a new handoff). The endings, as they happen on a shift:
+ENDINGS = (
+    "operator_closes",              # an operator closes it without a word (answered on the phone, say)
+    "operator_replies_and_closes",  # takes it, replies, closes
+    "citizen_cancels",              # 「返回智能助手」 while it waits
+    "citizen_back_while_taken",     # 「返回智能助手」 while a person has it
+    "timeout",                      # nobody speaks in it for longer than the idle limit
+)
+PLAIN_QUESTION = "工伤要怎么认定"
+# What the bot says when it queued a handoff (action_handoff): a tapped 转人工 button or a typed request for a person.
+QUEUED_MARKS = ("拨打12348法律服务热线",)
+
+
+def plain_answer(domain: dict[str, Any] | None = None) -> str:
+    """The words the plain question's answer must hold: utter_topic_work_injury up to its first figure."""
+    domain = domain or load_domain()
+    return str(domain["responses"]["utter_topic_work_injury"][0]["text"]).split("{", 1)[0]
+
+
+@dataclass
+class DoorWalker:
+    """A citizen at the web app's door (tests/door.py: /api/chat, the handoff rows, the operator's API) walking the
+    same space as `Bot`, so a walk can cross a handoff the way a shift ends it. Conversations are named by the raw
+    web-chat id; Rasa's own (web:<hash>) is `conversation(raw)`."""
+
+    door: Any  # tests.door.Door
+    rasa: Bot
+    expected: str = field(default_factory=plain_answer)
+
+    def conversation(self, raw: str) -> str:
+        return self.door.conversation(raw)
+
+    def say(self, raw: str, text: str) -> Turn:
+        return Turn(text, self.door.chat(raw, text))
+
+    def tracker(self, raw: str) -> dict[str, Any]:
+        return self.rasa.tracker(self.conversation(raw))
+
+    def requested_slot(self, raw: str) -> tuple[str | None, str | None]:
+        return self.rasa.requested_slot(self.conversation(raw))
+
+    def clone(self, raw: str) -> str:
+        target = f"{raw}-{uuid.uuid4().hex[:8]}"
+        self.rasa.clone(self.conversation(raw), self.conversation(target))
+        return target
+
+    def cross(self, raw: str, ending: str, rng: random.Random | None = None) -> list[Turn]:
+        """Make sure a handoff is open (say 转人工 unless one is), the citizen writes to the queue, the handoff ends
+        by `ending`, then the plain question. The turns, the last one the probe."""
+        turns: list[Turn] = []
+        if not self._open(raw):
+            turns.append(self.say(raw, "转人工"))
+        before = len(self.door.handoffs(raw))
+        handoff = self._open(raw)
+        if handoff is None:
+            return [*turns, Turn("（转人工）", [{"text": "NO HANDOFF QUEUED"}])]
+        # The citizen writes to the queue meanwhile (a number is a call-back request after hours, which keeps the
+        # handoff from timing out: not for that ending).
+        words = ("我在中南街道", "有人吗") if ending == "timeout" else ("我在中南街道", "有人吗", "13977212345")
+        turns.append(self.say(raw, rng.choice(words) if rng else words[0]))
+        if ending in ("operator_closes", "operator_replies_and_closes", "citizen_back_while_taken"):
+            self.door.on_shift()  # queued with nobody on shift, perhaps: an operator comes to it
+        if ending == "operator_closes":
+            self.door.status(handoff.id, "closed")
+        elif ending == "operator_replies_and_closes":
+            self.door.status(handoff.id, "taken")
+            self.door.reply(handoff.id, "您好，我是值班人员，已经帮您记下了。")
+            self.door.status(handoff.id, "closed")
+        elif ending == "citizen_cancels":
+            turns.append(self.say(raw, "返回智能助手"))
+        elif ending == "citizen_back_while_taken":
+            self.door.status(handoff.id, "taken")
+            turns.append(self.say(raw, "返回智能助手"))
+        elif ending == "timeout":
+            self.door.age(handoff.id, hours=25)
+        else:
+            raise ValueError(ending)
+        probe = self.say(raw, PLAIN_QUESTION)
+        probe.said = f"{PLAIN_QUESTION} (after {ending})"
+        new = len(self.door.handoffs(raw)) - before
+        if new:
+            probe.messages.append({"text": f"NEW HANDOFF QUEUED ({new})"})
+        return [*turns, probe]
+
+    def _open(self, raw: str) -> Any:
+        rows = [h for h in self.door.handoffs(raw) if h.status != "closed"]
+        return rows[-1] if rows else None
+
+
+def crossing_problems(turns: list[Turn], expected: str) -> list[str]:
+    """Every probe after a crossing must get the plain question's own answer (a stuck conversation otherwise)."""
+    found = []
+    for t in turns:
+        if t.said.startswith(PLAIN_QUESTION + " (after"):
+            text = " ".join(t.texts)
+            if expected not in text or "NEW HANDOFF" in text:
+                found.append(f"stuck: {t.said!r} got {text[:160]!r}")
+        elif any("NO HANDOFF QUEUED" in x for x in t.texts):
+            found.append("转人工 queued no handoff")
+    return found

@@ -145,7 +145,7 @@ def read_number(slot: str, text: str, entities: Entities, intent: str | None) ->
 
     low, high = _BOUNDS.get(slot, (0, 10**9))
     t = re.sub(r"(\d)[wW](?=\d|$)", r"\1万", normalised(text))  # 「2w3」 is 2万3
-    if slot == "monthly_income" and _words("zero_income").search(t):
+    if slot in ("monthly_income", "own_monthly_income") and _words("zero_income").search(t):
         return 0
     if slot == "months_owed" and (q := _QUARTER.search(t)):
         return 3 * (parse_number(q.group(1)) or 1)

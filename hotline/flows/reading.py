@@ -64,6 +64,9 @@ _KINDS = {
     "people_count": ("people_count", "household_size"),
     "household_size": ("household_size", "people_count"),
     "months_owed": ("months_owed",),
+    # issue 23: months worked are months, the applicant's own income is money
+    "months_worked": ("months_owed",),
+    "own_monthly_income": ("monthly_income", "amount"),
 }
 _ONLY_ME = re.compile(r"^(就|只有)?(我|我自己|我一个|自己|本人)(一个人?)?[。.]*$")
 
