@@ -23,7 +23,7 @@ from bot.ttl import TTLCache
 from hotline import flows, legal_aid, wage_claim
 from hotline.codes import CATEGORIES, INTENT_LABELS
 from hotline.directory import AdvisorEntry, canonical_community, canonical_street
-from hotline.flows import reading
+from hotline.flows import fact_readers, reading
 
 DOMAIN_DIR = Path(__file__).resolve().parent.parent / "domain"
 OPERATOR_CHANNEL = "copilot"  # response variations worded for an operator on the phone
@@ -139,6 +139,7 @@ def keyword_slots(text: str) -> dict[str, Any]:
     """Facts an operator hears in plain words and no entity carries: the same statements the bot's forms take
     unasked (flows.yaml said_yes/said_no), groups and evidence named."""
     slots: dict[str, Any] = dict(reading.said(text))
+    slots.update(fact_readers.said(text))  # issue 23: 「包工头跑了」 → hired_by person (条例第三十六条)
     if groups := reading.groups_said(text):
         slots["groups"] = groups
     if evidence := reading.evidence_said(text):

@@ -37,8 +37,11 @@ def test_every_file_loads_and_every_value_carries_its_source() -> None:
 @pytest.mark.parametrize(("day", "value", "verified"), [
     (D(2018, 2, 1), 1680, True),
     (D(2019, 12, 31), 1680, True),
-    (D(2020, 1, 1), 1810, False),
-    (D(2026, 11, 26), 1810, False),
+    (D(2020, 2, 29), 1680, True),
+    (D(2020, 3, 1), 1810, False),     # issue 23: in force 2020-03-01 (askci.com), not 2020-01-01
+    (D(2023, 10, 31), 1810, False),
+    (D(2023, 11, 1), 1990, False),    # 桂政发〔2023〕24号, Liuzhou's tier unread
+    (D(2026, 11, 26), 1990, False),
 ])
 def test_liuzhou_minimum_wage_series(day: dt.date, value: int, verified: bool) -> None:
     pv = parameter("minimum_wage.liuzhou", day)
@@ -52,10 +55,11 @@ def test_minimum_wage_before_its_first_date_raises_a_named_error() -> None:
 
 
 def test_2018_figure_cites_the_verified_notice_and_2020_day_is_flagged() -> None:
-    first, second = history("minimum_wage.liuzhou")
+    first, second, third = history("minimum_wage.liuzhou")
     assert "桂政发〔2018〕6号" in first.reference and first.effective == D(2018, 2, 1)
-    assert second.effective == D(2020, 1, 1) and not second.verified
-    assert "未核实" in (second.note or "") and "2020-01-01" in (second.note or "")
+    assert second.effective == D(2020, 3, 1) and not second.verified
+    assert "未核实" in (second.note or "") and "2020年3月1日" in (second.note or "")
+    assert third.effective == D(2023, 11, 1) and not third.verified and "桂政发〔2023〕24号" in third.reference
 
 
 def test_latest_verified_skips_the_unverified_newer_figure() -> None:
@@ -119,7 +123,8 @@ def test_crime_thresholds_from_the_2013_interpretation() -> None:
     ("wage_payment.art26", "第二十六条"),
     ("wage_payment.art28", "第二十八条"),
     ("wage_payment.art30", "第三十条"),
-    ("wage_payment.art33", "第三十三条"),
+    ("wage_payment.art34", "第三十四条"),  # the rights board (was filed as 33, issue 23)
+    ("wage_payment.art36", "第三十六条"),
     ("wage_payment.art50", "第五十条"),
     ("work_injury.art17", "第十七条"),
     ("mediation.art3", "第三条"),

@@ -265,6 +265,7 @@ def test_copilot_accumulates_a_wage_claim(client: TestClient, auth: dict[str, st
     assert (first["category"], first["category_label"], first["flow"]) == ("wage_arrears", "欠薪", "wage_claim")
     assert first["slots"]["amount"] == 20000 and first["slots"]["people_count"] == 12
     assert first["slots"]["construction"] is True  # 包工头: said, so not asked
+    assert first["slots"]["hired_by"] == "person"  # issue 23: who hired them (条例第三十六条), said, so not asked
     assert first["missing"][0] == "employer" and "amount" not in first["missing"]
     # The bot's own question (its operator variation in the domain), with the same next ones after it.
     assert first["questions"][0] == copilot.question("employer", {}) and "哪家公司" in first["suggested_reply"]
@@ -278,12 +279,13 @@ def test_copilot_accumulates_a_wage_claim(client: TestClient, auth: dict[str, st
     for key, value in {"employer": "恒通建筑公司", "months_owed": 3, "employment_ended": True, "has_contract": False,
                        "amount": 20000, "migrant_worker": True}.items():
         assert second["slots"][key] == value
-    assert second["missing"] == ["evidence", "street"]
+    # issue 23: the job has ended and there is no contract, so the end day and the months worked are asked
+    assert second["missing"] == ["end_date", "months_worked", "evidence", "street"]
     assert second["eligibility"]["verdict"] == "eligible"
     assert second["eligibility"]["verdict_label"] == "可以申请法律援助"
     assert second["wage_steps"][0] == "1. 整理证据，先和老板协商"
 
-    third = analyze(client, auth, "有欠条和微信聊天记录，在东台")
+    third = analyze(client, auth, "有欠条和微信聊天记录，在东台", facts={"end_date": "2026-10-20", "months_worked": 8})
     assert third["slots"]["evidence"] == ["欠条", "微信聊天记录"]
     assert third["advisor"]["advisor"] == "莫家宁" and third["slots"]["street"] == "公园街道"
     assert third["missing"] == [] and third["questions"] == [] and third["office"] is None
