@@ -37,9 +37,15 @@ def _time(text: str) -> time:
     return time(int(hours), int(minutes))
 
 
-@lru_cache(maxsize=1)
 def office_hours() -> OfficeHours:
-    data = yaml.safe_load(Path(os.environ.get(FILE_ENV) or DATA).read_text(encoding="utf-8"))
+    """The hours in force: read again when the file changes (the bureau edits them; no restart needed)."""
+    path = Path(os.environ.get(FILE_ENV) or DATA)
+    return _load(str(path), path.stat().st_mtime_ns)
+
+
+@lru_cache(maxsize=4)
+def _load(path: str, mtime_ns: int) -> OfficeHours:
+    data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
     return OfficeHours(
         tz=ZoneInfo(data["timezone"]),
         weekdays=frozenset(int(d) for d in data["weekdays"]),

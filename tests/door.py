@@ -41,6 +41,18 @@ class Door:
     client: TestClient
     stack: Stack
     auth: dict[str, str]
+    login: tuple[str, str] = ("", "")  # the operator's username and password
+
+    def on_shift(self) -> None:
+        """The operator logs in again (a fresh token): on shift for the actions' "anyone there?" check."""
+        resp = self.client.post("/api/login", json={"username": self.login[0], "password": self.login[1]})
+        assert resp.status_code == 200, resp.text
+        self.client.cookies.clear()
+        self.auth = {"Authorization": f"Bearer {resp.json()['token']}"}
+
+    def off_shift(self) -> None:
+        """The operator logs out: nobody on shift until `on_shift`."""
+        self.client.post("/api/logout", headers=self.auth)
 
     def chat(self, sender: str, message: str) -> list[dict[str, Any]]:
         resp = self.client.post("/api/chat", json={"sender": sender, "message": message})
@@ -123,11 +135,12 @@ def wire(monkeypatch: pytest.MonkeyPatch, stack: Stack, hours: Path | None = Non
         monkeypatch.setenv("HOTLINE_OFFICE_HOURS_FILE", str(hours))
     settings.get_settings.cache_clear()
     db.get_engine.cache_clear()
-    office_hours.office_hours.cache_clear()
+    office_hours._load.cache_clear()
 
 
-def operator_token(client: TestClient, database_url: str, username: str) -> dict[str, str]:
-    """A new operator logged in through the API: the bearer header (the login also puts them on shift)."""
+def new_operator(client: TestClient, database_url: str, username: str) -> tuple[dict[str, str], tuple[str, str]]:
+    """A new operator logged in through the API: the bearer header (the login also puts them on shift) and the
+    login."""
     engine = create_engine(database_url)
     try:
         with Session(engine) as s:
@@ -137,7 +150,7 @@ def operator_token(client: TestClient, database_url: str, username: str) -> dict
         engine.dispose()
     token = client.post("/api/login", json={"username": username, "password": password}).json()["token"]
     client.cookies.clear()
-    return {"Authorization": f"Bearer {token}"}
+    return {"Authorization": f"Bearer {token}"}, (username, password)
 
 
 @contextmanager
@@ -150,4 +163,5 @@ def door(monkeypatch: pytest.MonkeyPatch, stack: Stack, hours: Path | None = Non
     username = username or f"op.{secrets.token_hex(3)}"
     wire(monkeypatch, stack, hours)
     with TestClient(create_app(), raise_server_exceptions=False) as client:
-        yield Door(client, stack, operator_token(client, stack.database_url, username))
+        auth, login = new_operator(client, stack.database_url, username)
+        yield Door(client, stack, auth, login)
