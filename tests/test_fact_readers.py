@@ -110,3 +110,25 @@ def test_the_new_number_questions_are_read() -> None:
     assert answers.read("months_worked", "半年").value == 6 and answers.read("months_worked", "8个月").value == 8
     assert answers.read("own_monthly_income", "八百").value == 800
     assert answers.read("own_monthly_income", "没有收入").value == 0
+
+
+def test_the_legal_aid_form_asks_the_new_facts_only_where_they_matter() -> None:
+    """Item 3: a support claim asks whether she lives with the other party, then her own income; item 4: an
+    elderly applicant is asked about a fixed income, and without one the means test is waived."""
+    support = {"matter": "support_payment", "groups": ["woman"]}
+    assert flows.missing("legal_aid", support, ON)[0] == "lives_with_other_party"
+    assert flows.missing("legal_aid", {**support, "lives_with_other_party": True}, ON)[:2] == [
+        "own_monthly_income", "has_valuable_assets"]
+    assert "lives_with_other_party" not in flows.missing("legal_aid", {"matter": "traffic_accident", "groups": ["woman"]}, ON)
+    elderly = {"matter": "traffic_accident", "groups": ["elderly"]}
+    assert flows.missing("legal_aid", elderly, ON)[0] == "no_fixed_income"
+    assert flows.missing("legal_aid", {**elderly, "no_fixed_income": True}, ON) == ["street"]
+
+
+def test_the_groups_question_reaches_abuse_and_abandonment() -> None:
+    import yaml
+    from pathlib import Path
+
+    domain = yaml.safe_load((Path(__file__).parents[1] / "domain" / "legal_aid.yml").read_text(encoding="utf-8"))
+    payloads = [b["payload"] for b in domain["responses"]["utter_ask_groups"][0]["buttons"]]
+    assert '/inform{"group": "abuse_or_abandonment_victim"}' in payloads
