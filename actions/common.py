@@ -281,7 +281,8 @@ class FlowFormValidation(FormValidationAction):
         else:
             from hotline_nlu.numbers import extract
 
-            found = [(f.entity, f.value) for f in extract(latest_text(tracker))]
+            # Not an income: 「我一个月挣四千」 is the citizen's wage, not the household's income the form asks for.
+            found = [(f.entity, f.value) for f in extract(latest_text(tracker)) if f.entity != "monthly_income"]
         for slot, value in found:
             if slot in own and slot != asked and spec_reader(slot) != "yes_no" and value not in (None, ""):
                 fill(slot, value, required)
@@ -310,6 +311,8 @@ class FlowFormValidation(FormValidationAction):
         """The slot's value from words, read by the slot's reader (a number or a bool is kept as it is). Not read:
         a skippable question is skipped on a "don't know", else the question's own re-ask says what to tap."""
         reader = spec_reader(slot)
+        if isinstance(value, list) and value == [latest_text(tracker)]:
+            value = value[0]  # the message as a list slot holds it: read it as the words it is
         if isinstance(value, list) and reader in ("groups", "evidence"):  # tapped buttons
             items = reading.group_codes(value) if reader == "groups" else reading.evidence_items(value)
             if items is not None:

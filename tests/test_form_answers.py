@@ -164,3 +164,32 @@ def test_an_answer_fills_no_other_flow(bot: walks.Bot, bases: dict, question: wa
             if answered.get(entry.name) is not None and value is not None:
                 problems.append(f"{other.name}: {entry.name}={answered.get(entry.name)!r} came from {question.slot}")
     assert not problems, "\n".join(problems)
+
+
+def test_the_income_of_a_legal_aid_check_is_not_the_wages_owed(bot: walks.Bot) -> None:
+    """The issue's case: a legal-aid check for a traffic accident, 「两千」 to 全家每月收入, then 讨薪: the wage claim
+    asks 「一共欠了多少钱」 and the amount owed stays empty."""
+    sender = "issue29-income"
+    bot.say(sender, OPENERS["legal_aid_form"])
+    for _ in range(12):
+        loop, asked = bot.requested_slot(sender)
+        if loop != "legal_aid_form" or asked == "monthly_income" or asked is None:
+            break
+        question = next((q for q in QUESTIONS if q.form == "legal_aid_form" and q.slot == asked),
+                        walks.Question("legal_aid_form", asked, ()))
+        answer = {"matter": "出了车祸，被车撞了", "migrant_worker": "不是", "groups": "都不是"}.get(asked)
+        bot.say(sender, answer or walks.good_answer(question, "first"))
+    assert bot.requested_slot(sender) == ("legal_aid_form", "monthly_income")
+    bot.say(sender, "两千")
+    assert slots_of(bot, sender).get("monthly_income") == 2000
+    bot.say(sender, "我还想问问讨薪的事，老板欠我工资")
+    for _ in range(6):
+        loop, asked = bot.requested_slot(sender)
+        if loop == "wage_claim_form" and asked == "amount":
+            break
+        if loop != "wage_claim_form":
+            bot.say(sender, "老板欠我工资")
+            continue
+        bot.say(sender, "恒通建筑公司" if asked == "employer" else "跳过")
+    assert bot.requested_slot(sender) == ("wage_claim_form", "amount")
+    assert slots_of(bot, sender).get("amount") is None

@@ -50,6 +50,11 @@ def normalised(text: str) -> str:
         " \t\n。.!！~～…")
 
 
+def _plain(text: str) -> str:
+    """Simplified characters, dialect negations as 没 (「莫要过」「冇签」), for readers that know only 没."""
+    return re.sub(r"[莫冇]", "没", normalised(text)) if not str(text or "").startswith("/") else str(text)
+
+
 def _words(name: str) -> re.Pattern[str]:
     return spec().words[name]
 
@@ -93,10 +98,11 @@ def _number(slot: str, text: str, entities: Entities, low: int, high: int) -> in
     from hotline_nlu.numbers import parse_amount, parse_count, parse_months
 
     parse = {"money": parse_amount, "count": parse_count, "months": parse_months}[spec().slots[slot].reader]
-    value = _entity(entities, slot)
-    number = reading.as_int(value)
+    # The rule reader on the whole answer first (「2w3」 is one figure, where the NER may see 「2w」), the NER's
+    # value when the words alone give none.
+    number = reading.number_from(slot, normalised(text), parse)
     if number is None:
-        number = reading.number_from(slot, normalised(text), parse)
+        number = reading.as_int(_entity(entities, slot))
     return number if number is not None and low <= number <= high else None
 
 
@@ -183,9 +189,10 @@ def read_name(slot: str, text: str, entities: Entities, intent: str | None) -> A
     found = _entity(entities, slot)
     if isinstance(found, str) and len(found.strip()) >= 2:
         return found.strip()
-    if intent not in (None, "inform", "nlu_fallback", "affirm", "deny"):
-        return None
     t = normalised(text).strip(" ，,")
+    framed = bool(_CALLED.search(t) or re.match(r"(欠钱的|欠我钱的|欠工资的)(就)?是", t))
+    if intent not in (None, "inform", "nlu_fallback", "affirm", "deny") and not framed:
+        return None
     if called := _CALLED.search(t):
         return _TAIL.sub("", called.group(1)) or None
     t = _ROLE.sub("", _FRAME.sub("", t))
@@ -288,7 +295,8 @@ READERS: dict[str, Callable[..., Any]] = {
     "name": read_name, "evidence": read_evidence, "groups": read_groups, "matter": read_matter,
     "place": read_place, "phone": read_phone,
     # issue 23: the day the job ended / the money was last asked for, and who hired the worker on a site
-    "date": fact_readers.read_date_slot, "hirer": fact_readers.read_hirer,
+    "date": lambda slot, text, entities, intent: fact_readers.read_date_slot(slot, _plain(text), entities, intent),
+    "hirer": lambda slot, text, entities, intent: fact_readers.read_hirer(slot, _plain(text), entities, intent),
 }
 
 
