@@ -132,3 +132,9 @@ def test_the_groups_question_reaches_abuse_and_abandonment() -> None:
     domain = yaml.safe_load((Path(__file__).parents[1] / "domain" / "legal_aid.yml").read_text(encoding="utf-8"))
     payloads = [b["payload"] for b in domain["responses"]["utter_ask_groups"][0]["buttons"]]
     assert '/inform{"group": "abuse_or_abandonment_victim"}' in payloads
+
+
+def test_operators_see_the_new_facts_in_words() -> None:
+    said = flows.summary({"construction": True, "hired_by": "person", "employment_ended": True,
+                          "end_date": "2026-01-18", "last_demand_date": "none"})
+    assert "包工头个人" in said and "2026年1月18日" in said and "没要过" in said and "person" not in said

@@ -19,6 +19,7 @@ import yaml
 
 from hotline import legal_aid, wage_claim
 from hotline.codes import GROUPS, MATTERS
+from hotline.flows import fact_readers
 from hotline.law.params import parameter_or_none
 
 SPEC = Path(__file__).resolve().parent / "flows.yaml"
@@ -233,6 +234,8 @@ def display(slot: str, value: Any) -> str:
     if isinstance(value, bool):
         said = (found.when_yes if value else found.when_no) if found else None
         return said or ("是" if value else "否")
+    if (shown := fact_readers.display_value(slot, value)) is not None:  # issue 23's codes and days
+        return shown
     if slot == "matter":
         return MATTERS.get(str(value), str(value))
     if slot == "groups":

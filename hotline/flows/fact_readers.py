@@ -78,3 +78,22 @@ def said(text: str) -> dict[str, str]:
     if _SAID_COMPANY.search(t):
         return {"hired_by": "company"}
     return {}
+
+
+_SHOWN = {("hired_by", "person"): "包工头个人", ("hired_by", "company"): "公司（分包、劳务公司等）",
+          ("end_date", STILL_WORKING): "还在干", ("last_demand_date", NEVER_ASKED): "没要过"}
+
+
+def display_value(slot: str, value: object) -> str | None:
+    """How an operator or a summary shows these slots (「包工头个人」, 「2026年1月18日」); None for other slots."""
+    if not isinstance(value, str):
+        return None
+    if (slot, value) in _SHOWN:
+        return _SHOWN[(slot, value)]
+    if slot in ("end_date", "last_demand_date"):
+        try:
+            day = dt.date.fromisoformat(value)
+        except ValueError:
+            return None
+        return f"{day.year}年{day.month}月{day.day}日"
+    return None
