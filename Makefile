@@ -82,7 +82,7 @@ bench: setup train  ## speed, memory and chaos benchmarks; writes reports/bench_
 	$(APP)/python scripts/bench_stats.py --one-year | tee -a reports/bench_stats.txt
 	$(APP)/python scripts/bench_load.py  # a crowd through /api/chat, ours (1 and 2 Rasa processes) vs stock Rasa: reports/bench_load.md
 	@# Processes killed mid-conversation (issue 27): 150 wage claims, 6 SIGKILLs of each kind, after a control run.
-	$(APP)/python scripts/chaos.py --conversations 150 --concurrency 6 --kills 6 --control 30 --out reports/chaos.md
+	$(APP)/python scripts/chaos.py --conversations 150 --concurrency 6 --kills 6 --control 30 --crash-loop 5 --out reports/chaos.md
 
 lock:  ## re-pin requirements/*.txt from fresh installs of requirements/*.in
 	rm -rf /tmp/lock-app /tmp/lock-rasa

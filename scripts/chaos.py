@@ -266,13 +266,20 @@ async def tracker(stack: Stack, client: httpx.AsyncClient, conversation: str) ->
     raise RuntimeError("no Rasa process answered a tracker read for two minutes")
 
 
+IN_FLIGHT = [0]  # requests the citizens have open: the killer strikes while some are
+
+
 async def say(stack: Stack, client: httpx.AsyncClient, c: Citizen, message: str) -> list[str]:
     """One message through the door; sent again with the same id until the web app answers (≤ 3 minutes)."""
     body = {"sender": c.sender, "message": message, "message_id": uuid.uuid4().hex[:16]}
     started = time.monotonic()
     for _ in range(360):
         try:
-            resp = await client.post(f"{stack.web}/api/chat", json=body, timeout=60)
+            IN_FLIGHT[0] += 1
+            try:
+                resp = await client.post(f"{stack.web}/api/chat", json=body, timeout=60)
+            finally:
+                IN_FLIGHT[0] -= 1
             if resp.status_code == 200:
                 c.latencies.append(time.monotonic() - started)
                 texts = [m.get("text") or "" for m in resp.json()["messages"]]
@@ -322,8 +329,10 @@ class Killer:
     rng: random.Random
     per_kind: int
     every_s: float
+    crash_loop: int = 0
     kills: dict[str, int] = field(default_factory=dict)
     log: list[str] = field(default_factory=list)
+    crash_loop_result: str = ""
 
     def kinds(self) -> list[str]:
         return ["rasa", "actions", "web", *(["postgres"] if self.stack.pg else [])]
@@ -357,13 +366,50 @@ class Killer:
         await asyncio.to_thread(pg.start)
         return True
 
+    async def _mid_turn(self) -> None:
+        """Wait (≤ 3 s) until turns are in flight: a kill then lands in the middle of one."""
+        for _ in range(60):
+            if IN_FLIGHT[0] >= 2:
+                return
+            await asyncio.sleep(0.05)
+
+    async def _crash_loop(self, name: str, done: asyncio.Event) -> None:
+        """Kill one Rasa process each time it comes back, `crash_loop` times: the supervisor must back it off alone
+        while the other Rasa process and everything else keep serving."""
+        killed = 0
+        first = time.monotonic()
+        while killed < self.crash_loop and not done.is_set():
+            unit = self.stack.units().get(name, {})
+            if unit.get("pid") and unit.get("state") in ("starting", "running"):
+                await (self._mid_turn() if killed == 0 else asyncio.sleep(0.5))  # the first: a serving process
+                unit = self.stack.units().get(name, {})
+                try:
+                    os.kill(int(unit["pid"]), signal.SIGKILL)
+                    killed += 1
+                    self.log.append(f"{time.strftime('%H:%M:%S')} SIGKILL {name} (pid {unit['pid']}), crash loop "
+                                    f"{killed}/{self.crash_loop}")
+                except (ProcessLookupError, KeyError, TypeError, ValueError):
+                    pass
+            await asyncio.sleep(0.1)
+        await asyncio.sleep(1.0)
+        units = self.stack.units()
+        others = {n: u.get("state") for n, u in units.items() if n != name}
+        self.crash_loop_result = (
+            f"{name} killed {killed} times in {time.monotonic() - first:.0f} s: supervisor state "
+            f"`{units.get(name, {}).get('state')}` (back-off level {units.get(name, {}).get('backoff_level')}), "
+            f"the others {', '.join(f'{n} `{st}`' for n, st in sorted(others.items()))}")
+        self.log.append(f"{time.strftime('%H:%M:%S')} {self.crash_loop_result}")
+
     async def run(self, done: asyncio.Event) -> None:
         order = self.kinds()
+        if self.crash_loop:
+            await self._crash_loop("rasa0", done)
         while not done.is_set():
             pending = [k for k in order if self.kills.get(k, 0) < self.per_kind]
             if not pending:
                 return
             self.rng.shuffle(pending)
+            await self._mid_turn()
             for kind in pending:
                 killed = await self._kill_postgres() if kind == "postgres" else self._kill_unit(kind)
                 if killed:
@@ -465,6 +511,7 @@ class Result:
     database: str
     problems: list[str]
     kill_log: list[str]
+    crash_loop: str = ""
 
     HEADER = ("| run | conversations (at once) | kills (SIGKILL) | finished | outage messages while a Rasa process was "
               "healthy (citizens) | conversations with a wrong fact | consultation rows lost / doubled | "
@@ -511,14 +558,15 @@ async def _drive(stack: Stack, people: list[Citizen], concurrency: int, killer: 
 
 
 def run(*, conversations: int, concurrency: int, kills: int, seed: int, postgres: bool | None = None,
-        kill_every_s: float = 5.0, keep: bool = False, control: int = 0) -> tuple[Result, Result | None]:
+        kill_every_s: float = 5.0, keep: bool = False, control: int = 0,
+        crash_loop: int = 0) -> tuple[Result, Result | None]:
     """The chaos run, after `control` conversations of the same scripts on the same stack with nothing killed (what
     the bot does without faults: any outage message or wrong fact there is not the faults' doing)."""
     postgres = Postgres.available() if postgres is None else postgres
     tmp = Path(tempfile.mkdtemp(prefix="hotline-chaos-"))
     stack = make_stack(tmp, postgres=postgres)
     people = citizens(conversations, seed)
-    killer = Killer(stack, random.Random(seed), kills, kill_every_s)
+    killer = Killer(stack, random.Random(seed), kills, kill_every_s, crash_loop)
     baseline = citizens(control, seed)
     try:
         stack.start()
@@ -555,7 +603,8 @@ def _result(stack: Stack, people: list[Citizen], slots: dict[str, dict[str, Any]
         seconds=seconds, p50_s=statistics.median(latencies) if latencies else 0.0,
         p95_s=latencies[int(0.95 * (len(latencies) - 1))] if latencies else 0.0,
         database="PostgreSQL (own server, killed too)" if postgres else "SQLite",
-        problems=[f"citizen {c.n}: {p}" for c in people for p in c.problems], kill_log=killer.log)
+        problems=[f"citizen {c.n}: {p}" for c in people for p in c.problems], kill_log=killer.log,
+        crash_loop=killer.crash_loop_result)
 
 
 def report(result: Result, control: Result | None, args: argparse.Namespace) -> str:
@@ -568,7 +617,7 @@ def report(result: Result, control: Result | None, args: argparse.Namespace) -> 
     return f"""# Chaos benchmark: processes killed mid-conversation (issue 27)
 
 `make bench` → `.venv/bin/python scripts/chaos.py --conversations {args.conversations} --concurrency {args.concurrency} \
---kills {args.kills} --seed {args.seed} --control {args.control}`, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, this machine (2 cores,
+--kills {args.kills} --seed {args.seed} --control {args.control} --crash-loop {args.crash_loop}`, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, this machine (2 cores,
 shared). `make run`'s own supervisor (scripts/run.sh → scripts/supervise.py) with two Rasa processes, two action
 servers and the web app; consultation log on {result.database}. Whole wage claims through `POST /api/chat`, each
 citizen answering the question asked in words picked by the seed, while one process at a time is killed with SIGKILL
@@ -577,7 +626,9 @@ Every answer is checked against what the citizen said: the final slots and the c
 
 {rows}
 
-{result.turns} turns in {result.seconds:.0f} s. Outage messages of any kind: {result.outages}.
+{result.turns} turns in {result.seconds:.0f} s. Outage messages of any kind: {result.outages}. Each kill waits (≤ 3 s)
+until at least two turns are in flight.
+{f"{chr(10)}A crash loop first: {result.crash_loop}; the claims went on meanwhile.{chr(10)}" if result.crash_loop else ""}
 Verdict: {"every conversation finished, no outage message while a Rasa process was healthy, no wrong fact, no row lost or doubled" if result.ok() else "NOT MET (problems below)"}.
 
 Problems:
@@ -595,6 +646,8 @@ def main() -> int:
     parser.add_argument("--kills", type=int, default=6, help="kills of each kind of process")
     parser.add_argument("--kill-every", type=float, default=5.0, help="seconds between kills")
     parser.add_argument("--seed", type=int, default=27)
+    parser.add_argument("--crash-loop", type=int, default=0,
+                        help="first kill rasa0 this many times as it comes back (5: the supervisor backs it off)")
     parser.add_argument("--control", type=int, default=0,
                         help="first walk this many of the same scripts with nothing killed (the bot's own baseline)")
     parser.add_argument("--no-postgres", action="store_true", help="the consultation log on SQLite")
@@ -603,7 +656,7 @@ def main() -> int:
     args = parser.parse_args()
     result, control = run(conversations=args.conversations, concurrency=args.concurrency, kills=args.kills,
                           seed=args.seed, postgres=False if args.no_postgres else None, kill_every_s=args.kill_every,
-                          keep=args.keep, control=args.control)
+                          keep=args.keep, control=args.control, crash_loop=args.crash_loop)
     text_ = report(result, control, args)
     print(text_)
     if args.out:
