@@ -45,7 +45,7 @@ def _deliverer(request: Request) -> Deliverer:
 
 def _waiting_label(seconds: int) -> str:
     if seconds < 60:
-        return "刚刚"
+        return "不到1分钟"
     if seconds < 3600:
         return f"{seconds // 60}分钟"
     return f"{seconds // 3600}小时{seconds % 3600 // 60}分钟"

@@ -89,6 +89,8 @@ def desk(browser: Any, site: str) -> Any:
     context = browser.new_context(viewport={"width": 1440, "height": 900}, locale="zh-CN", accept_downloads=True)
     page = context.new_page()
     page.set_default_timeout(15_000)
+    page.confirm = True  # type: ignore[attr-defined]  # 结束 asks for a confirmation: the answer the test gives
+    page.on("dialog", lambda d: d.accept() if page.confirm else d.dismiss())
     outside: list[str] = []
     page.on("request", lambda r: None if r.url.startswith(site) else outside.append(r.url))
     page.outside = outside  # type: ignore[attr-defined]
@@ -266,4 +268,61 @@ def test_lockout_logout_and_the_months_xlsx(browser: Any, site: str, operator: d
     expect(page.locator("#login-error")).to_contain_text("次数太多")
     expect(page.locator("#work-view")).to_be_hidden()
     assert page.outside == []
+    page.context.close()
+
+
+def test_three_handoffs_in_a_row_in_one_session(browser: Any, site: str, operator: dict[str, str],
+                                                engine: Engine) -> None:
+    """A shift: three citizens ask for a person; the operator takes, replies and closes each from the detail panel
+    without reloading (its buttons work for every conversation), the longest wait first with its real waiting time,
+    a title badge for waiting citizens, and 结束 only after a confirmation."""
+    import httpx
+    from datetime import timedelta
+
+    from playwright.sync_api import expect
+
+    from hotline.store.models import Handoff
+
+    page = desk(browser, site)
+    log_in(page, site, operator, first=True)
+    for i in range(3):
+        httpx.post(site + "/api/chat", json={"sender": f"shift-{i}", "message": "转人工"}, timeout=10)
+    with Session(engine) as s:  # the first has waited two hours
+        oldest = s.scalars(select(Handoff).order_by(Handoff.id)).first()
+        assert oldest is not None
+        oldest.created_at -= timedelta(hours=2, minutes=5)
+        oldest_id = oldest.id
+        s.commit()
+    page.click("#refresh")
+    expect(page.locator("#handoffs li")).to_have_count(3)
+    expect(page.locator("#handoffs li").first).to_contain_text("已等待2小时5分钟")
+    expect(page.locator("#handoffs li").nth(1)).to_contain_text("已等待不到1分钟")
+    assert page.title().startswith("(3) ")
+    for n in range(3):
+        item = page.locator("#handoffs li").first
+        expect(item).to_contain_text("待接手")
+        if n == 0:
+            assert item.get_attribute("data-id") == str(oldest_id)
+        item.locator(".about").click()
+        expect(page.locator("#detail-take")).to_be_enabled()
+        page.locator("#detail-take").click()
+        expect(page.locator("#handoff-status")).to_contain_text("已接手")
+        page.fill("#reply-text", f"您好，第{n + 1}位，我是值班人员。")
+        page.click("#reply-form button[type=submit]")
+        expect(page.locator("#reply-status")).to_have_text("已发送")
+        expect(page.locator("#detail-close")).to_be_enabled()
+        if n == 0:  # cancelled at the confirmation: nothing is closed
+            page.confirm = False  # type: ignore[attr-defined]
+            page.locator("#detail-close").click()
+            expect(page.locator("#handoffs li")).to_have_count(3)
+            page.confirm = True  # type: ignore[attr-defined]
+        page.locator("#detail-close").click()
+        expect(page.locator("#handoff-status")).to_contain_text("已恢复")
+        expect(page.locator("#handoffs li.selected")).to_have_count(0)
+    expect(page.locator("#handoffs")).to_contain_text("暂时没有等待人工的群众")
+    assert not page.title().startswith("(")
+    with Session(engine) as s:
+        rows = s.scalars(select(Handoff).order_by(Handoff.id)).all()
+        assert [(h.status, h.operator) for h in rows] == [("closed", "op.huang")] * 3
+        assert len(s.scalars(select(Consultation)).all()) == 3
     page.context.close()

@@ -237,6 +237,7 @@ def test_console_buttons_take_and_close(queue: dict[str, Any], engine: Engine,
         page = browser.new_page(viewport={"width": 1280, "height": 900}, locale="zh-CN")
         page.set_default_timeout(10_000)
         page.goto(srv.url + "/console")
+        page.on("dialog", lambda d: d.accept())  # 结束 asks for a confirmation
         page.fill("#username", queue["login"]["username"])
         page.fill("#password", queue["login"]["password"])
         page.click("#login-form button")

@@ -14,6 +14,8 @@
   let callId = "";
   let selected = null;    // the handoff shown on the right
   let timer = null;
+  let waitingIds = null;  // the waiting handoffs of the last refresh (null before the first): a new one is announced
+  const TITLE = document.title;
 
   // --- talking to the server -----------------------------------------------------------------------------------
 
@@ -113,10 +115,48 @@
 
   // --- the handoff queue -------------------------------------------------------------------------------------------
 
+  // Waiting time as an operator reads it, from the server's count of seconds (not this computer's clock).
+  function waited(seconds) {
+    if (seconds < 60) return "不到1分钟";
+    if (seconds < 3600) return Math.floor(seconds / 60) + "分钟";
+    return Math.floor(seconds / 3600) + "小时" + Math.floor((seconds % 3600) / 60) + "分钟";
+  }
+
+  // The longest wait first: waiting citizens oldest first, then those a person is answering.
+  function queueOrder(items) {
+    const rank = (h) => (h.status === "waiting" ? 0 : 1);
+    return items.slice().sort((a, b) => rank(a) - rank(b) ||
+      String(a.created_at || "").localeCompare(String(b.created_at || "")) || a.id - b.id);
+  }
+
+  // A new citizen waiting: the tab's title says how many wait (seen from another tab), and a short tone if wanted.
+  function announce(items) {
+    const waiting = items.filter((h) => h.status === "waiting");
+    document.title = waiting.length ? "(" + waiting.length + ") 有群众等待人工 · " + TITLE : TITLE;
+    const ids = new Set(waiting.map((h) => h.id));
+    const fresh = waitingIds !== null && waiting.some((h) => !waitingIds.has(h.id));
+    waitingIds = ids;
+    if (fresh && $("sound").checked) beep();
+  }
+
+  function beep() {
+    try {
+      const ctx = new (window.AudioContext || window.webkitAudioContext)();
+      const osc = ctx.createOscillator();
+      const gain = ctx.createGain();
+      osc.frequency.value = 880;
+      gain.gain.value = 0.15;
+      osc.connect(gain); gain.connect(ctx.destination);
+      osc.start(); osc.stop(ctx.currentTime + 0.25);
+      osc.onended = () => ctx.close();
+    } catch (e) { /* no audio here: the title still says it */ }
+  }
+
   async function loadHandoffs() {
     let items;
-    try { items = await api("/api/handoffs"); } catch (e) { return; }
+    try { items = queueOrder(await api("/api/handoffs")); } catch (e) { return; }
     text($("queue-count"), items.filter((h) => h.status === "waiting").length);
+    announce(items);
     const list = $("handoffs");
     list.replaceChildren();
     if (!items.length) list.appendChild(el("li", "muted", "暂时没有等待人工的群众"));
@@ -126,7 +166,7 @@
       if (selected && selected.id === h.id) li.classList.add("selected");
       li.append(el("span", "pill", h.channel_label || CHANNEL[h.channel] || "其他渠道"),
         el("span", "pill " + h.status, h.status === "taken" ? "已接手 " + (h.operator || "") : "待接手"),
-        el("span", "muted", (h.status === "waiting" ? "已等待" : "等了") + h.waiting_label +
+        el("span", "muted", (h.status === "waiting" ? "已等待" : "等了") + waited(h.waiting_seconds) +
           (h.category_label ? " · " + h.category_label : "")));
       li.appendChild(el("div", "about", h.summary || ""));
       const actions = el("div", "actions");
@@ -137,7 +177,11 @@
       list.appendChild(li);
       if (selected && selected.id === h.id) select(h, true);
     }
-    if (selected && !items.some((h) => h.id === selected.id)) select(null);
+    if (selected && !items.some((h) => h.id === selected.id)) {
+      // Closed elsewhere: by a colleague, or the citizen went back to the bot (「返回智能助手」).
+      if (!closing) text($("handoff-status"), "该对话已结束，智能助手已接着回答该群众。");
+      select(null);
+    }
   }
 
   function handoffButton(id, status, label, cls) {
@@ -147,15 +191,24 @@
     return b;
   }
 
-  // 接手: this operator answers the citizen; 结束: the bot answers them again and the talk is logged once.
+  // 接手: this operator answers the citizen; 结束 (after a confirmation): the bot answers them again and the talk
+  // is logged once. The button is given back whatever happens: the panel serves every later conversation too.
+  let closing = false;
   async function setHandoffStatus(id, status, button) {
+    if (status === "closed" && !window.confirm("结束人工服务？结束后由智能助手继续回答这位群众，本次咨询会登记。")) return;
     if (button) button.disabled = true;
+    closing = status === "closed";
     try {
       const r = await api(`/api/handoffs/${id}/status`, { method: "POST", body: { status: status } });
       text($("handoff-status"), r.message);
       if (status === "taken") select(r);
-    } catch (err) { text($("handoff-status"), err.message); }
-    await loadHandoffs();
+      await loadHandoffs();
+    } catch (err) {
+      text($("handoff-status"), err.message);
+    } finally {
+      if (button) button.disabled = false;
+      closing = false;
+    }
   }
 
   function select(h, keepDraft) {
@@ -168,7 +221,7 @@
       return;
     }
     text($("detail-title"), (h.channel_label || "") + " · " + (h.status === "taken" ? "已接手 " + (h.operator || "") : "待接手") +
-      " · 等待" + h.waiting_label);
+      " · 等待" + waited(h.waiting_seconds));
     text($("detail-summary"), h.summary);
     $("detail-callback").hidden = !h.callback_phone;
     text($("detail-callback"), h.callback_phone ? "群众同意回电，号码：" + h.callback_phone : "");
