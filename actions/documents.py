@@ -134,7 +134,9 @@ class ActionMakeDocument(Action):
         dispatcher.utter_message(response="utter_document_ready", link=arbitration.link(base=base), hours=hours)
         for extra in made[1:]:
             dispatcher.utter_message(response="utter_document_legal_aid_ready", link=extra.link(base=base))
-        checks = [c for c in arbitration.for_person if not c.startswith("申请人")][:4]
+        # The citizen reads what to fill or confirm; which articles await a check against the official text is
+        # for the operators (it stays on the draft's own check list).
+        checks = [c for c in arbitration.for_person if not c.startswith("申请人") and "条文未对照" not in c][:4]
         if checks:
             dispatcher.utter_message(response="utter_document_check", items="\n".join(f"· {c}" for c in checks))
         events: list[EventType] = clear
