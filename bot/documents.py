@@ -17,6 +17,7 @@ from typing import Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, HTTPException
+from sqlalchemy import select
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
@@ -177,13 +178,24 @@ def _personal_questions() -> set[str]:
             if name.startswith(("utter_ask_applicant_", "utter_bad_applicant_"))}
 
 
+PERSONAL_SLOTS = ("applicant_name", "applicant_sex", "applicant_id_number", "applicant_phone", "applicant_address")
+
+
 def forget_answers(conversation_id: str, texts: list[str]) -> None:
-    """After the turn that gave a draft's link (the transcript is written by then): the personal answers go."""
+    """After the turn that gave a draft's link (the transcript is written by then): the personal answers go from the
+    transcript and from Rasa's tracker store, so they live only in the sealed draft."""
     if not any(tokens_in(t) for t in texts):
         return
+    from hotline.retention import tracker_store_url
+    from hotline.store.models import ChatMessage
+
     with session_scope() as session:
-        store.forget_personal_answers(session=session, conversation_id=conversation_id,
-                                      questions=_personal_questions())
+        lines = list(session.scalars(select(ChatMessage).where(ChatMessage.conversation_id == conversation_id)
+                                     .order_by(ChatMessage.seq.desc()).limit(60)))[::-1]
+        said = store.forget_personal_lines(lines, _personal_questions())
+    url = tracker_store_url()
+    if url:
+        store.scrub_tracker(url=url, conversation_id=conversation_id, said=said, slots=PERSONAL_SLOTS)
 
 
 async def after_turn(channel: str, raw_sender: str, conversation_id: str, texts: list[str]) -> list[str]:

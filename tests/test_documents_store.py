@@ -232,3 +232,34 @@ def test_personal_answers_leave_the_transcript_once_the_draft_holds_them(session
     assert texts[0] == "要" and texts[1] == "您的姓名？"
     for secret in ("李秀英", ID, "450202199001011235", "中南路1号"):
         assert secret not in texts
+
+
+def test_personal_answers_leave_rasas_tracker_store_too(session: Session, tmp_path: Any,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    import json
+
+    from sqlalchemy import MetaData, create_engine
+
+    from bot.documents import forget_answers
+    from tests.test_purge import add_event, rasa_events_table
+
+    url = f"sqlite:///{tmp_path / 'tracker.db'}"
+    monkeypatch.setenv("HOTLINE_TRACKER_STORE_URL", url)
+    tracker = create_engine(url)
+    metadata = MetaData()
+    rasa_events_table(metadata)
+    metadata.create_all(tracker)
+    conversation, now = f"web:{HASH}", dt.datetime.now()
+    add_event(tracker, conversation, now, "user", {"event": "user", "text": ID,
+                                                  "parse_data": {"text": ID, "entities": [{"value": ID}]}})
+    add_event(tracker, conversation, now, "slot", {"event": "slot", "name": "applicant_id_number", "value": ID})
+    add_event(tracker, conversation, now, "user", {"event": "user", "text": "老板欠我工资"})
+    repository.record_messages(session=session, conversation_id=conversation, lines=[
+        ("bot", "身份证号码？", None), ("citizen", ID, None)])
+    session.commit()
+    forget_answers(conversation, ["草稿：/api/documents/1.pdf.1799999999.abcdefABCDEF"])
+    with tracker.connect() as conn:
+        data = [json.loads(d) for (d,) in conn.execute(text("SELECT data FROM events ORDER BY id"))]
+    tracker.dispose()
+    assert ID not in json.dumps(data, ensure_ascii=False)
+    assert data[1]["value"] is None and data[2]["text"] == "老板欠我工资"  # other words stay

@@ -161,10 +161,53 @@ def forget_personal_answers(*, session: Session, conversation_id: str, questions
 
     lines = list(session.scalars(select(ChatMessage).where(ChatMessage.conversation_id == conversation_id)
                                  .order_by(ChatMessage.seq.desc()).limit(lookback)))[::-1]
-    changed = 0
+    return len(forget_personal_lines(lines, questions))
+
+
+def forget_personal_lines(lines: Sequence[Any], questions: set[str]) -> list[str]:
+    """Blank the citizen lines that answer one of `questions` (in order); the words they held."""
+    said: list[str] = []
     for before, line in zip(lines, lines[1:]):
         if line.author == "citizen" and before.author == "bot" and before.text.strip() in questions \
                 and line.text != FORGOTTEN:
+            said.append(line.text)
             line.text = FORGOTTEN
-            changed += 1
-    return changed
+    return said
+
+
+def scrub_tracker(*, url: str, conversation_id: str, said: Sequence[str], slots: Sequence[str]) -> int:
+    """The same answers in Rasa's tracker store (SQLTrackerStore's `events`): the user events' text and the personal
+    slots' values are blanked in this conversation's rows. How many rows changed; 0 without an events table."""
+    import json
+
+    from sqlalchemy import create_engine, inspect, text
+
+    from hotline.retention import app_driver_url
+
+    if not said and not slots:
+        return 0
+    engine = create_engine(app_driver_url(url))
+    try:
+        if not inspect(engine).has_table("events"):
+            return 0
+        changed = 0
+        with engine.begin() as conn:
+            rows = conn.execute(text("SELECT id, type_name, data FROM events WHERE sender_id = :s AND type_name IN "
+                                     "('user', 'slot') ORDER BY id DESC LIMIT 400"), {"s": conversation_id}).all()
+            for row_id, kind, raw in rows:
+                data = json.loads(raw or "{}")
+                if kind == "user" and data.get("text") in said:
+                    data["text"] = FORGOTTEN
+                    if isinstance(data.get("parse_data"), dict):
+                        data["parse_data"]["text"] = FORGOTTEN
+                        data["parse_data"]["entities"] = []
+                elif kind == "slot" and data.get("name") in slots and data.get("value") not in (None, ""):
+                    data["value"] = None
+                else:
+                    continue
+                conn.execute(text("UPDATE events SET data = :d WHERE id = :i"),
+                             {"d": json.dumps(data, ensure_ascii=False), "i": row_id})
+                changed += 1
+        return changed
+    finally:
+        engine.dispose()
