@@ -187,7 +187,8 @@ try:
     out["moved"] = None
 except speedups.RasaInternalsMoved as e:
     out["moved"] = str(e)
-out["missing"] = {name: speedups.missing_internals(p) for name, p in speedups.PATCHES.items()}
+from hotline_rasa.tracker_store import INTERNALS
+out["missing"] = {name: speedups.missing_internals(p) for name, p in [*speedups.PATCHES.items(), ("store", INTERNALS)]}
 print(json.dumps(out))
 """
 
@@ -201,7 +202,8 @@ def test_an_unknown_rasa_or_moved_internals_are_refused_with_what_to_do() -> Non
     assert result["patched_anyway"] is None  # nothing was changed before refusing
     assert result["store"] == "UnknownRasaVersion"
     assert result["moved"] is not None and "RemoteAction._validate_action_result" in result["moved"]
-    # Only the renamed method is missing; every other internal each patch names is where it expects it.
+    # Only the renamed method is missing; every other internal each patch (and the tracker store) names is there.
+    assert set(result["missing"]) == {*SERVING, "parsed_yaml_once", "store"}
     assert {k: v for k, v in result["missing"].items() if v} == {
         "compiled_action_validation": ["rasa.core.actions.action.RemoteAction._validate_action_result"]}
 
@@ -517,9 +519,10 @@ from rasa.shared.core import events as ev
 from rasa.shared.core.domain import Domain
 
 tmp = tempfile.mkdtemp()
-os.environ.update(HOTLINE_TRACKER_STORE_URL=f"sqlite:///{tmp}/rasa.db", HOTLINE_ACTIONS_URL="http://127.0.0.1:9/webhook",
+os.environ.update(HOTLINE_TRACKER_STORE_URL=f"sqlite:///{tmp}/rasa.db", HOTLINE_ACTIONS_URL="http://127.0.0.1:9/x",
                   HOTLINE_ACTIONS_TOKEN="t", HOTLINE_LOCK_STORE="in_memory", HOTLINE_REDIS_HOST="x",
-                  HOTLINE_REDIS_PORT="6379", HOTLINE_REDIS_DB="1", HOTLINE_REDIS_PASSWORD="", **json.loads(sys.argv[1]))
+                  HOTLINE_REDIS_PORT="6379", HOTLINE_REDIS_DB="1", HOTLINE_REDIS_PASSWORD="",
+                  **json.loads(sys.argv[1]))  # endpoints.yml's ${VAR}s, as scripts/local_env.sh sets them
 domain = Domain.load("domain")
 store = TrackerStore.create(AvailableEndpoints.read_endpoints("endpoints.yml").tracker_store, domain)  # as Rasa does
 reads = []
