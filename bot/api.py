@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 import httpx
 from fastapi import APIRouter, Body, HTTPException, Query, Request
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, field_validator, model_validator
 from sqlalchemy import text as sql_text
 
 from bot import accounts, copilot, dashboard, handoffs, supervision
@@ -130,6 +130,16 @@ class ConsultationIn(BaseModel):
         if v is not None and v not in ELIGIBILITY_VERDICTS:
             raise ValueError(f"unknown eligibility '{v}'")
         return v
+
+    @model_validator(mode="after")
+    def _not_empty(self) -> "ConsultationIn":
+        """A call with nothing in it (no category, no words, no fact) is a click, not a consultation: not counted."""
+        said = (self.summary or "").strip()
+        if not (self.category or said or self.street or self.community or self.amount is not None
+                or self.eligibility or (self.legal_basis or "").strip()):
+            raise ValueError("empty call: record what the caller said or the category before logging")
+        self.summary = said or None
+        return self
 
 
 @router.post("/api/consultations", status_code=201)

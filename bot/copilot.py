@@ -9,6 +9,7 @@ result and the call's state; the endpoint in api.py does the I/O (Rasa, database
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -20,7 +21,7 @@ from typing import Any
 import yaml
 
 from bot.ttl import TTLCache
-from hotline import flows, legal_aid, wage_claim
+from hotline import answer_order, flows, legal_aid, wage_claim
 from hotline.codes import CATEGORIES, INTENT_LABELS
 from hotline.directory import AdvisorEntry, canonical_community, canonical_street
 from hotline.flows import fact_readers, reading
@@ -114,10 +115,31 @@ def wording(name: str, **values: Any) -> dict[str, Any] | None:
     return {"text": text, "buttons": buttons}
 
 
+def button_value(slot: str, payload: str) -> Any:
+    """What pressing one of the bot's answer buttons says about `slot`, as a correction the copilot takes:
+    /affirm → True, /deny → False (for groups: none of them), /inform{...} → its value (a group as a list), a
+    plain payload (「欠条」, 「包工头」) → the words, read like a typed answer. None when it says nothing."""
+    if payload == "/affirm":
+        return True
+    if payload == "/deny":
+        return [] if slot == "groups" else False
+    if payload.startswith("/inform"):
+        try:
+            values = json.loads(payload[len("/inform"):] or "{}")
+        except ValueError:
+            return None
+        if slot == "groups" and "group" in values:
+            return [values["group"]]
+        return values.get(slot)
+    return None if payload.startswith("/") else payload
+
+
 def question(slot: str, slots: Mapping[str, Any]) -> dict[str, Any]:
-    """The bot's own question for a slot (utter_ask_<slot>), as {slot, text, buttons}."""
+    """The bot's own question for a slot (utter_ask_<slot>), as {slot, text, buttons}; each button with the
+    `value` it fills (the console makes the options clickable)."""
     said = wording(f"utter_ask_{slot}", **slots) or {"text": flows.label(slot), "buttons": []}
-    return {"slot": slot, **said}
+    buttons = [{**b, "value": button_value(slot, b["payload"])} for b in said["buttons"]]
+    return {"slot": slot, **said, "buttons": [b for b in buttons if b["value"] is not None]}
 
 
 # --- reading one utterance -----------------------------------------------------------------------------------
@@ -242,12 +264,26 @@ def eligibility_for(state: CallState, on: dt.date) -> dict[str, Any] | None:
     return legal_aid.assess(legal_aid.facts_from_slots(slots), on).to_api()
 
 
+def wage_points(state: CallState, on: dt.date) -> list[str]:
+    """The points that matter for these facts (a deadline close, 总包先行清偿, 二倍工资 without a contract…): the same
+    core calls and domain lines as the citizen's answer (actions/answers.py: guidance → key_points →
+    utter_point_<key>), so the operator and the citizen are told the same."""
+    if state.flow != "wage_claim" and state.category != "wage_arrears":
+        return []
+    facts = wage_claim.facts_from_slots(state.slots)
+    said = [wording(f"utter_point_{p.key}", **p.values)
+            for p in answer_order.key_points(facts, on, wage_claim.guidance(facts, on))]
+    return [x["text"] for x in said if x]
+
+
 def wage_steps(state: CallState, on: dt.date) -> list[str]:
-    """The wage-claim routes in their usual order and the deadline, one short line each."""
+    """The points that matter first (wage_points), then the wage-claim routes in their usual order and the
+    deadline, one short line each."""
     if state.flow != "wage_claim" and state.category != "wage_arrears":
         return []
     g = wage_claim.guidance(wage_claim.facts_from_slots(state.slots), on)
-    steps = [f"{n}. {route.title}" for n, route in enumerate(g.routes, start=1)]
+    steps = [*wage_points(state, on)]
+    steps += [f"{n}. {route.title}" for n, route in enumerate(g.routes, start=1)]
     steps.append(f"时效：{g.limitation.summary}")
     if g.general_contractor:
         steps.append(g.general_contractor)
@@ -294,7 +330,9 @@ def script_for(state: CallState, questions: list[dict[str, Any]], eligibility: d
         return [questions[0]["text"]]
     lines: list[str] = []
     if steps and state.flow == "wage_claim":
-        lines.append(f"建议这样做：{steps[0].split('. ', 1)[-1]}。")
+        route = next((s for s in steps if re.match(r"\d+\. ", s)), steps[0])
+        lines += [s for s in steps if s.startswith("★")]
+        lines.append(f"建议这样做：{route.split('. ', 1)[-1]}。")
     if eligibility is not None:
         basis = eligibility["basis"][-1] if eligibility.get("basis") else ""
         lines.append(f"法律援助：{eligibility['verdict_label']}" + (f"（{basis}）。" if basis else "。"))

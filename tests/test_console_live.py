@@ -326,3 +326,22 @@ def test_three_handoffs_in_a_row_in_one_session(browser: Any, site: str, operato
         assert [(h.status, h.operator) for h in rows] == [("closed", "op.huang")] * 3
         assert len(s.scalars(select(Consultation)).all()) == 3
     page.context.close()
+
+
+def test_copilot_answer_options_fill_a_fact(browser: Any, site: str, operator: dict[str, str]) -> None:
+    """The bot's answer options under 接下来问 are buttons: a click fills that fact, as a correction would."""
+    from playwright.sync_api import expect
+
+    page = desk(browser, site)
+    log_in(page, site, operator, first=True)
+    page.get_by_role("tab", name="电话来电助手").click()
+    page.fill("#utterance", "包工头跑了，欠我们12个工友两万多，我在中南街道")
+    page.click("#analyze-form button")
+    option = page.locator("#questions .opt").first
+    expect(option).to_be_visible()
+    slot = option.get_attribute("data-slot")
+    option.click()
+    expect(page.locator(f"#slots [data-slot={slot}]")).to_have_count(1)
+    expect(page.locator(f"#questions .opt[data-slot={slot}]")).to_have_count(0)  # answered: no longer asked
+    assert page.outside == []
+    page.context.close()

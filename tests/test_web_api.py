@@ -232,6 +232,16 @@ def test_log_consultation_bad_body_is_422(client: TestClient, auth: dict[str, st
     assert_polite_error(client.post("/api/consultations", headers=auth, json=body), 422)
 
 
+@pytest.mark.parametrize("body", [{}, {"summary": "   "}, {"call_id": "call-1", "outcome": "answered"},
+                                  {"persons": 3, "migrant_worker": True}])
+def test_an_empty_call_is_not_logged(client: TestClient, auth: dict[str, str], engine: Engine,
+                                     body: dict[str, Any]) -> None:
+    """A click on 登记 with nothing recorded (no words, category or fact) is refused: it would count as a call."""
+    assert_polite_error(client.post("/api/consultations", headers=auth, json=body), 422)
+    with Session(engine) as s:
+        assert s.scalars(select(Consultation)).all() == []
+
+
 # --- copilot ------------------------------------------------------------------------------------------------
 
 PARSES: dict[str, dict[str, Any]] = {
@@ -283,7 +293,10 @@ def test_copilot_accumulates_a_wage_claim(client: TestClient, auth: dict[str, st
     assert second["missing"] == ["end_date", "months_worked", "evidence", "street"]
     assert second["eligibility"]["verdict"] == "eligible"
     assert second["eligibility"]["verdict_label"] == "可以申请法律援助"
-    assert second["wage_steps"][0] == "1. 整理证据，先和老板协商"
+    # The points the citizen's answer leads with come first (issue 21), then the routes in order.
+    routes = [x for x in second["wage_steps"] if x[:1].isdigit()]
+    assert routes[0] == "1. 整理证据，先和老板协商"
+    assert second["wage_steps"][0].startswith("★") and "二倍工资" in "".join(second["wage_steps"])
 
     third = analyze(client, auth, "有欠条和微信聊天记录，在东台", facts={"end_date": "2026-10-20", "months_worked": 8})
     assert third["slots"]["evidence"] == ["欠条", "微信聊天记录"]

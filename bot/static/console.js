@@ -317,7 +317,17 @@
     qs.replaceChildren();
     for (const q of r.questions || []) {
       const li = el("li", null, q.text);
-      if ((q.buttons || []).length) li.appendChild(el("div", "opts", "可选：" + q.buttons.map((b) => b.title).join(" / ")));
+      if ((q.buttons || []).length) {  // the caller's answer, one click: it fills the fact as a correction would
+        const opts = el("div", "opts", "可选：");
+        for (const b of q.buttons) {
+          const chip = el("button", "opt", b.title);
+          chip.type = "button";
+          chip.dataset.slot = q.slot;
+          chip.addEventListener("click", () => answerWith(q.slot, b.value));
+          opts.appendChild(chip);
+        }
+        li.appendChild(opts);
+      }
       qs.appendChild(li);
     }
     if (!(r.questions || []).length) qs.appendChild(el("li", "muted", "该问的都问了"));
@@ -382,6 +392,15 @@
     await analyze(lastText, corrections);
   });
 
+  // An answer option clicked: that fact set (a group added to those known), the call read again with it.
+  async function answerWith(slot, value) {
+    if (!lastText) return;
+    const known = (last && last.slots) || {};
+    const v = slot === "groups" && Array.isArray(value) && value.length
+      ? Array.from(new Set([...(known.groups || []), ...value])) : value;
+    await analyze(lastText, { [slot]: v });
+  }
+
   $("new-call").addEventListener("click", newCall);
 
   $("log-form").addEventListener("submit", async (e) => {
@@ -390,7 +409,7 @@
     const body = {
       call_id: callId,  // the same call logged twice (a double click) stays one record
       outcome: $("outcome").value,
-      summary: $("summary").value || null,
+      summary: $("summary").value.trim() || null,
       category: (last && last.category) || null,
       migrant_worker: s.migrant_worker === true,
       persons: Number.isInteger(s.people_count) && s.people_count > 0 ? s.people_count : 1,
@@ -400,6 +419,10 @@
       eligibility: last && last.eligibility ? last.eligibility.verdict : null,
       legal_basis: last && last.eligibility ? (last.eligibility.basis || []).join("；") : null,
     };
+    if (!body.category && !body.summary && !body.street && body.amount == null && !body.eligibility) {
+      text($("log-status"), "这次来电还没有记下任何内容（来电人说的话或类别），不能登记。");
+      return;
+    }
     const button = $("log-form").querySelector("button");
     button.disabled = true;
     try {
