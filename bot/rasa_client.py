@@ -247,8 +247,29 @@ async def _request(
     settings = get_settings()
     timeout = settings.rasa_timeout_s if timeout is None else timeout
     idempotent = method == "GET" if idempotent is None else idempotent
+    # Every process refused or died under the call (both restarting at once): a turn waits a little for one to come
+    # back, asking again with backoff, before the citizen is given the fallback — a slower answer, not none.
+    deadline = time.monotonic() + (min(float(os.environ.get("HOTLINE_RASA_WAIT_S", RASA_WAIT_S)), timeout)
+                                   if idempotent and method == "POST" else 0.0)
+    pauses = iter((0.25, 0.5, 1.0))
+    while True:
+        try:
+            return await _try_each(method, path, client, conversation, body, params, timeout, idempotent)
+        except (httpx.ConnectError, httpx.ConnectTimeout, *_BROKEN):
+            pause = next(pauses, 1.0)
+            if time.monotonic() + pause > deadline:
+                raise
+            await asyncio.sleep(pause)
+
+
+RASA_WAIT_S = 10.0  # HOTLINE_RASA_WAIT_S overrides; never longer than the time-out of one call
+
+
+async def _try_each(method: str, path: str, client: httpx.AsyncClient | None, conversation: str | None,
+                    body: Any, params: dict[str, str] | None, timeout: float, idempotent: bool) -> httpx.Response:
+    """The call to each Rasa process in turn (_ordered) until one takes it; the last failure when none does."""
     last: Exception | None = None
-    for base in _ordered(conversation, settings.rasa_urls):
+    for base in _ordered(conversation, get_settings().rasa_urls):
         try:
             return await _send(method, f"{base}{path}", client, body=body, params=params, timeout=timeout)
         except (httpx.ConnectError, httpx.ConnectTimeout) as exc:

@@ -13,9 +13,11 @@ STALE_S = 10.0  # the supervisor writes every quarter second: older than this, i
 
 
 def state_path() -> Path:
-    from hotline.settings import VAR_DIR
+    """HOTLINE_SUPERVISOR_STATE (run.sh sets it), else supervisor.json in HOTLINE_VAR_DIR, read when called."""
+    from hotline.settings import PROJECT_ROOT
 
-    return Path(os.environ.get("HOTLINE_SUPERVISOR_STATE") or VAR_DIR / "supervisor.json")
+    var = Path(os.environ.get("HOTLINE_VAR_DIR") or PROJECT_ROOT / "var")
+    return Path(os.environ.get("HOTLINE_SUPERVISOR_STATE") or var / "supervisor.json")
 
 
 def units() -> dict[str, dict[str, Any]] | None:

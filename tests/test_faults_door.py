@@ -436,3 +436,24 @@ async def test_a_held_web_chat_resumes_by_itself_and_the_page_gets_the_answers(
     assert texts == [RESUMED_TEXT, "收到：三万五"]
     assert [m for _, _, m in calls(fakes)] == ["三万五"]
     assert await held_turns.held_store().take(conversation) == []
+
+
+async def test_a_turn_waits_a_little_when_every_rasa_process_is_restarting(
+        door: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    fakes, _, _ = door
+    real_send = rasa_client._send
+    refusals = iter([True, True, True])  # both refuse, then one of them is back
+
+    async def restarting(method: str, url: str, client: Any, **kwargs: Any) -> Any:
+        if "/webhooks/" in url and next(refusals, False):
+            raise httpx.ConnectError("refused")
+        return await real_send(method, url, client, **kwargs)
+
+    monkeypatch.setattr(rasa_client, "_send", restarting)
+    monkeypatch.setattr(rasa_client, "PROBE_EVERY_S", 3600.0)
+    try:
+        [msg] = await forward_to_rasa("patient", "三万五", "web")
+    finally:
+        rasa_client._down.clear()
+    assert msg.text == "收到：三万五"  # a slower answer, not the outage message
+    assert [m for _, _, m in calls(fakes)] == ["三万五"]
