@@ -159,6 +159,23 @@ def test_frozen_model_objects_takes_effect(take_effect: dict[str, Any]) -> None:
     assert take_effect["agent"] == "FakeAgent" and take_effect["frozen"] >= 50_000
 
 
+def test_the_pinned_rasa_is_a_version_the_runtime_was_checked_on() -> None:
+    """A re-pin of Rasa (make lock) fails here until someone has checked the patches against it (versions.py)."""
+    import importlib.util
+    import re
+
+    from tests.stack import ROOT
+
+    spec = importlib.util.spec_from_file_location("versions", ROOT / "rasa_runtime" / "hotline_rasa" / "versions.py")
+    assert spec is not None and spec.loader is not None
+    versions = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(versions)  # no Rasa import at the top: readable from this environment
+    [pinned] = re.findall(r"^rasa==(\S+)$", (ROOT / "requirements" / "rasa.txt").read_text(), flags=re.M)
+    assert pinned in versions.KNOWN_RASA_VERSIONS
+    with pytest.raises(versions.UnknownRasaVersion, match="this is Rasa 3.7.0"):
+        versions.check_rasa_version("3.7.0")
+
+
 GUARD = r"""
 import json
 import rasa
