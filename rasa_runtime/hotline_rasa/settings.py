@@ -1,5 +1,6 @@
-"""Every environment variable the Rasa runtime reads, read here once (hotline.settings is the app's own; it lives in
-the other environment, with SQLAlchemy 2)."""
+"""The environment variables serve, train, the speed-ups and the tracker store read, read here (hotline.settings is
+the app's own: it lives in the other environment, with SQLAlchemy 2). resilience.py still reads its two itself
+(HOTLINE_ACTIONS_URLS, HOTLINE_ACTIONS_RETRY_S)."""
 from __future__ import annotations
 
 import os
