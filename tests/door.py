@@ -31,7 +31,8 @@ HOURS = {
 def hours_file(folder: Path, mode: str) -> Path:
     """An office-hours file that is always open or always closed (mode "open" | "closed")."""
     path = folder / f"office_hours_{mode}.yml"
-    path.write_text(f"timezone: Asia/Shanghai\n{HOURS[mode]}label: 周一至周五 8:00-12:00、15:00-18:00（测试：{mode}）\n",
+    # The label is what citizens read after hours: the bureau's real hours, as in hotline/office_hours.yml.
+    path.write_text(f"timezone: Asia/Shanghai\n{HOURS[mode]}label: 周一至周五 8:00-12:00、15:00-18:00\n",
                     encoding="utf-8")
     return path
 
