@@ -60,7 +60,7 @@ def test_the_draft_is_one_tap_at_phone_size(site: str, link: str) -> None:
         page.click("#send")
         button = page.locator("a.doc-link")
         expect(button).to_have_count(1)
-        expect(button).to_have_text("下载申请书（Word）")
+        expect(button).to_have_text("点这里下载（Word）")
         assert button.get_attribute("href") == link
         box = button.bounding_box()
         assert box is not None and box["height"] >= 48 and box["width"] >= 240  # a thumb's target across the bubble

@@ -53,12 +53,14 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     env = {"HOTLINE_VAR_DIR": str(tmp / "var"), "HOTLINE_SECRET_KEY": "test-secret", "HOTLINE_SENDER_SALT": "test-salt"}
     prepared_database(url, **env)
     with running_cluster(tmp, url, rasa_processes=1, extra_env=env) as cluster:
-        yield cluster.stack
+        yield cluster.stack, f"sqlite:///{tmp / 'rasa_tracker.db'}"
 
 
 @pytest.fixture
 def web(stack: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Door]:
-    with door(monkeypatch, stack) as d:
+    monkeypatch.setenv("HOTLINE_TRACKER_STORE_URL", stack[1])  # the door scrubs the answers there too
+    with door(monkeypatch, stack[0]) as d:
+        d.tracker_url = stack[1]  # type: ignore[attr-defined]
         yield d
 
 
@@ -95,6 +97,14 @@ def test_whole_wage_claim_ends_with_the_draft_and_a_reminder(web: Door) -> None:
     assert "11010519491231002X" not in answer and "张三" not in links[0]
     assert "要不要在时效到期前提醒您" in answer and "2027年10月31日" in answer
 
+    # The personal answers live only in the sealed draft: not in the transcript, not in Rasa's tracker store.
+    for url, query in ((web.stack.database_url, "SELECT text FROM chat_messages"),
+                       (web.tracker_url, "SELECT data FROM events")):  # type: ignore[attr-defined]
+        engine = create_engine(url)
+        with engine.connect() as conn:
+            kept = " ".join(str(r[0]) for r in conn.execute(text(query)))
+        engine.dispose()
+        assert "11010519491231002X" not in kept and "13977212345" not in kept and "中南路1号" not in kept, url
     pdf = web.client.get(links[0])
     assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf", pdf.text[:200]
     with tempfile.TemporaryDirectory() as tmp:

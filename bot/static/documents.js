@@ -3,7 +3,7 @@
 (function () {
   "use strict";
   const LINK = /(?:https?:\/\/[^\s]+)?\/api\/documents\/[0-9]+\.(pdf|docx)\.[0-9]+\.[A-Za-z0-9_\-=]+/g;
-  const LABEL = { pdf: "打开申请书（PDF）", docx: "下载申请书（Word）" };
+  const LABEL = { pdf: "点这里打开（PDF）", docx: "点这里下载（Word）" };  // the bubble names which paper
 
   function button(url, fmt) {
     const a = document.createElement("a");
