@@ -104,3 +104,41 @@ def test_web_chat_link_is_one_big_button() -> None:
     assert "/api/documents/" in script and "min-height:48px" in script and "display:block" in script
     assert 'src="/static/documents.js"' in (STATIC / "index.html").read_text(encoding="utf-8")
     assert 'src="/static/console_documents.js"' in (STATIC / "console.html").read_text(encoding="utf-8")
+
+
+# --- WeChat, at the wire: the signed link in the passive reply; a held reminder comes with the next answer ------
+
+from tests.test_wechat import OPENID, client, fake_wechat, post, reply_content, text_xml, wechat_server  # noqa: E402,F401
+
+
+async def test_wechat_gets_the_signed_link_and_it_opens(client: Any, fake_rasa: FakeRasa, session: Session) -> None:
+    [arbitration, _aid] = make_drafts(session=session, facts=FACTS, applicant=Applicant(name="阿强",
+                                      id_number="11010519491231002X"), on=dt.date(2026, 12, 7), channel="wechat",
+                                      sender_hash=hash_sender(OPENID, "test-salt"), pdf=False)
+    session.commit()
+    link = arbitration.link("docx", base="https://hotline.example")
+    fake_rasa.reply = lambda s, m: [{"text": f"仲裁申请书草稿写好了，点开就能看：\n{link}"}]
+    said = reply_content((await post(client, text_xml("要", msg_id=7001))).text)
+    assert link in said
+    for secret in ("11010519491231002X", "阿强", OPENID):
+        assert secret not in link
+    path = link.removeprefix("https://hotline.example")
+    opened = await client.get(path)
+    assert opened.status_code == 200 and opened.content[:2] == b"PK"
+    assert (await client.get(path[:-2] + ("xx" if not path.endswith("xx") else "yy"))).status_code == 403
+
+
+async def test_wechat_reminder_waits_for_the_next_message(client: Any, fake_rasa: FakeRasa, session: Session) -> None:
+    from hotline.documents.delivery import send_due
+
+    sender = hash_sender(OPENID, "test-salt")
+    store.schedule_reminders(session=session, channel="wechat", sender_hash=sender, deadline=dt.date(2027, 10, 31),
+                             today=dt.date(2026, 12, 7))
+    session.commit()
+    assert send_due(session=session, today=dt.date(2027, 10, 1)).held == 1  # WeChat: no first message after 48 h
+    session.commit()
+    fake_rasa.reply = lambda s, m: [{"text": f"收到：{m}"}]
+    said = reply_content((await post(client, text_xml("你好", msg_id=7002))).text)
+    assert said.startswith("提醒：您申请劳动仲裁的期限是2027年10月31日，还有30天") and said.endswith("收到：你好")
+    said = reply_content((await post(client, text_xml("在吗", msg_id=7003))).text)
+    assert "提醒" not in said  # given once
