@@ -140,3 +140,26 @@ def test_a_job_ended_eleven_and_a_half_months_ago_gets_the_deadline_warning_with
     assert f"{deadline.year}年{deadline.month}月{deadline.day}日前申请劳动仲裁" in short
     assert "《劳动争议调解仲裁法》第二十七条" in short
     assert f"还剩{(deadline - today).days}天" in short
+
+
+def test_an_elderly_mother_suing_the_son_she_lives_with_is_judged_on_her_own_income(stack: Stack) -> None:
+    """Issue 23 item 3 in a real conversation: the form asks whether she lives with the son, then her own income
+    (《广西法律援助经济困难标准及认定办法》第三条第二款), not the household's."""
+    sender = "web:" + hash_sender("browser-mother", "e2e-salt")
+    answers = {"matter": "要儿子给赡养费", "groups": "老年人", "no_fixed_income": "不是，有一点退休金",
+               "lives_with_other_party": "住在一起", "own_monthly_income": "一千", "has_valuable_assets": "没有",
+               "monthly_income": "八千", "household_size": "3口人", "street": "水上"}
+    transcript = [r.get("text", "") for r in say(stack, sender, "儿子不给我养老钱，我想申请法律援助")]
+    asked: list[str] = []
+    for _ in range(15):
+        slot = requested_slot(stack, sender)
+        if slot is None:
+            break
+        assert slot in answers, f"unexpected slot {slot}"
+        asked.append(slot)
+        transcript += [r.get("text", "") for r in say(stack, sender, answers[slot])]
+    assert requested_slot(stack, sender) is None, f"the form never finished; asked {asked}"
+    assert "lives_with_other_party" in asked and "own_monthly_income" in asked
+    assert "monthly_income" not in asked and "household_size" not in asked
+    answer = "\n".join(transcript)
+    assert "可以申请法律援助" in answer and "第三条第二款" in answer and "只算您本人" in answer
