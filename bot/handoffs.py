@@ -181,7 +181,7 @@ async def handoff_reply(handoff_id: int, body: ReplyIn, operator: OperatorDep, s
         raise HTTPException(422, detail="text: empty")
     try:
         # WeChat and Telegram show every line alike: the words carry who speaks (「【值班人员】…」).
-        await _deliverer(request).deliver(handoff, signed(text), now=repository.utcnow())
+        await _deliverer(request).deliver(handoff, signed(text, operator.display_name), now=repository.utcnow())
     except NotDelivered as exc:
         raise HTTPException(502, detail=str(exc)) from exc
     if handoff.status == "waiting":
@@ -208,7 +208,8 @@ def chat_pushed(session: SessionDep, sender: str = SenderPath,
     conversation = rasa_sender(sender, "web")
     rows, cursor = repository.pushed_since(session=session, conversation_id=conversation, since=since)
     active = repository.active_handoff(session=session, conversation_id=conversation)
-    return {"messages": [_line(m) | {"seq": m.seq} for m in rows], "next": cursor,
+    names = _names(session, rows)
+    return {"messages": [_line(m, names) | {"seq": m.seq} for m in rows], "next": cursor,
             "handoff": active.status if active is not None else None}
 
 
@@ -218,25 +219,30 @@ def chat_history(session: SessionDep, sender: str = SenderPath) -> dict[str, Any
     conversation = rasa_sender(sender, "web")
     rows = repository.transcript(session=session, conversation_id=conversation)
     active = repository.active_handoff(session=session, conversation_id=conversation)
-    return {"messages": [_line(m) | {"at": _iso(m.at)} for m in rows],
+    names = _names(session, rows)
+    return {"messages": [_line(m, names) | {"at": _iso(m.at)} for m in rows],
             "conversation_id": conversation, "next": rows[-1].seq if rows else 0,
             "handoff": active.status if active is not None else None}
 
 
-def operator_label() -> str:
-    """Who speaks when a person answers, as the citizen sees it (domain/handoff.yml). No login names: those are the
-    bureau's, not a name for citizens."""
-    return say("utter_operator_label_unnamed")
+def operator_label(display_name: str | None = None) -> str:
+    """Who speaks when a person answers, as the citizen sees it (domain/handoff.yml): 「值班人员 · 黄律师」 with the
+    operator's display name, else 「值班人员」. Never the login name: that is the bureau's, not a name for citizens."""
+    return say("utter_operator_label", operator=display_name) if display_name else say("utter_operator_label_unnamed")
 
 
-def signed(text: str) -> str:
+def signed(text: str, display_name: str | None = None) -> str:
     """An operator's words for a channel that cannot mark them otherwise (WeChat, Telegram)."""
-    return f"【{operator_label()}】{text}"
+    return f"【{operator_label(display_name)}】{text}"
 
 
-def _line(m: ChatMessage) -> dict[str, Any]:
+def _names(session: Session, rows: list[ChatMessage]) -> dict[str, str]:
+    return repository.display_names(session=session, usernames=[m.operator for m in rows if m.operator])
+
+
+def _line(m: ChatMessage, names: dict[str, str]) -> dict[str, Any]:
     """One transcript line for the web chat: an operator's carries the label the page shows above the bubble."""
     line = {"text": m.text, "buttons": repository.message_buttons(m), "from": m.author}
     if m.author == "operator":
-        line["label"] = operator_label()
+        line["label"] = operator_label(names.get(m.operator or ""))
     return line

@@ -211,15 +211,29 @@ def operators_group() -> None:
 
 @operators_group.command("add")
 @click.argument("name")
-def operators_add(name: str) -> None:
+@click.option("--display-name", default=None, help="What citizens see when this operator answers, e.g. 黄律师.")
+def operators_add(name: str, display_name: str | None) -> None:
     """Create the copilot login NAME; its one-time password is printed alone on the last line.
 
-    Example: hotline operators add wang.li
+    Example: hotline operators add wang.li --display-name 王律师
     """
     with _session() as session:
-        password = repository.create_operator(session=session, username=name)
+        password = repository.create_operator(session=session, username=name, display_name=display_name)
     click.echo(f"Created operator {name}. Give them this password once; it is not stored and cannot be shown again:")
     click.echo(password)
+
+
+@operators_group.command("display-name")
+@click.argument("name")
+@click.argument("display_name", required=False)
+def operators_display_name(name: str, display_name: str | None) -> None:
+    """Set what citizens see when operator NAME answers (「值班人员 · DISPLAY_NAME」); without it, clear it.
+
+    Example: hotline operators display-name wang.li 王律师
+    """
+    with _session() as session:
+        repository.set_display_name(session=session, username=name, display_name=display_name)
+    click.echo(f"{name}: {display_name or '（不显示姓名）'}")
 
 
 # --- purge -----------------------------------------------------------------------------------------------

@@ -283,3 +283,21 @@ async def test_a_button_pressed_during_a_handoff_reaches_the_operator_as_its_tit
     said = [t["text"] for t in item["transcript"] if t["from"] == "citizen"]
     assert said[-2:] == ["已经不干了", "我要讨薪"]
     assert "（点了一个按钮）" not in said
+
+
+async def test_an_operators_display_name_marks_their_words(client: TestClient, engine: Engine,
+                                                           bot_api: tuple[FakeBotApi, str]) -> None:
+    """「值班人员 · 黄律师」 on the web chat, 【值班人员 · 黄律师】 on Telegram; never the login name."""
+    with Session(engine) as s:
+        password = repository.create_operator(session=s, username="op.huang", display_name="黄律师")
+        s.commit()
+    token = client.post("/api/login", json={"username": "op.huang", "password": password}).json()["token"]
+    client.cookies.clear()
+    auth = {"Authorization": f"Bearer {token}"}
+    client.post("/api/chat", json={"sender": "b-named", "message": "转人工"})
+    await citizen_turn("telegram", "4242", "转人工")
+    for item in client.get("/api/handoffs", headers=auth).json():
+        assert client.post(f"/api/handoffs/{item['id']}/reply", headers=auth, json={"text": "您好"}).status_code == 201
+    [line] = [m for m in client.get("/api/chat/b-named/history").json()["messages"] if m["from"] == "operator"]
+    assert line["label"] == "值班人员 · 黄律师" and "op.huang" not in str(line)
+    assert [p["text"] for p in bot_api[0].sent()] == ["【值班人员 · 黄律师】您好"]

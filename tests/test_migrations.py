@@ -38,7 +38,7 @@ def schema_diff(url: str) -> list:
 
 
 # The newest revision; a new migration bumps this and adds its file below.
-HEAD = "0004"
+HEAD = "0005"
 
 
 def test_revisions_are_numbered_and_named() -> None:
@@ -48,6 +48,7 @@ def test_revisions_are_numbered_and_named() -> None:
         "0002_add_stats_breakdown_indexes.py",
         "0003_operator_sessions_lockout_and_two_way_handoff.py",
         "0004_document_drafts_and_reminders.py",
+        "0005_operator_display_name.py",
     ]
     assert migrate.head() == HEAD
 

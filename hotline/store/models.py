@@ -84,6 +84,8 @@ class Operator(Base):
     # Set for a new login (its password was printed once by the CLI): the console asks for a new one first.
     must_change_password: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     password_changed_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # What a citizen sees when this operator answers (「值班人员 · 黄律师」); None: 「值班人员」 alone, never the login name.
+    display_name: Mapped[str | None] = mapped_column(String(32))
 
 
 class LoginFailures(Base):

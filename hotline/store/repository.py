@@ -333,18 +333,48 @@ def _entry(a: Advisor) -> AdvisorEntry:
 # --- operators -------------------------------------------------------------------------------------------
 
 
-def create_operator(*, session: Session, username: str) -> str:
-    """Create a copilot login and return its one-time password (only a salted scrypt hash is stored)."""
+def create_operator(*, session: Session, username: str, display_name: str | None = None) -> str:
+    """Create a copilot login and return its one-time password (only a salted scrypt hash is stored).
+    `display_name` is what citizens see when this operator answers (1-32 characters), else nothing."""
     username = (username or "").strip()
+    display_name = _display_name(display_name)
     if not _USERNAME.match(username):
         raise StoreError(f"invalid operator name {username!r}: 1-64 letters, digits, '.', '-', '_' or '@'")
     if session.scalar(select(Operator.id).where(Operator.username == username)) is not None:
         raise OperatorExists(f"operator {username!r} already exists")
     password = secrets.token_urlsafe(12)
     session.add(Operator(username=username, password_hash=hash_password(password), created_at=utcnow(), active=True,
-                         must_change_password=True))
+                         must_change_password=True, display_name=display_name))
     session.flush()
     return password
+
+
+def _display_name(display_name: str | None) -> str | None:
+    """A display name as stored: stripped, 1-32 characters, no markup; None when empty."""
+    name = (display_name or "").strip()
+    if not name:
+        return None
+    if len(name) > 32 or re.search(r"[<>\n]", name):
+        raise StoreError(f"invalid display name {name!r}: 1-32 characters, no markup")
+    return name
+
+
+def set_display_name(*, session: Session, username: str, display_name: str | None) -> None:
+    """Set (or, with None, clear) the name citizens see when this operator answers."""
+    operator = session.scalar(select(Operator).where(Operator.username == username))
+    if operator is None:
+        raise StoreError(f"no operator {username!r}")
+    operator.display_name = _display_name(display_name)
+    session.flush()
+
+
+def display_names(*, session: Session, usernames: Sequence[str]) -> dict[str, str]:
+    """username → display name, for the operators among `usernames` who have one."""
+    if not usernames:
+        return {}
+    rows = session.execute(select(Operator.username, Operator.display_name)
+                           .where(Operator.username.in_(set(usernames)), Operator.display_name.is_not(None)))
+    return {u: n for u, n in rows if n}
 
 
 def login(*, session: Session, username: str, password: str) -> str | None:
