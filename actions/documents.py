@@ -17,7 +17,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.common import sender_of
+from actions.common import sender_of, today
 from actions.consultation_log import record_consultation
 
 log = logging.getLogger(__name__)
@@ -122,7 +122,7 @@ class ActionMakeDocument(Action):
         facts = facts_from_slots(tracker.current_slot_values())
         try:
             # LibreOffice takes ~2 s: off the event loop, so other conversations' actions go on.
-            made = await asyncio.to_thread(_make, facts, applicant, dt.date.today(), sender.channel,
+            made = await asyncio.to_thread(_make, facts, applicant, today(), sender.channel,
                                            sender.sender_hash)
         except Exception:
             log.exception("draft not made")
@@ -142,7 +142,7 @@ class ActionMakeDocument(Action):
         events: list[EventType] = clear
         events += record_consultation(tracker, category="wage_arrears", outcome="answered", referral="document",
                                       migrant_worker=bool(facts.migrant_worker))
-        if arbitration.deadline is not None and arbitration.deadline > dt.date.today():
+        if arbitration.deadline is not None and arbitration.deadline > today():
             deadline = _cn_date(arbitration.deadline)
             events.append(SlotSet("document_deadline", deadline))
             dispatcher.utter_message(response="utter_offer_reminder", document_deadline=deadline)
@@ -171,7 +171,7 @@ class ActionSetReminder(Action):
         sender = sender_of(tracker)
         with session_scope() as session:
             store.schedule_reminders(session=session, channel=sender.channel, sender_hash=sender.sender_hash,
-                                     deadline=deadline, today=dt.date.today())
+                                     deadline=deadline, today=today())
         dispatcher.utter_message(response="utter_reminder_set", document_deadline=tracker.get_slot("document_deadline"))
         return []
 

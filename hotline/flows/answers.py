@@ -107,7 +107,8 @@ def _number(slot: str, text: str, entities: Entities, low: int, high: int) -> in
 
 
 _BOUNDS = {"amount": (1, 100_000_000), "people_count": (1, 10_000), "months_owed": (1, 360),
-           "monthly_income": (0, 10_000_000), "household_size": (1, 30)}
+           "monthly_income": (0, 10_000_000), "household_size": (1, 30), "months_worked": (1, 600),
+           "own_monthly_income": (0, 10_000_000)}
 
 
 # A total said after the parts: 「每个月四千 欠了三个月 一共一万二」, 「我一千八 老婆两千 加起来三千八」.
