@@ -139,13 +139,14 @@ def wire(monkeypatch: pytest.MonkeyPatch, stack: Stack, hours: Path | None = Non
     office_hours._load.cache_clear()
 
 
-def new_operator(client: TestClient, database_url: str, username: str) -> tuple[dict[str, str], tuple[str, str]]:
+def new_operator(client: TestClient, database_url: str, username: str,
+                 display_name: str | None = None) -> tuple[dict[str, str], tuple[str, str]]:
     """A new operator logged in through the API: the bearer header (the login also puts them on shift) and the
     login."""
     engine = create_engine(database_url)
     try:
         with Session(engine) as s:
-            password = repository.create_operator(session=s, username=username)
+            password = repository.create_operator(session=s, username=username, display_name=display_name)
             s.commit()
     finally:
         engine.dispose()

@@ -76,7 +76,7 @@ def test_citizen_person_close_then_the_bot_answers(browser: Any, stack: tuple[St
         from fastapi.testclient import TestClient
 
         with TestClient(create_app()) as setup:
-            _, (username, password) = new_operator(setup, stack[0].database_url, f"op.{hours_mode}")
+            _, (username, password) = new_operator(setup, stack[0].database_url, f"op.{hours_mode}", "李律师")
         desk = browser.new_context(viewport={"width": 1280, "height": 800}, locale="zh-CN").new_page()
         desk.set_default_timeout(20_000)
         desk.on("dialog", lambda d: d.accept())  # 结束 asks for a confirmation
@@ -119,7 +119,7 @@ def test_citizen_person_close_then_the_bot_answers(browser: Any, stack: tuple[St
 
         person = phone.locator(".msg.operator").last
         expect(person).to_contain_text("请问包工头叫什么名字", timeout=20_000)
-        expect(person.locator(".who")).to_have_text(_response("utter_operator_label_unnamed"))
+        expect(person.locator(".who")).to_have_text("值班人员 · 李律师")  # who speaks, by their display name
         phone.fill("#input", "包工头叫李国强，在柳石路")
         phone.click("#send")
         expect(phone.locator(".msg.me").last).to_have_text("包工头叫李国强，在柳石路")
