@@ -128,7 +128,7 @@ class Supervisor:
             time.sleep(0.1)
         for u in self.units:
             u.kill_group(signal.SIGKILL)
-            u.state = "stopped"
+            u.state, u.ready = "stopped", False
         self.write_state(time.monotonic())
 
     def reap(self, u: Unit, now: float, starting_up: bool) -> bool:

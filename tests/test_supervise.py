@@ -71,7 +71,7 @@ def test_a_crash_looping_service_backs_off_alone_while_the_other_keeps_serving(t
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.wait(timeout=15)
-    assert all(u["state"] == "stopped" for u in _state(state).values())
+    assert all(u["state"] == "stopped" and not u["ready"] for u in _state(state).values())
 
 
 def test_a_death_while_starting_stops_everything(tmp_path: Path) -> None:
