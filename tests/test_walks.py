@@ -148,7 +148,8 @@ def test_a_handoff_at_every_question(walker: walks.DoorWalker, cluster: tuple[St
                          question.slot)
     if base is None:
         pytest.skip(f"no answering policy makes {question.form} ask {question.slot}")
-    kept = {k: v for k, v in walker.tracker(base)["slots"].items() if k in {q.slot for q in QUESTIONS} and v is not None}
+    asked = {q.slot for q in QUESTIONS}
+    kept = {k: v for k, v in walker.tracker(base)["slots"].items() if k in asked and v is not None}
     failures: list[str] = []
     for ending in (walks.ENDINGS[n % len(walks.ENDINGS)], walks.ENDINGS[(n + 2) % len(walks.ENDINGS)]):
         sender = walker.clone(base)
