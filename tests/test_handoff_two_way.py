@@ -301,3 +301,29 @@ async def test_an_operators_display_name_marks_their_words(client: TestClient, e
     [line] = [m for m in client.get("/api/chat/b-named/history").json()["messages"] if m["from"] == "operator"]
     assert line["label"] == "值班人员 · 黄律师" and "op.huang" not in str(line)
     assert [p["text"] for p in bot_api[0].sent()] == ["【值班人员 · 黄律师】您好"]
+
+
+@pytest.mark.parametrize("callback", [None, "13977212345"])
+def test_an_idle_handoff_times_out_unless_a_call_back_was_promised(
+        client: TestClient, engine: Engine, fake_rasa_events: FakeRasaWithEvents, callback: str | None) -> None:
+    """Nobody spoke in it for more than HOTLINE_HANDOFF_IDLE_HOURS: the citizen's words go to the bot, after a note,
+    and the conversation is handed back (RESUME_EVENTS). A call-back number left keeps it in the queue."""
+    chat = lambda text: client.post("/api/chat", json={"sender": "b-idle", "message": text}).json()  # noqa: E731
+    chat("转人工")
+    with Session(engine) as s:
+        [h] = s.scalars(select(Handoff)).all()
+        h.created_at -= timedelta(hours=30)
+        h.last_citizen_at = h.created_at  # the 转人工 turn itself
+        h.callback_phone = callback
+        s.commit()
+    calls = len(fake_rasa_events.webhook_calls)
+    answer = chat("工伤要怎么认定")
+    with Session(engine) as s:
+        [h] = s.scalars(select(Handoff)).all()
+        status = h.status
+    if callback:
+        assert status == "waiting" and len(fake_rasa_events.webhook_calls) == calls
+        return
+    assert status == "closed" and answer["handoff"] is None
+    assert [m["text"] for m in answer["messages"]] == [say("utter_handoff_timed_out"), "收到：工伤要怎么认定"]
+    assert fake_rasa_events.event_calls[-1][1][-1] == {"event": "action", "name": "action_listen"}
