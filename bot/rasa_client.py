@@ -143,6 +143,7 @@ def drop_sessions() -> None:
             if session.connector is not None:
                 session.connector._close()  # aiohttp's synchronous close; `close()` needs the (finished) loop
     _sessions.clear()
+    _down.clear()  # what one loop's turns found down is no news to the next (a test's processes are its own)
 
 
 async def _send(method: str, url: str, client: httpx.AsyncClient | None, *, kind: str = "rasa",

@@ -266,7 +266,9 @@ def test_adding_a_group_never_turns_eligible_into_ineligible(facts: AidFacts, on
     after = assess(_with(facts, groups=tuple(dict.fromkeys(facts.groups + (group,)))), on)
     if before.verdict == "eligible":
         assert after.verdict == "eligible"
-    assert not (before.verdict != "ineligible" and after.verdict == "ineligible")
+    # A group can bring a matter into scope (the 广西条例's personal-injury groups): a review that was open only on
+    # scope, with the means test already failed, is then settled as ineligible. Nothing else may get worse.
+    assert not (before.verdict != "ineligible" and after.verdict == "ineligible" and before.means_test != "failed")
 
 
 @settings(max_examples=200, deadline=None)
