@@ -148,7 +148,7 @@ def test_an_answer_fills_no_other_flow(bot: walks.Bot, bases: dict, question: wa
         sender = bot.clone(base)
         bot.say(sender, answer)
         answered = slots_of(bot, sender)
-        bot.say(sender, OPENERS[other.form])
+        walks.open_form(bot, sender, OPENERS[other.form], "first")
         asked: set[str] = set()
         known = {q.slot: q for q in QUESTIONS if q.form == other.form}
         for _ in range(20):

@@ -121,10 +121,16 @@ def questions(domain: dict[str, Any] | None = None) -> list[Question]:
             for form, names in slots.items() for slot in names]
 
 
+AFTER = "after:"
+
+
 def openers(rules: list[dict[str, Any]] | None = None) -> dict[str, str]:
-    """form → the message that starts it: the intent of an unconditional rule that runs the form."""
+    """form → the message that starts it: the intent of an unconditional rule that runs the form; for a form offered
+    when another one ends (the draft papers after the wage answer: `action: X`, `intent: I`, …, the form), the
+    opener 「after:<that form>:/I」 — walk_to finishes that form first, then says /I."""
+    rules = rules or load_rules()
     out: dict[str, str] = {}
-    for rule in rules or load_rules():
+    for rule in rules:
         steps = rule.get("steps") or []
         if rule.get("condition") or not steps or "intent" not in steps[0]:
             continue
@@ -132,7 +138,35 @@ def openers(rules: list[dict[str, Any]] | None = None) -> dict[str, str]:
             action = step.get("action", "")
             if action.endswith("_form") and action not in out:
                 out[action] = "/" + steps[0]["intent"]
+    for rule in rules:
+        steps = rule.get("steps") or []
+        if rule.get("condition") or len(steps) < 3 or "action" not in steps[0] or "intent" not in steps[1]:
+            continue
+        ender = steps[0]["action"]
+        # The form whose "done" rule runs the action this rule follows (its condition names the form).
+        before = next((c["active_loop"] for r in rules for c in r.get("condition") or []
+                       if c.get("active_loop") and ender in [x.get("action") for x in r.get("steps") or []]), None)
+        for step in steps[2:]:
+            action = step.get("action", "")
+            if action.endswith("_form") and action not in out and before in out:
+                out[action] = f"{AFTER}{before}:/{steps[1]['intent']}"
     return out
+
+
+def open_form(bot: Bot, conversation: str, opener: str, policy: str, limit: int = 25) -> None:
+    """Say the opener; for an `after:` opener, first walk the form it follows to its end."""
+    if not opener.startswith(AFTER):
+        bot.say(conversation, opener)
+        return
+    before, intent = opener.removeprefix(AFTER).split(":", 1)
+    bot.say(conversation, openers()[before])
+    known = {q.slot: q for q in questions() if q.form == before}
+    for _ in range(limit):
+        loop, asked = bot.requested_slot(conversation)
+        if loop != before or asked is None:
+            break
+        bot.say(conversation, good_answer(known.get(asked, Question(before, asked, ())), policy))
+    bot.say(conversation, intent)
 
 
 # How the walker answers the questions on its way to a target question: each policy opens other branches
@@ -233,7 +267,7 @@ def walk_to(bot: Bot, sender: str, opener: str, form: str, slot: str, limit: int
     known = {q.slot: q for q in questions() if q.form == form}
     for policy in POLICIES:
         conversation = f"{sender}-{policy}"
-        bot.say(conversation, opener)
+        open_form(bot, conversation, opener, policy)
         for _ in range(limit):
             loop, asked = bot.requested_slot(conversation)
             if loop != form or asked is None:
