@@ -13,11 +13,11 @@ import re
 from typing import Any
 
 from rasa_sdk import Action, FormValidationAction, Tracker
-from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.events import ActionExecutionRejected, EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.common import sender_of, today
+from actions.common import latest_intent, sender_of, today
 from actions.consultation_log import record_consultation
 
 log = logging.getLogger(__name__)
@@ -45,6 +45,13 @@ def public_base(channel: str) -> str:
 class ValidateDocumentForm(FormValidationAction):
     def name(self) -> str:
         return "validate_document_form"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        """「转人工」 asked for a person, not given as a name: the form steps aside for its handoff rule."""
+        slot = tracker.get_slot("requested_slot")
+        if slot and slot in tracker.slots_to_validate() and latest_intent(tracker) == "request_human":
+            return [SlotSet(slot, None), ActionExecutionRejected(self.form_name())]
+        return await super().run(dispatcher, tracker, domain)
 
     def _answer(self, slot: str, value: Any, dispatcher: CollectingDispatcher,
                 ok: Any) -> dict[str, Any]:
