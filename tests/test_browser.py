@@ -14,10 +14,8 @@ from bot.app import create_app
 from tests.fakes.fixtures import fake_rasa, rasa_server  # noqa: F401
 from tests.fakes.rasa import FakeRasa
 from tests.fakes.server import LoopbackServer
+from tests.chromium import ARGS, CHROMIUM, browser  # noqa: F401 (browser is a fixture)
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
 pytestmark = [
     pytest.mark.browser,
@@ -41,16 +39,6 @@ def site(fake_rasa: FakeRasa) -> Iterator[str]:
     fake_rasa.reply = wage_bot
     with LoopbackServer(create_app()) as srv:
         yield srv.url
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture

@@ -18,10 +18,8 @@ from hotline.store.models import Consultation
 from tests.fakes.fixtures import fake_rasa, rasa_server  # noqa: F401
 from tests.fakes.rasa import FakeRasa
 from tests.fakes.server import LoopbackServer
+from tests.chromium import ARGS, CHROMIUM
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 NLU = {
     "我们是农民工，包工头跑了，欠我们12个工友两万多": {"intent": {"name": "wage_arrears", "confidence": 0.91}, "entities": [
         {"entity": "people_count", "value": 12}, {"entity": "amount", "value": 20000}]},

@@ -25,10 +25,8 @@ from hotline.store import repository
 from hotline.store.models import Consultation
 from tests.fakes.rasa_events import FakeRasaWithEvents, fake_rasa_events, rasa_events_server  # noqa: F401
 from tests.fakes.server import LoopbackServer
+from tests.chromium import ARGS, CHROMIUM, browser  # noqa: F401 (browser is a fixture)
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 SHOTS = PROJECT_ROOT / "reports" / "screenshots"
 NEW_PASSWORD = "shift-password-2026"
 NLU = {"intent": {"name": "wage_arrears", "confidence": 0.91},
@@ -73,16 +71,6 @@ def operator(engine: Engine) -> dict[str, str]:
         password = repository.create_operator(session=s, username="op.huang")
         s.commit()
     return {"username": "op.huang", "password": password}
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield chromium
-        chromium.close()
 
 
 def desk(browser: Any, site: str) -> Any:

@@ -26,11 +26,9 @@ from hotline.stats import annual_stats, change
 from hotline.store import repository
 from hotline.store.models import Consultation, Operator
 from tests.fakes.server import LoopbackServer
+from tests.chromium import ARGS, CHROMIUM
 
 SEED = Path(__file__).parent / "data" / "ledger_seed.csv"
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
 
 @pytest.fixture

@@ -18,10 +18,8 @@ from tests.door import hours_file, new_operator, wire
 from tests.fakes.server import LoopbackServer
 from tests.stack import Stack, prepared_database, running_cluster
 from tests.test_handoff_round_trip import QUESTION, WORK_INJURY, _response
+from tests.chromium import ARGS, CHROMIUM, browser  # noqa: F401 (browser is a fixture)
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 ROOT = Path(__file__).resolve().parent.parent
 NEW_PASSWORD = "handoff-shift-2026"
 
@@ -40,16 +38,6 @@ def stack(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFacto
     with running_cluster(tmp, url, rasa_processes=1, extra_env={"HOTLINE_OFFICE_HOURS_FILE": str(hours),
                                                                 "HOTLINE_VAR_DIR": str(tmp / "var")}) as cluster:
         yield cluster.stack, hours
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield chromium
-        chromium.close()
 
 
 def shot(page: Any, name: str) -> Path:

@@ -23,6 +23,7 @@ from hotline.store import repository
 from hotline.store.models import Handoff
 from tests.fakes.rasa_events import FakeRasaWithEvents, fake_rasa_events, rasa_events_server  # noqa: F401
 from tests.fakes.server import LoopbackServer
+from tests.chromium import ARGS, CHROMIUM
 
 RAW_CHAT_ID = "tg-778899"  # what Telegram calls the citizen; never seen past the front door
 
@@ -221,9 +222,6 @@ def test_console_script_takes_and_closes_through_the_route() -> None:
     assert 'id="handoff-status"' in (STATIC / "console.html").read_text(encoding="utf-8")
 
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
 
 @pytest.mark.browser
