@@ -43,11 +43,38 @@ def bot(tmp_path_factory: pytest.TempPathFactory) -> Iterator[walks.Bot]:
         yield walks.Bot(cluster.stack.rasa_url, token=cluster.stack.rasa_token)
 
 
+def routes() -> dict[str, str]:
+    """Answers that lead where the walk policies do not go: an elderly mother's 赡养费 claim (no fixed income, lives
+    with her son, her own income) and a job that ended eleven months ago (when the worker last asked)."""
+    import datetime as dt
+    from zoneinfo import ZoneInfo
+
+    ended = dt.datetime.now(ZoneInfo("Asia/Shanghai")).date() - dt.timedelta(days=330)
+    return {"matter": "儿子不给我生活费，我想要赡养费", "migrant_worker": "不是", "groups": "我今年68了",
+            "no_fixed_income": "有退休金", "lives_with_other_party": "住在一起", "construction": "不是",
+            "employment_ended": "不干了", "end_date": f"{ended.year}年{ended.month}月{ended.day}日"}
+
+
+def walk_by_route(bot: walks.Bot, sender: str, form: str, slot: str) -> str | None:
+    known = {q.slot: q for q in QUESTIONS if q.form == form}
+    walks.open_form(bot, sender, OPENERS[form], "first")
+    route = routes()
+    for _ in range(25):
+        loop, asked = bot.requested_slot(sender)
+        if loop != form or asked is None:
+            return None
+        if asked == slot:
+            return sender
+        bot.say(sender, route.get(asked) or walks.good_answer(known.get(asked, walks.Question(form, asked, ())),
+                                                              "first"))
+    return None
+
+
 @pytest.fixture(scope="module")
 def bases(bot: walks.Bot) -> dict[tuple[str, str], str | None]:
     """One conversation walked to each question, cloned for every answer."""
     return {(q.form, q.slot): walks.walk_to(bot, f"a-{q.form}-{q.slot}", OPENERS[q.form], q.form, q.slot)
-            for q in QUESTIONS}
+            or walk_by_route(bot, f"r-{q.form}-{q.slot}", q.form, q.slot) for q in QUESTIONS}
 
 
 def slots_of(bot: walks.Bot, sender: str) -> dict[str, Any]:
