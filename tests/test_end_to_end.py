@@ -114,6 +114,23 @@ def test_a_form_paused_for_another_matter_resumes_where_it_stopped(stack: Stack)
     assert requested_slot(stack, sender) == "amount"  # the employer is kept; the next question is asked again
 
 
+def fill_form(stack: Stack, sender: str, opener: str, answers: dict[str, str], limit: int = 20
+              ) -> tuple[list[str], list[str]]:
+    """Say the opener, then answer each question the form asks from `answers` until it ends: what the bot said, and
+    which slots were asked in order."""
+    transcript = [r.get("text", "") for r in say(stack, sender, opener)]
+    asked: list[str] = []
+    for _ in range(limit):
+        slot = requested_slot(stack, sender)
+        if slot is None:
+            break
+        assert slot in answers, f"unexpected slot {slot}"
+        asked.append(slot)
+        transcript += [r.get("text", "") for r in say(stack, sender, answers[slot])]
+    assert requested_slot(stack, sender) is None, f"the form never finished; asked {asked}"
+    return transcript, asked
+
+
 def test_a_job_ended_eleven_and_a_half_months_ago_gets_the_deadline_warning_with_article_27(stack: Stack) -> None:
     """Issue 23: the end day is asked in a real conversation, so the 1-year period of 调解仲裁法第二十七条 is computed
     and its deadline, 15 days away, comes first on the phone."""
@@ -122,16 +139,7 @@ def test_a_job_ended_eleven_and_a_half_months_ago_gets_the_deadline_warning_with
     ended = today - dt.timedelta(days=350)
     answers = {**ANSWERS, "employer": "鑫达劳务公司", "construction": "不是，在厂里",
                "end_date": f"{ended.year}年{ended.month}月{ended.day}日", "last_demand_date": "没要过"}
-    transcript = [r.get("text", "") for r in say(stack, sender, "老板欠我工资，我想讨薪")]
-    asked: list[str] = []
-    for _ in range(20):
-        slot = requested_slot(stack, sender)
-        if slot is None:
-            break
-        assert slot in answers, f"unexpected slot {slot}"
-        asked.append(slot)
-        transcript += [r.get("text", "") for r in say(stack, sender, answers[slot])]
-    assert requested_slot(stack, sender) is None, f"the form never finished; asked {asked}"
+    transcript, asked = fill_form(stack, sender, "老板欠我工资，我想讨薪", answers)
     assert "end_date" in asked and "last_demand_date" in asked  # the close deadline makes the last demand matter
     assert stack.tracker(sender)["slots"]["end_date"] == ended.isoformat()
     deadline = ended.replace(year=ended.year + 1) if not (ended.month == 2 and ended.day == 29) else \
@@ -149,16 +157,7 @@ def test_an_elderly_mother_suing_the_son_she_lives_with_is_judged_on_her_own_inc
     answers = {"matter": "要儿子给赡养费", "groups": "老年人", "no_fixed_income": "不是，有一点退休金",
                "lives_with_other_party": "住在一起", "own_monthly_income": "一千", "has_valuable_assets": "没有",
                "monthly_income": "八千", "household_size": "3口人", "street": "水上"}
-    transcript = [r.get("text", "") for r in say(stack, sender, "儿子不给我养老钱，我想申请法律援助")]
-    asked: list[str] = []
-    for _ in range(15):
-        slot = requested_slot(stack, sender)
-        if slot is None:
-            break
-        assert slot in answers, f"unexpected slot {slot}"
-        asked.append(slot)
-        transcript += [r.get("text", "") for r in say(stack, sender, answers[slot])]
-    assert requested_slot(stack, sender) is None, f"the form never finished; asked {asked}"
+    transcript, asked = fill_form(stack, sender, "儿子不给我养老钱，我想申请法律援助", answers)
     assert "lives_with_other_party" in asked and "own_monthly_income" in asked
     assert "monthly_income" not in asked and "household_size" not in asked
     answer = "\n".join(transcript)
