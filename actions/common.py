@@ -102,9 +102,15 @@ def skip_or_stop(tracker: Tracker, form: str, skippable: set[str] | frozenset[st
 _run_roster: ContextVar[list[AdvisorEntry] | None] = ContextVar("run_roster", default=None)
 
 
+# The answers read during this action run: the digression check, the needed facts and the validator all ask what
+# the same message says to the same question; it is read once.
+_run_answers: ContextVar[dict[tuple[str, str], answers.Answer] | None] = ContextVar("run_answers", default=None)
+
+
 def new_run() -> None:
     """Forget what the previous action run read (called where an action run starts)."""
     _run_roster.set(None)
+    _run_answers.set(None)
 
 
 def roster() -> list[AdvisorEntry]:
@@ -292,20 +298,28 @@ class FlowFormValidation(FormValidationAction):
         """What `text` (by default the latest message) answers to the question asking `slot`
         (hotline.flows.answers.read); the NLU's entities and intent count only for the message itself."""
         message = tracker.latest_message or {}
-        own = text is None or text == (message.get("text") or "")
+        said = message.get("text") or "" if text is None else text
+        own = said == (message.get("text") or "")
+        cache = _run_answers.get()
+        if cache is None:
+            cache = {}
+            _run_answers.set(cache)
+        if (slot, said) in cache:
+            return cache[(slot, said)]
         entries = roster() if spec_reader(slot) == "place" else []
 
-        def place(name: str, said: str) -> str | None:
+        def place(name: str, words: str) -> str | None:
             if name == "community":
-                return community_for(said, entries)
+                return community_for(words, entries)
             # A community named to the street question (「住在弯塘那边」) gives its street.
-            community = community_for(said, entries)
-            return street_for(said, entries or None) or next(
+            community = community_for(words, entries)
+            return street_for(words, entries or None) or next(
                 (e.street for e in entries if community and e.community == community), None)
 
-        return answers.read(slot, message.get("text") or "" if text is None else text,
-                            entities=message.get("entities") or () if own else (),
-                            intent=latest_intent(tracker) if own else None, place=place)
+        heard = answers.read(slot, said, entities=message.get("entities") or () if own else (),
+                             intent=latest_intent(tracker) if own else None, place=place)
+        cache[(slot, said)] = heard
+        return heard
 
     def answer(self, slot: str, value: Any, tracker: Tracker, dispatcher: CollectingDispatcher) -> dict[str, Any]:
         """The slot's value from words, read by the slot's reader (a number or a bool is kept as it is). Not read:

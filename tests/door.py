@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from hotline.store import repository
 from hotline.store.models import ChatMessage, Handoff
-from tests.stack import Stack
+from tests.stack import Stack, prepared_database, running_cluster
 
 HOURS = {
     "open": "weekdays: [1, 2, 3, 4, 5, 6, 7]\nperiods:\n  - [\"00:00\", \"23:59\"]\n",
@@ -35,6 +35,17 @@ def hours_file(folder: Path, mode: str) -> Path:
     path.write_text(f"timezone: Asia/Shanghai\n{HOURS[mode]}label: 周一至周五 8:00-12:00、15:00-18:00\n",
                     encoding="utf-8")
     return path
+
+
+@contextmanager
+def stack_in_hours(tmp: Path, mode: str) -> Iterator[tuple[Stack, Path]]:
+    """One Rasa and the action server on a fresh database, in office hours that are always `mode` (open | closed)."""
+    hours = hours_file(tmp, mode)
+    url = f"sqlite:///{tmp / 'hotline.db'}"
+    prepared_database(url, HOTLINE_VAR_DIR=str(tmp / "var"))
+    with running_cluster(tmp, url, rasa_processes=1, extra_env={"HOTLINE_OFFICE_HOURS_FILE": str(hours),
+                                                                "HOTLINE_VAR_DIR": str(tmp / "var")}) as cluster:
+        yield cluster.stack, hours
 
 
 @dataclass

@@ -14,9 +14,9 @@ from typing import Any
 
 import pytest
 
-from tests.door import hours_file, new_operator, wire
+from tests.door import new_operator, stack_in_hours, wire
 from tests.fakes.server import LoopbackServer
-from tests.stack import Stack, prepared_database, running_cluster
+from tests.stack import Stack
 from tests.test_handoff_round_trip import QUESTION, WORK_INJURY, _response
 from tests.chromium import ARGS, CHROMIUM, browser  # noqa: F401 (browser is a fixture)
 
@@ -31,13 +31,8 @@ pytestmark = [
 
 @pytest.fixture(scope="module", params=["closed", "open"])
 def stack(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Stack, Path]]:
-    tmp: Path = tmp_path_factory.mktemp(f"handoff-browser-{request.param}")
-    hours = hours_file(tmp, request.param)
-    url = f"sqlite:///{tmp / 'hotline.db'}"
-    prepared_database(url, HOTLINE_VAR_DIR=str(tmp / "var"))
-    with running_cluster(tmp, url, rasa_processes=1, extra_env={"HOTLINE_OFFICE_HOURS_FILE": str(hours),
-                                                                "HOTLINE_VAR_DIR": str(tmp / "var")}) as cluster:
-        yield cluster.stack, hours
+    with stack_in_hours(tmp_path_factory.mktemp(f"handoff-browser-{request.param}"), request.param) as found:
+        yield found
 
 
 def shot(page: Any, name: str) -> Path:

@@ -15,8 +15,7 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.door import Door, door, hours_file
-from tests.stack import prepared_database, running_cluster
+from tests.door import Door, door, stack_in_hours
 
 pytestmark = pytest.mark.rasa
 
@@ -41,13 +40,8 @@ AFTER_HOURS = _response("utter_handoff_after_hours").split("（", 1)[0]
 
 @pytest.fixture(scope="module", params=["open", "closed"])
 def stack(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Any, Path]]:
-    tmp: Path = tmp_path_factory.mktemp(f"roundtrip-{request.param}")
-    hours = hours_file(tmp, request.param)
-    url = f"sqlite:///{tmp / 'hotline.db'}"
-    prepared_database(url, HOTLINE_VAR_DIR=str(tmp / "var"))
-    with running_cluster(tmp, url, rasa_processes=1, extra_env={"HOTLINE_OFFICE_HOURS_FILE": str(hours),
-                                                                "HOTLINE_VAR_DIR": str(tmp / "var")}) as cluster:
-        yield cluster.stack, hours
+    with stack_in_hours(tmp_path_factory.mktemp(f"roundtrip-{request.param}"), request.param) as found:
+        yield found
 
 
 @pytest.fixture

@@ -158,8 +158,7 @@ def read_number(slot: str, text: str, entities: Entities, intent: str | None) ->
         return 3 * (parse_number(q.group(1)) or 1)
     if slot in ("people_count", "household_size"):
         if m := re.search(r"(?<![一二两三四五六七八九十\d])[俩仨](?!口子)", t):
-            return 2 if m.group(0) == "俩" and slot == "people_count" else (3 if m.group(0) == "仨" else None) \
-                if slot == "people_count" else _household(t)
+            return {"俩": 2, "仨": 3}[m.group(0)] if slot == "people_count" else _household(t)
         if _ONLY_ME.search(t) and (slot == "people_count" and _ONLY_ME.match(t)
                                    or not re.search(r"[二两三四五六七八九十\d]", t)):
             return 1  # 「就我一个 家里还有四口人等我寄钱」: the head count is said first
