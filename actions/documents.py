@@ -8,7 +8,6 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
-import os
 import re
 from typing import Any
 
@@ -19,6 +18,7 @@ from rasa_sdk.types import DomainDict
 
 from actions.common import latest_intent, sender_of, today
 from actions.consultation_log import record_consultation
+from hotline.settings import get_settings
 
 log = logging.getLogger(__name__)
 PERSONAL = ("applicant_name", "applicant_sex", "applicant_id_number", "applicant_phone", "applicant_address")
@@ -39,7 +39,7 @@ def id_number_ok(text: str) -> bool:
 
 def public_base(channel: str) -> str:
     """Where a link points: the web chat opens a path of its own site; WeChat needs the whole address."""
-    return "" if channel == "web" else os.environ.get("HOTLINE_PUBLIC_URL", "http://localhost:8000").rstrip("/")
+    return "" if channel == "web" else get_settings().public_url
 
 
 class ValidateDocumentForm(FormValidationAction):

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import functools
 import logging
-import os
 import traceback
 from typing import Any
 
@@ -25,6 +24,7 @@ from rasa_sdk.executor import ActionExecutor, CollectingDispatcher
 from rasa_sdk.interfaces import ActionExecutionRejection, ActionNotFoundException
 
 from hotline.privacy import mask_text
+from hotline.settings import get_settings
 
 logger = logging.getLogger(__name__)
 
@@ -79,7 +79,7 @@ def failure_response(executor: ActionExecutor, action_call: dict[str, Any], exc:
 
 
 def injected_fault(action_call: dict[str, Any]) -> bool:
-    faults = os.environ.get(FAULT_ENV, "")
+    faults = get_settings().fault_actions
     if not faults:
         return False
     name, sender = action_call.get("next_action"), str(action_call.get("sender_id") or "")

@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import hmac
 import logging
-import os
 
 from sanic import Sanic, response
 from sanic.request import Request
@@ -55,8 +54,8 @@ def main(argv: list[str] | None = None) -> None:
     from hotline.settings import get_settings
 
     parser = argparse.ArgumentParser(description="the 12348 action server (rasa-sdk), secret-checked")
-    parser.add_argument("-p", "--port", type=int, default=int(os.environ.get("HOTLINE_ACTIONS_PORT", "5055")))
-    parser.add_argument("--host", default=os.environ.get("HOTLINE_ACTIONS_HOST", "127.0.0.1"),
+    parser.add_argument("-p", "--port", type=int, default=get_settings().actions_port)
+    parser.add_argument("--host", default=get_settings().actions_host,
                         help="address to bind (default 127.0.0.1; HOTLINE_ACTIONS_HOST)")
     parser.add_argument("--actions", default="actions", help="package of the actions")
     args = parser.parse_args(argv)

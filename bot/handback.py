@@ -7,7 +7,6 @@ console and the closing log say the same.
 """
 from __future__ import annotations
 
-import os
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
@@ -17,7 +16,8 @@ from bot.menu import MAIN_MENU
 from bot.rasa_client import resume_conversation
 from hotline.codes import CATEGORIES
 from hotline.privacy import mask_text
-from hotline.store import repository
+from hotline.settings import get_settings
+from hotline.store import consultations, handoffs, transcripts
 from hotline.store.models import ChatMessage, Handoff
 
 QUOTED_WORDS = 3  # the citizen's last few messages quoted in the summary
@@ -25,11 +25,10 @@ QUOTED_WORDS = 3  # the citizen's last few messages quoted in the summary
 ASKING_FOR_A_PERSON = {"转人工", "人工", "人工服务", "人工客服", "找人工", "我要人工", "转人工服务", "找真人", "真人"}
 # A handoff nobody has spoken in for this long is over when the citizen writes again: their words are a fresh
 # question for the bot (with a note), not a message into a queue nobody reads. HOTLINE_HANDOFF_IDLE_HOURS.
-DEFAULT_IDLE_HOURS = 24.0
 
 
 def idle_limit() -> timedelta:
-    return timedelta(hours=float(os.environ.get("HOTLINE_HANDOFF_IDLE_HOURS", DEFAULT_IDLE_HOURS)))
+    return timedelta(hours=get_settings().handoff_idle_hours)
 
 
 def summary(h: Handoff, lines: list[ChatMessage]) -> str:
@@ -52,7 +51,7 @@ def button_titles(lines: list[ChatMessage]) -> dict[str, str]:
     titles = {b.payload: b.title for b in MAIN_MENU}
     for m in lines:
         if m.author == "bot":
-            titles.update({b.get("payload", ""): b.get("title", "") for b in repository.message_buttons(m)})
+            titles.update({b.get("payload", ""): b.get("title", "") for b in transcripts.message_buttons(m)})
     return titles
 
 
@@ -60,7 +59,7 @@ def pressed(session: Session, conversation: str, text: str) -> str:
     """A citizen's message as a person reads it: a pressed button's payload (`/affirm`) becomes its title."""
     if not text.startswith("/"):
         return text
-    title = button_titles(repository.transcript(session=session, conversation_id=conversation, limit=60)).get(text)
+    title = button_titles(transcripts.transcript(session=session, conversation_id=conversation, limit=60)).get(text)
     return title or text
 
 
@@ -82,13 +81,13 @@ def log_closed(session: Session, h: Handoff, operator: str) -> None:
     a row of its own (source_id from the handoff id: closing twice logs once)."""
     if h.consultation_id is not None:  # closed before: logged then
         return
-    text = summary(h, repository.transcript(session=session, conversation_id=h.conversation_id or ""))
-    claimed = repository.claim_referral(session=session, sender_hash=h.sender_hash, operator=operator, summary=text)
+    text = summary(h, transcripts.transcript(session=session, conversation_id=h.conversation_id or ""))
+    claimed = consultations.claim_referral(session=session, sender_hash=h.sender_hash, operator=operator, summary=text)
     if claimed is not None:
         h.consultation_id = claimed.id
         return
     service = "online" if h.channel in ("web", "wechat", "telegram") else "hotline_12348"
-    row = repository.log_consultation(
+    row = consultations.log_consultation(
         session=session, service=service, channel=h.channel, category=h.category or "other", outcome="answered",
         summary=text, sender_hash=h.sender_hash, operator=operator, source_id=f"handoff:{h.id}",
         occurred_at=h.created_at,
@@ -102,7 +101,7 @@ def close(session: Session, h: Handoff, *, operator: str | None = None) -> None:
     A handoff nobody took (the citizen went back to the bot, or it timed out waiting) keeps the bot's own referral
     row: no person answered. The caller commits, then hands the conversation back (`hand_back`).
     """
-    repository.set_handoff_status(session=session, handoff_id=h.id, status="closed",
+    handoffs.set_handoff_status(session=session, handoff_id=h.id, status="closed",
                                   operator=None if h.operator else operator)
     if h.operator:
         log_closed(session, h, h.operator)

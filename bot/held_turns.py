@@ -14,7 +14,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import os
 import sqlite3
 import time
 import weakref
@@ -158,10 +157,10 @@ _store_key: tuple[str | None, str, int] | None = None
 def held_store() -> HeldStore:
     """The store for this process: Redis when HOTLINE_REDIS_URL is set, else var/door.db."""
     global _store, _store_key
-    from hotline.settings import PROJECT_ROOT
+    from hotline.settings import get_settings
 
-    url = os.environ.get("HOTLINE_REDIS_URL") or None
-    var = os.environ.get("HOTLINE_VAR_DIR", str(PROJECT_ROOT / "var"))
+    settings = get_settings()
+    url, var = settings.redis_url, settings.var_dir
     # The Redis client belongs to one event loop; tests run one loop per test.
     key = (url, var, id(asyncio.get_running_loop()) if url else 0)
     if _store is None or _store_key != key:

@@ -20,13 +20,14 @@ import ipaddress
 import json
 import logging
 import math
-import os
 import re
 import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
+
+from hotline.settings import get_settings
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +47,7 @@ _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
 
 
 def max_body_bytes() -> int:
-    return int(os.environ.get("HOTLINE_MAX_BODY_BYTES", str(256 * 1024)))
+    return get_settings().max_body_bytes
 
 
 def clean_text(text: str) -> str:
@@ -215,7 +216,7 @@ class Rate:
 
 def _rate(name: str, burst: int, per_minute: float) -> Rate:
     """HOTLINE_RATE_<NAME>=burst/per_minute overrides a default, e.g. HOTLINE_RATE_CHAT=60/60."""
-    raw = os.environ.get(f"HOTLINE_RATE_{name.upper()}")
+    raw: str | None = getattr(get_settings(), f"rate_{name}")
     if raw:
         b, _, p = raw.partition("/")
         return Rate(int(b), float(p or b))
@@ -306,7 +307,7 @@ class Limiter:
     def __init__(self, buckets: MemoryBuckets | RedisBuckets, limits: dict[str, Rate] | None = None) -> None:
         self.buckets = buckets
         self.rates = limits or rates()
-        self.enabled = os.environ.get("HOTLINE_RATE_LIMIT", "on").lower() not in ("0", "off", "false", "no")
+        self.enabled = get_settings().rate_limit
 
     async def wait_s(self, scope: str, key: str) -> float:
         """0.0 when this request may go ahead, else the seconds the caller should wait."""
@@ -321,7 +322,7 @@ class Limiter:
 
 def new_limiter() -> Limiter:
     """A limiter in Redis when HOTLINE_REDIS_URL is set (shared by every worker), else in this process's memory."""
-    url = os.environ.get("HOTLINE_REDIS_URL")
+    url = get_settings().redis_url
     return Limiter(RedisBuckets(url) if url else MemoryBuckets())
 
 

@@ -11,7 +11,6 @@ an empty directory shared by them (prometheus-client's multiprocess mode) and ea
 from __future__ import annotations
 
 import logging
-import os
 import time
 from collections.abc import Iterable
 from typing import Any
@@ -23,6 +22,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from bot.limits import HttpMiddleware, Receive, Scope, Send
+from hotline.settings import get_settings
 
 log = logging.getLogger(__name__)
 
@@ -170,7 +170,7 @@ _process_collector = ProcessCollector()
 
 def render() -> tuple[bytes, str]:
     """The exposition text of this process (or of every worker, in multiprocess mode) plus the store's figures."""
-    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    if get_settings().prometheus_multiproc_dir:
         from prometheus_client import multiprocess
 
         registry = CollectorRegistry()
@@ -190,7 +190,7 @@ async def metrics_endpoint(request: Request) -> Response:
 
     import anyio
 
-    token = os.environ.get("HOTLINE_METRICS_TOKEN")
+    token = get_settings().metrics_token
     if token:
         scheme, _, given = request.headers.get("authorization", "").partition(" ")
         if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode(), token.encode()):

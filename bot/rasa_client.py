@@ -10,7 +10,6 @@ import hashlib
 import itertools
 import json
 import logging
-import os
 import time
 import uuid
 import weakref
@@ -24,7 +23,7 @@ import httpx
 from bot import metrics, turn_journal
 from bot.held_turns import HeldTurn, conversation_lock, held_store
 from hotline.privacy import hash_sender
-from hotline.settings import get_settings
+from hotline.settings import DEFAULT_ACTIONS_WAIT_S, DEFAULT_RASA_WAIT_S, get_settings
 
 log = logging.getLogger(__name__)
 
@@ -250,7 +249,7 @@ async def _request(
     idempotent = method == "GET" if idempotent is None else idempotent
     # Every process refused or died under the call (both restarting at once): a turn waits a little for one to come
     # back, asking again with backoff, before the citizen is given the fallback — a slower answer, not none.
-    deadline = time.monotonic() + (min(float(os.environ.get("HOTLINE_RASA_WAIT_S", RASA_WAIT_S)), timeout)
+    deadline = time.monotonic() + (min(settings.rasa_wait_s, timeout)
                                    if idempotent and method == "POST" else 0.0)
     pauses = iter((0.25, 0.5, 1.0))
     while True:
@@ -263,7 +262,7 @@ async def _request(
             await asyncio.sleep(pause)
 
 
-RASA_WAIT_S = 10.0  # HOTLINE_RASA_WAIT_S overrides; never longer than the time-out of one call
+RASA_WAIT_S = DEFAULT_RASA_WAIT_S  # Settings.rasa_wait_s overrides; never longer than the time-out of one call
 
 
 async def _try_each(method: str, path: str, client: httpx.AsyncClient | None, conversation: str | None,
@@ -308,7 +307,7 @@ async def _post(
 # Before a turn the door makes sure an action server answers; while none does it asks again with backoff for
 # ACTIONS_WAIT_S (a restart takes 2-3 s), and only then holds the message. Rasa itself retries a call that fails
 # mid-turn (resilience.py), so a turn is never run without its actions.
-ACTIONS_WAIT_S = 6.0  # HOTLINE_ACTIONS_WAIT_S overrides
+ACTIONS_WAIT_S = DEFAULT_ACTIONS_WAIT_S  # Settings.actions_wait_s (HOTLINE_ACTIONS_WAIT_S) overrides
 ACTIONS_PAUSES_S = (0.1, 0.2, 0.4, 0.8, 1.0)
 
 
@@ -334,7 +333,7 @@ async def actions_alive(*, client: httpx.AsyncClient | None = None) -> bool:
 async def actions_ready(*, client: httpx.AsyncClient | None = None, wait_s: float | None = None) -> bool:
     """actions_alive, asked again with backoff for up to `wait_s` (ACTIONS_WAIT_S) while no action server answers."""
     if wait_s is None:
-        wait_s = float(os.environ.get("HOTLINE_ACTIONS_WAIT_S", ACTIONS_WAIT_S))
+        wait_s = get_settings().actions_wait_s
     deadline = time.monotonic() + wait_s
     for i in itertools.count():
         if await actions_alive(client=client):
@@ -482,12 +481,12 @@ async def _resume_when_back(conversation: str) -> None:
 
 
 def _push(conversation: str, replies: list[BotMessage]) -> None:
-    from hotline.store import repository
+    from hotline.store import transcripts
     from hotline.store.db import session_scope
 
     try:
         with session_scope() as session:
-            repository.record_messages(session=session, conversation_id=conversation, pushed=True, lines=[
+            transcripts.record_messages(session=session, conversation_id=conversation, pushed=True, lines=[
                 ("bot", m.text, [{"title": b.title, "payload": b.payload} for b in m.buttons] or None)
                 for m in replies])
     except Exception:  # the database is down as well: the answers are in Rasa's tracker, the next turn goes on

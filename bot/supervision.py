@@ -4,7 +4,6 @@ while the others serve."""
 from __future__ import annotations
 
 import json
-import os
 import time
 from pathlib import Path
 from typing import Any
@@ -14,10 +13,10 @@ STALE_S = 10.0  # the supervisor writes every quarter second: older than this, i
 
 def state_path() -> Path:
     """HOTLINE_SUPERVISOR_STATE (run.sh sets it), else supervisor.json in HOTLINE_VAR_DIR, read when called."""
-    from hotline.settings import PROJECT_ROOT
+    from hotline.settings import get_settings
 
-    var = Path(os.environ.get("HOTLINE_VAR_DIR") or PROJECT_ROOT / "var")
-    return Path(os.environ.get("HOTLINE_SUPERVISOR_STATE") or var / "supervisor.json")
+    settings = get_settings()
+    return settings.supervisor_state or settings.var_dir / "supervisor.json"
 
 
 def units() -> dict[str, dict[str, Any]] | None:

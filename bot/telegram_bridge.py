@@ -11,7 +11,6 @@ import hashlib
 import hmac
 import json
 import logging
-import os
 import secrets
 import sys
 from urllib.parse import urlparse
@@ -30,10 +29,10 @@ from telegram.ext import (
     filters,
 )
 
-from bot.limits import TOO_FAST, TOO_LONG, Limiter, clean_json, clean_text, max_body_bytes, new_limiter, too_long
-from bot.menu import HELP, welcome_message
 from bot.conversation import handle_turn
 from bot.documents import after_turn, send_telegram_documents
+from bot.limits import TOO_FAST, TOO_LONG, Limiter, clean_json, clean_text, max_body_bytes, new_limiter, too_long
+from bot.menu import HELP, welcome_message
 from bot.rasa_client import BotMessage, Button
 from hotline import logs
 from hotline.settings import get_settings
@@ -215,7 +214,7 @@ def main() -> None:
     if settings.telegram_webhook_url:
         # Without a configured secret, make one: we register it ourselves, so only Telegram knows it.
         secret = settings.telegram_secret_token or secrets.token_urlsafe(32)
-        port = int(os.environ.get("TELEGRAM_WEBHOOK_PORT", "8443"))
+        port = settings.telegram_webhook_port
         asyncio.run(run_webhook(application, settings.telegram_webhook_url, secret, port))
     else:
         application.run_polling(allowed_updates=Update.ALL_TYPES)

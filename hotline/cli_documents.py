@@ -7,12 +7,12 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 
 import click
 
 from hotline.cli_store import _session
 from hotline.documents import delivery
+from hotline.settings import get_settings
 from hotline.store import documents as store
 
 COMMANDS: list[click.Command] = []
@@ -21,7 +21,7 @@ _DATE = click.DateTime(formats=["%Y-%m-%d"])
 
 def draft_days() -> int:
     """How long a draft is kept: HOTLINE_DRAFT_DAYS, default 30."""
-    return int(os.environ.get("HOTLINE_DRAFT_DAYS", str(store.DEFAULT_DRAFT_DAYS)))
+    return get_settings().draft_days
 
 
 def draft_cutoff(today: dt.date | None = None) -> dt.date:

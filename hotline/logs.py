@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import re
 import sys
 from datetime import datetime, timezone
 from typing import IO, Any
 
 from hotline.privacy import mask_text
+from hotline.settings import get_settings
 
 _TOKEN_QUERY = re.compile(r"((?:token|secret|access_token|password)=)[^&\s\"']+", re.IGNORECASE)
 _BOT_TOKEN = re.compile(r"/bot\d+:[A-Za-z0-9_-]+")
@@ -81,7 +81,7 @@ def configure(service: str, *, level: str | int | None = None, stream: IO[str] |
     handler = _OurHandler(stream or sys.stderr)
     handler.setFormatter(JsonFormatter(service))
     root.addHandler(handler)
-    root.setLevel(level or os.environ.get("HOTLINE_LOG_LEVEL", "INFO").upper())
+    root.setLevel(level or get_settings().log_level)
     for name in _THIRD_PARTY:
         logger = logging.getLogger(name)
         logger.handlers = [h for h in logger.handlers if not isinstance(h, logging.StreamHandler)
@@ -92,7 +92,7 @@ def configure(service: str, *, level: str | int | None = None, stream: IO[str] |
 
 def configure_from_env(service: str) -> bool:
     """`configure(service)` when HOTLINE_LOG_FORMAT=json; True when it did."""
-    if os.environ.get("HOTLINE_LOG_FORMAT", "").lower() != "json":
+    if get_settings().log_format != "json":
         return False
     configure(service)
     return True

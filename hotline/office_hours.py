@@ -1,7 +1,6 @@
 """Whether the bureau's operators are at their desks: office hours as data (office_hours.yml), a pure check."""
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from datetime import date, datetime, time, timezone
 from functools import lru_cache
@@ -9,6 +8,8 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import yaml
+
+from hotline.settings import get_settings
 
 DATA = Path(__file__).resolve().parent / "office_hours.yml"
 # Another file of the same shape (a bureau's own hours; tests that need "always open" or "always closed").
@@ -39,7 +40,7 @@ def _time(text: str) -> time:
 
 def office_hours() -> OfficeHours:
     """The hours in force: read again when the file changes (the bureau edits them; no restart needed)."""
-    path = Path(os.environ.get(FILE_ENV) or DATA)
+    path = get_settings().office_hours_file or DATA
     return _load(str(path), path.stat().st_mtime_ns)
 
 

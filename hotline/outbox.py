@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import re
 import sqlite3
 import threading
@@ -29,6 +28,8 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy.exc import SQLAlchemyError
+
+from hotline.settings import get_settings
 
 log = logging.getLogger(__name__)
 
@@ -51,16 +52,14 @@ CREATE INDEX IF NOT EXISTS ix_pending_dead_seq ON pending (dead, seq);
 
 def default_path() -> Path:
     """HOTLINE_OUTBOX_PATH, else var/outbox.db (HOTLINE_VAR_DIR), read when called so tests can point it away."""
-    if explicit := os.environ.get("HOTLINE_OUTBOX_PATH"):
+    if explicit := get_settings().outbox_path:
         return Path(explicit)
-    from hotline.settings import PROJECT_ROOT
-
-    return Path(os.environ.get("HOTLINE_VAR_DIR", PROJECT_ROOT / "var")) / "outbox.db"
+    return get_settings().var_dir / "outbox.db"
 
 
 def is_transient(exc: BaseException) -> bool:
     """A failure that may pass when the database is back (connection refused, locked, no such file...)."""
-    from hotline.store.repository import StoreError
+    from hotline.store.errors import StoreError
 
     if isinstance(exc, StoreError):
         return False  # the row itself is invalid: retrying cannot help
@@ -182,12 +181,12 @@ def consultation_entry(*, source_id: str, refine: bool, fields: dict[str, Any],
 
 def write_consultation(entry: dict[str, Any], *, url: str | None = None) -> None:
     """Apply one entry in its own transaction: create the row unless its source_id exists, then refine it."""
-    from hotline.store import repository
+    from hotline.store import consultations
     from hotline.store.db import session_scope
 
     fields = dict(entry["fields"])
     with session_scope(url) as session:
-        row = repository.log_consultation(session=session, source_id=entry["source_id"],
+        row = consultations.log_consultation(session=session, source_id=entry["source_id"],
                                           occurred_at=datetime.fromisoformat(entry["occurred_at"]), **fields)
         if entry.get("refine"):
             refine_row(row, fields)
@@ -247,7 +246,7 @@ _flushers: dict[Path, threading.Thread] = {}
 
 
 def retry_interval_s() -> float:
-    return float(os.environ.get("HOTLINE_OUTBOX_RETRY_S", "30"))
+    return get_settings().outbox_retry_s
 
 
 def start_background_flush(box: Outbox, write: Writer | None = None) -> None:

@@ -10,35 +10,26 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import os
 from dataclasses import dataclass, field
-from functools import lru_cache
 
 import httpx
-import yaml
 from sqlalchemy.orm import Session
 
+from hotline import wording
 from hotline.documents import sealing
-from hotline.settings import PROJECT_ROOT, get_settings
+from hotline.settings import get_settings
 from hotline.store import documents as store
-from hotline.store import repository
+from hotline.store import transcripts
 from hotline.store.models import Reminder
 
 log = logging.getLogger(__name__)
-DOMAIN_FILE = PROJECT_ROOT / "domain" / "documents.yml"
 MAX_ATTEMPTS = 3
-
-
-@lru_cache(maxsize=1)
-def _responses() -> dict[str, str]:
-    data = yaml.safe_load(DOMAIN_FILE.read_text(encoding="utf-8"))
-    return {name: variants[0]["text"] for name, variants in (data.get("responses") or {}).items()}
 
 
 def reminder_text(reminder: Reminder) -> str:
     deadline = reminder.deadline
-    return _responses()["utter_deadline_reminder"].format(
-        deadline=f"{deadline.year}年{deadline.month}月{deadline.day}日", days=str(reminder.days_before))
+    return wording.text("utter_deadline_reminder", deadline=f"{deadline.year}年{deadline.month}月{deadline.day}日",
+                        days=str(reminder.days_before))
 
 
 @dataclass
@@ -53,7 +44,7 @@ def _telegram(chat_id: str, text: str) -> bool:
     token = get_settings().telegram_bot_token
     if not token:
         return False
-    base = os.environ.get("TELEGRAM_API_BASE", "https://api.telegram.org").rstrip("/")
+    base = get_settings().telegram_api_base
     try:
         response = httpx.post(f"{base}/bot{token}/sendMessage", json={"chat_id": chat_id, "text": text},
                               timeout=10)
@@ -69,7 +60,7 @@ def send_due(*, session: Session, today: dt.date, now: dt.datetime | None = None
     for reminder in store.due_reminders(session=session, today=today):
         text = reminder_text(reminder)
         if reminder.channel == "web":
-            repository.record_message(session=session, conversation_id=f"web:{reminder.sender_hash}",
+            transcripts.record_message(session=session, conversation_id=f"web:{reminder.sender_hash}",
                                       author="bot", text=text, pushed=True)
             status = "sent"
         elif reminder.channel == "telegram":

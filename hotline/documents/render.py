@@ -7,7 +7,6 @@ The layout is the usual one of a 劳动人事争议仲裁委员会's form: title
 from __future__ import annotations
 
 import io
-import os
 import shutil
 import subprocess
 import tempfile
@@ -20,9 +19,8 @@ from docx.shared import Cm, Pt, RGBColor
 
 from hotline.documents.arbitration import BLANK, ArbitrationDraft, cn_date
 from hotline.documents.legal_aid_form import LegalAidForm
+from hotline.settings import get_settings
 
-# A CJK font every Debian with fonts-noto-cjk has; Word on Windows falls back to 宋体 by the eastAsia name.
-FONT = os.environ.get("HOTLINE_DOCUMENT_FONT", "Noto Serif CJK SC")
 NOTICE = "本文书由12348法律服务助手根据您的陈述生成，仅为草稿，不是律师意见；递交前请核对每一项，签名并注明日期。"
 
 
@@ -36,10 +34,11 @@ def _document() -> Document:
     section.page_height, section.page_width = Cm(29.7), Cm(21.0)
     section.left_margin = section.right_margin = Cm(2.2)
     section.top_margin = section.bottom_margin = Cm(2.0)
+    font = get_settings().document_font
     style = doc.styles["Normal"]
-    style.font.name = FONT
+    style.font.name = font
     style.font.size = Pt(12)
-    style.element.rPr.rFonts.set(qn("w:eastAsia"), FONT)
+    style.element.rPr.rFonts.set(qn("w:eastAsia"), font)
     return doc
 
 
@@ -53,8 +52,9 @@ def _para(doc: Document, text: str, *, bold: bool = False, size: float | None = 
     p.paragraph_format.space_after = Pt(4)
     run = p.add_run(text)
     run.bold = bold
-    run.font.name = FONT
-    run.element.rPr.rFonts.set(qn("w:eastAsia"), FONT)
+    font = get_settings().document_font
+    run.font.name = font
+    run.element.rPr.rFonts.set(qn("w:eastAsia"), font)
     if size:
         run.font.size = Pt(size)
     if color is not None:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import os
 from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
@@ -16,6 +15,7 @@ from hotline.documents.arbitration import Applicant, ClaimFacts, arbitration_dra
 from hotline.documents.legal_aid_form import legal_aid_form, wage_reason
 from hotline.documents.render import PdfUnavailable, arbitration_docx, docx_to_pdf, legal_aid_docx
 from hotline.legal_aid import AidFacts
+from hotline.settings import get_settings
 from hotline.store import documents as store
 from hotline.wage_claim import WageFacts, guidance
 
@@ -25,7 +25,7 @@ LABELS = {"arbitration": "劳动仲裁申请书", "legal_aid": "法律援助申�
 
 def link_ttl_s() -> int:
     """How long a download link works: HOTLINE_DOCUMENT_LINK_TTL seconds, default one day."""
-    return int(os.environ.get("HOTLINE_DOCUMENT_LINK_TTL", str(24 * 3600)))
+    return get_settings().document_link_ttl_s
 
 
 @dataclass(frozen=True)
