@@ -18,7 +18,6 @@ from hotline.documents.reminders import DAYS_BEFORE, reminder_days
 from hotline.store.models import DocumentDraft, Reminder
 
 DRAFT_KINDS = ("arbitration", "legal_aid")
-DEFAULT_DRAFT_DAYS = 30
 
 
 def utcnow() -> dt.datetime:
