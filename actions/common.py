@@ -2,13 +2,11 @@
 from __future__ import annotations
 
 import abc
-import datetime as dt
 import logging
 import re
 from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from rasa_sdk import FormValidationAction, Tracker
 from rasa_sdk.events import ActionExecutionRejected, EventType, SlotSet
@@ -16,13 +14,13 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from hotline import flows
+from hotline.clock import today  # the day the law is applied on (Liuzhou's)
 from hotline.directory import STREET_ALIASES, AdvisorEntry, canonical_community, canonical_street
 from hotline.flows import answers, fact_readers, reading
 from hotline.privacy import hash_sender
 from hotline.settings import get_settings
 
 logger = logging.getLogger(__name__)
-LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 
 # Front doors set sender_id to "channel:sha256hex" (bot.rasa_client); anything else came from rasa shell or the
 # raw REST channel and is hashed here so no raw id reaches the database.
@@ -119,12 +117,12 @@ def roster() -> list[AdvisorEntry]:
     cached = _run_roster.get()
     if cached is not None:
         return cached
-    from hotline.store import repository
+    from hotline.store import directory
     from hotline.store.db import session_scope
 
     try:
         with session_scope() as session:
-            entries = repository.directory_entries(session=session)
+            entries = directory.directory_entries(session=session)
     except Exception:  # a missing table must not end the conversation
         logger.exception("roster not readable")
         entries = []
@@ -363,8 +361,3 @@ class FlowFormValidation(FormValidationAction):
 def spec_reader(slot: str) -> str | None:
     found = flows.spec().slots.get(slot)
     return found.reader if found else None
-
-
-def today() -> dt.date:
-    """The day the law is applied on (Liuzhou's date)."""
-    return dt.datetime.now(LOCAL_TZ).date()

@@ -10,7 +10,9 @@ from fastapi import APIRouter, HTTPException, Request, Response
 from pydantic import BaseModel, Field
 
 from bot.deps import CSRF_COOKIE, SESSION_COOKIE, OperatorDep, SessionDep, bearer_token
-from hotline.store import repository
+from hotline.store import operators
+from hotline.store.errors import StoreError
+from hotline.store.models import utcnow
 
 router = APIRouter()
 
@@ -27,7 +29,7 @@ def _https(request: Request) -> bool:
 def _set_console_cookies(response: Response, request: Request, token: str) -> None:
     """The session (HttpOnly: no script reads it) and the CSRF token the console echoes in a header."""
     secure = _https(request)
-    lifetime = int(repository.SESSION_LIFETIME.total_seconds())
+    lifetime = int(operators.SESSION_LIFETIME.total_seconds())
     response.set_cookie(SESSION_COOKIE, token, max_age=lifetime, httponly=True, samesite="strict", secure=secure,
                         path="/")
     response.set_cookie(CSRF_COOKIE, secrets.token_urlsafe(24), max_age=lifetime, httponly=False,
@@ -38,17 +40,17 @@ def _set_console_cookies(response: Response, request: Request, token: str) -> No
 def login(body: LoginIn, session: SessionDep, request: Request, response: Response) -> dict[str, Any]:
     """A bearer token for an operator's username and password (and the console's cookies)."""
     try:
-        token = repository.login(session=session, username=body.username, password=body.password)
-    except repository.LoginLocked as locked:
+        token = operators.login(session=session, username=body.username, password=body.password)
+    except operators.LoginLocked as locked:
         # Commit nothing more, say when to come back; the same answer whether or not the password was right.
-        wait = max(1, math.ceil((locked.until - repository.utcnow()).total_seconds()))
+        wait = max(1, math.ceil((locked.until - utcnow()).total_seconds()))
         raise HTTPException(429, detail="Too many failed logins; try again later",
                             headers={"Retry-After": str(wait)}) from None
     if token is None:
         # The failure count must survive the 401: commit it before raising (the session would roll back).
         session.commit()
         raise HTTPException(401, detail="Wrong username or password")
-    operator = repository.operator_for_token(session=session, token=token)
+    operator = operators.operator_for_token(session=session, token=token)
     _set_console_cookies(response, request, token)
     return {"token": token, "username": body.username.strip(),
             "must_change_password": bool(operator and operator.must_change_password)}
@@ -58,7 +60,7 @@ def login(body: LoginIn, session: SessionDep, request: Request, response: Respon
 def logout(operator: OperatorDep, session: SessionDep, request: Request, response: Response) -> dict[str, Any]:
     """End this session on the server: its token is refused from now on."""
     token, _ = bearer_token(request)
-    ended = repository.logout(session=session, token=token or "")
+    ended = operators.logout(session=session, token=token or "")
     response.delete_cookie(SESSION_COOKIE, path="/")
     response.delete_cookie(CSRF_COOKIE, path="/")
     return {"ended": ended, "username": operator.username}
@@ -79,9 +81,9 @@ class PasswordIn(BaseModel):
 def change_password(body: PasswordIn, operator: OperatorDep, session: SessionDep) -> dict[str, Any]:
     """Replace the password (required before a console session may do anything else after the first login)."""
     try:
-        repository.change_password(session=session, operator=operator, old=body.old_password, new=body.new_password)
-    except repository.WrongPassword as exc:
+        operators.change_password(session=session, operator=operator, old=body.old_password, new=body.new_password)
+    except operators.WrongPassword as exc:
         raise HTTPException(403, detail=str(exc)) from exc
-    except repository.StoreError as exc:
+    except StoreError as exc:
         raise HTTPException(422, detail=str(exc)) from exc
     return {"username": operator.username, "must_change_password": False}

@@ -3,9 +3,7 @@ handoffs and the dashboard in their own modules, included below. The web chat's 
 from __future__ import annotations
 
 import logging
-from datetime import date, datetime
 from typing import Annotated, Any
-from zoneinfo import ZoneInfo
 
 import httpx
 from fastapi import APIRouter, Body, HTTPException, Query, Request
@@ -17,22 +15,16 @@ from bot import accounts, copilot, dashboard, handoffs, supervision
 from bot.deps import OperatorDep, SessionDep
 from bot.rasa_client import parse, rasa_alive
 from hotline import legal_aid
+from hotline.clock import today
 from hotline.codes import CATEGORIES, ELIGIBILITY_VERDICTS, SERVICE_OUTCOMES
-from hotline.store import repository
+from hotline.store import consultations, directory
 from hotline.store.db import session_scope
+from hotline.store.errors import StoreError
 
 log = logging.getLogger(__name__)
 router = APIRouter()
 for _part in (accounts.router, handoffs.router, dashboard.router):
     router.include_router(_part)
-LOCAL_TZ = ZoneInfo("Asia/Shanghai")
-
-
-def today() -> date:
-    """Today in Liuzhou: the date the legal rules are applied on."""
-    return datetime.now(LOCAL_TZ).date()
-
-
 @router.post("/api/eligibility")
 def eligibility(body: Annotated[Any, Body()]) -> dict[str, Any]:
     """The legal-aid eligibility of the facts given (CONTRACT §7)."""
@@ -50,7 +42,7 @@ def eligibility(body: Annotated[Any, Body()]) -> dict[str, Any]:
 def advisors(session: SessionDep, q: Annotated[str, Query(min_length=1, max_length=64)]) -> list[dict[str, Any]]:
     """The roster entries that match a street, community or alias."""
 
-    return [entry.to_api() for entry in repository.find_advisors(session=session, query=q.strip())]
+    return [entry.to_api() for entry in directory.find_advisors(session=session, query=q.strip())]
 
 
 @router.get("/healthz")
@@ -91,7 +83,7 @@ async def analyze(body: AnalyzeIn, operator: OperatorDep, session: SessionDep, r
         raise HTTPException(503, detail="Rasa NLU unavailable") from exc
     state = calls.get(f"{operator.username}:{body.conversation_id}")
     return copilot.analyze_turn(state, result, body.text, body.facts,
-                                entries=repository.directory_entries(session=session), on=today())
+                                entries=directory.directory_entries(session=session), on=today())
 
 
 class ConsultationIn(BaseModel):
@@ -149,10 +141,10 @@ def log_phone_consultation(body: ConsultationIn, operator: OperatorDep, session:
     fields = body.model_dump(exclude={"call_id"})
     source_id = f"call:{operator.username}:{body.call_id}" if body.call_id else None
     try:
-        row = repository.log_consultation(
+        row = consultations.log_consultation(
             session=session, service="hotline_12348", channel="phone", operator=operator.username,
             source_id=source_id, **fields,
         )
-    except repository.StoreError as exc:
+    except StoreError as exc:
         raise HTTPException(422, detail=str(exc)) from exc
-    return repository.consultation_to_dict(row)
+    return consultations.consultation_to_dict(row)

@@ -13,24 +13,20 @@ import logging
 import re
 from dataclasses import dataclass
 from datetime import datetime
-from functools import lru_cache
-from pathlib import Path
 
-import yaml
 from sqlalchemy.orm import Session
 
 from bot import handback
 from bot.delivery import seal
 from bot.rasa_client import BotMessage, forward_to_rasa, rasa_sender
+from hotline import wording
 from hotline.office_hours import office_hours
 from hotline.privacy import mask_phone
-from hotline.settings import PROJECT_ROOT
-from hotline.store import repository
+from hotline.store import handoffs, operators, transcripts
 from hotline.store.db import session_scope
-from hotline.store.models import Handoff
+from hotline.store.models import Handoff, utcnow
 
 log = logging.getLogger(__name__)
-RESPONSES = PROJECT_ROOT / "domain" / "handoff.yml"
 # What a waiting citizen says to stop waiting for a person and talk to the bot again (never stuck in a queue).
 BACK_TO_BOT_EXPLICIT = {"返回智能助手", "回到智能助手", "继续问智能助手", "不用人工了", "取消转人工"}
 BACK_TO_BOT = {*BACK_TO_BOT_EXPLICIT, "返回", "取消"}
@@ -44,20 +40,14 @@ class Turn:
     handoff: str | None = None  # waiting | taken while a person has (or will take) the conversation
 
 
-@lru_cache(maxsize=1)
-def _responses(path: Path = RESPONSES) -> dict[str, str]:
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    return {name: variants[0]["text"] for name, variants in (data.get("responses") or {}).items()}
-
-
 def say(name: str, **slots: str) -> str:
-    """The first variant of a domain response of domain/handoff.yml, its {slots} filled."""
-    return _responses()[name].format(**slots)
+    """A domain response (domain/handoff.yml's) as every channel gets it, its {slots} filled (hotline.wording)."""
+    return wording.text(name, **slots)
 
 
 def staffed(*, session: Session, now: datetime) -> bool:
     """Within office hours and with an operator whose console was seen recently."""
-    return office_hours().is_open(now) and bool(repository.operators_on_shift(session=session))
+    return office_hours().is_open(now) and bool(operators.operators_on_shift(session=session))
 
 
 def _lines(author: str, messages: list[BotMessage]) -> list[tuple[str, str, list[dict] | None]]:
@@ -118,7 +108,7 @@ def _before_rasa(channel: str, raw_sender: str, conversation: str, text: str, no
     The usual case (no handoff) only reads, so a turn costs one write, after Rasa, not two.
     """
     with session_scope() as session:
-        handoff = repository.active_handoff(session=session, conversation_id=conversation)
+        handoff = handoffs.active_handoff(session=session, conversation_id=conversation)
         if handoff is None:
             return None
         words = handback.pressed(session, conversation, text)
@@ -126,7 +116,7 @@ def _before_rasa(channel: str, raw_sender: str, conversation: str, text: str, no
         if handled.closed is None:
             handled = dataclasses.replace(handled, status=handoff.status)
         if not handled.to_rasa:  # else recorded after Rasa, with its answer
-            repository.record_messages(session=session, conversation_id=conversation,
+            transcripts.record_messages(session=session, conversation_id=conversation,
                                        lines=[("citizen", words, None), *_lines("bot", handled.answer)])
         return handled
 
@@ -136,9 +126,9 @@ def _after_rasa(channel: str, raw_sender: str, conversation: str, text: str, mes
     """Record the turn; a handoff queued during it (by action_handoff) keeps what delivering replies needs. The
     status of the conversation's open handoff, if any."""
     with session_scope() as session:
-        repository.record_messages(session=session, conversation_id=conversation,
+        transcripts.record_messages(session=session, conversation_id=conversation,
                                    lines=[("citizen", text, None), *_lines("bot", messages)])
-        handoff = repository.active_handoff(session=session, conversation_id=conversation)
+        handoff = handoffs.active_handoff(session=session, conversation_id=conversation)
         if handoff is not None and handoff.last_citizen_at is None:
             handoff.last_citizen_at = now
             if channel != "web":
@@ -164,7 +154,7 @@ def words_of(message: str) -> str:
 async def handle_turn(channel: str, raw_sender: str, text: str, *, message_id: str | None = None) -> Turn:
     """One citizen turn on any channel: to the operator while handed off, else to Rasa; recorded either way."""
     conversation = rasa_sender(raw_sender, channel)
-    now = repository.utcnow()
+    now = utcnow()
     before: list[BotMessage] = []
     try:
         # The store is synchronous: in a worker thread, so a slow disk never stalls other citizens' turns.

@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 from fastapi import Depends, HTTPException, Request
 from sqlalchemy.orm import Session
 
-from hotline.store import repository
+from hotline.store import operators
 from hotline.store.db import session_scope
 from hotline.store.models import Operator
 
@@ -68,7 +68,7 @@ def current_operator(request: Request, session: SessionDep) -> Operator:
     token, from_cookie = bearer_token(request)
     if not token:
         raise UNAUTHORIZED
-    operator = repository.operator_for_token(session=session, token=token)
+    operator = operators.operator_for_token(session=session, token=token)
     if operator is None:
         raise UNAUTHORIZED
     if from_cookie:

@@ -17,8 +17,8 @@ from bot.delivery import Deliverer, NotDelivered
 from bot.deps import OperatorDep, SessionDep
 from bot.rasa_client import rasa_sender
 from hotline.codes import CATEGORIES, CHANNELS
-from hotline.store import repository
-from hotline.store.models import ChatMessage, Handoff
+from hotline.store import handoffs, operators, transcripts
+from hotline.store.models import ChatMessage, Handoff, utcnow
 
 log = logging.getLogger(__name__)
 router = APIRouter()
@@ -64,9 +64,9 @@ def _readable(lines: list[ChatMessage]) -> list[str]:
 
 
 def handoff_to_api(session: Session, h: Handoff, *, now: datetime | None = None) -> dict[str, Any]:
-    now = now or repository.utcnow()
+    now = now or utcnow()
     conversation = h.conversation_id or f"{h.channel}:{h.sender_hash}"
-    lines = repository.transcript(session=session, conversation_id=conversation, limit=200)
+    lines = transcripts.transcript(session=session, conversation_id=conversation, limit=200)
     end = h.taken_at or h.closed_at or now
     waited = max(0, int((end - h.created_at).total_seconds()))
     return {
@@ -94,18 +94,18 @@ def handoff_to_api(session: Session, h: Handoff, *, now: datetime | None = None)
 
 
 @router.get("/api/handoffs")
-def handoffs(operator: OperatorDep, session: SessionDep,
+def queue(operator: OperatorDep, session: SessionDep,
              status: Literal["open", "closed", "all"] = "open") -> list[dict[str, Any]]:
     """Open handoffs (waiting, then being answered), newest first; ?status=closed|all for the record."""
     wanted = {"open": ("waiting", "taken"), "closed": ("closed",), "all": ("waiting", "taken", "closed")}[status]
-    rows = [h for s in wanted for h in repository.list_handoffs(session=session, status=s)]
+    rows = [h for s in wanted for h in handoffs.list_handoffs(session=session, status=s)]
     rows.sort(key=lambda h: (h.created_at, h.id), reverse=True)
-    now = repository.utcnow()
+    now = utcnow()
     return [handoff_to_api(session, h, now=now) for h in rows[:200]]
 
 
 def _found(session: Session, handoff_id: int) -> Handoff:
-    handoff = repository.get_handoff(session=session, handoff_id=handoff_id)
+    handoff = handoffs.get_handoff(session=session, handoff_id=handoff_id)
     if handoff is None:
         raise HTTPException(404, detail="Handoff not found")
     return handoff
@@ -132,16 +132,16 @@ async def handoff_status(handoff_id: int, body: HandoffStatusIn, operator: Opera
         # Tell the citizen while the reply address is still on the row (closing clears it).
         notice = say("utter_handoff_resumed")
         try:
-            await _deliverer(request).deliver(handoff, notice, now=repository.utcnow())
+            await _deliverer(request).deliver(handoff, notice, now=utcnow())
         except NotDelivered as exc:
             log.warning("handoff %s: resume notice not delivered (%s)", handoff.id, handoff.channel)
             del exc
-        repository.record_message(session=session, conversation_id=handoff.conversation_id or "", author="bot",
+        transcripts.record_message(session=session, conversation_id=handoff.conversation_id or "", author="bot",
                                   text=notice, pushed=True)
     if body.status == "closed":
         handback.close(session, handoff, operator=operator.username)
     else:
-        repository.set_handoff_status(session=session, handoff_id=handoff_id, status="taken",
+        handoffs.set_handoff_status(session=session, handoff_id=handoff_id, status="taken",
                                       operator=operator.username)
         if was == "waiting":
             handoff.acknowledged = False  # the citizen's next words get the one "a person is reading" note
@@ -181,14 +181,14 @@ async def handoff_reply(handoff_id: int, body: ReplyIn, operator: OperatorDep, s
         raise HTTPException(422, detail="text: empty")
     try:
         # WeChat and Telegram show every line alike: the words carry who speaks (「【值班人员】…」).
-        await _deliverer(request).deliver(handoff, signed(text, operator.display_name), now=repository.utcnow())
+        await _deliverer(request).deliver(handoff, signed(text, operator.display_name), now=utcnow())
     except NotDelivered as exc:
         raise HTTPException(502, detail=str(exc)) from exc
     if handoff.status == "waiting":
-        repository.set_handoff_status(session=session, handoff_id=handoff.id, status="taken",
+        handoffs.set_handoff_status(session=session, handoff_id=handoff.id, status="taken",
                                       operator=operator.username)
     handoff.acknowledged = True  # a person has spoken: no "a person is reading" note needed any more
-    row = repository.record_message(session=session, conversation_id=handoff.conversation_id or "",
+    row = transcripts.record_message(session=session, conversation_id=handoff.conversation_id or "",
                                     author="operator", text=text, operator=operator.username, pushed=True)
     log.info("handoff %s: reply by %s delivered on %s", handoff.id, operator.username, handoff.channel)
     return {"handoff_id": handoff.id, "seq": row.seq, "from": "operator", "text": row.text, "at": _iso(row.at),
@@ -206,8 +206,8 @@ def chat_pushed(session: SessionDep, sender: str = SenderPath,
     """Lines pushed to this web chat after cursor `since` (operator replies, the bot's resume notice), and whether a
     person has the conversation now (`handoff`: waiting | taken | null: the page hides its quick replies meanwhile)."""
     conversation = rasa_sender(sender, "web")
-    rows, cursor = repository.pushed_since(session=session, conversation_id=conversation, since=since)
-    active = repository.active_handoff(session=session, conversation_id=conversation)
+    rows, cursor = transcripts.pushed_since(session=session, conversation_id=conversation, since=since)
+    active = handoffs.active_handoff(session=session, conversation_id=conversation)
     names = _names(session, rows)
     return {"messages": [_line(m, names) | {"seq": m.seq} for m in rows], "next": cursor,
             "handoff": active.status if active is not None else None}
@@ -217,8 +217,8 @@ def chat_pushed(session: SessionDep, sender: str = SenderPath,
 def chat_history(session: SessionDep, sender: str = SenderPath) -> dict[str, Any]:
     """This web chat's transcript, for a page reloaded or opened again."""
     conversation = rasa_sender(sender, "web")
-    rows = repository.transcript(session=session, conversation_id=conversation)
-    active = repository.active_handoff(session=session, conversation_id=conversation)
+    rows = transcripts.transcript(session=session, conversation_id=conversation)
+    active = handoffs.active_handoff(session=session, conversation_id=conversation)
     names = _names(session, rows)
     return {"messages": [_line(m, names) | {"at": _iso(m.at)} for m in rows],
             "conversation_id": conversation, "next": rows[-1].seq if rows else 0,
@@ -237,12 +237,12 @@ def signed(text: str, display_name: str | None = None) -> str:
 
 
 def _names(session: Session, rows: list[ChatMessage]) -> dict[str, str]:
-    return repository.display_names(session=session, usernames=[m.operator for m in rows if m.operator])
+    return operators.display_names(session=session, usernames=[m.operator for m in rows if m.operator])
 
 
 def _line(m: ChatMessage, names: dict[str, str]) -> dict[str, Any]:
     """One transcript line for the web chat: an operator's carries the label the page shows above the bubble."""
-    line = {"text": m.text, "buttons": repository.message_buttons(m), "from": m.author}
+    line = {"text": m.text, "buttons": transcripts.message_buttons(m), "from": m.author}
     if m.author == "operator":
         line["label"] = operator_label(names.get(m.operator or ""))
     return line

@@ -1,6 +1,6 @@
 """CLI commands over the store: db, directory, consultations, operators, purge.
 
-Each command opens one session, calls the repository and formats; library errors become one-line
+Each command opens one session, calls the store (hotline/store/) and formats; library errors become one-line
 click.ClickException messages here and nowhere else.
 """
 from __future__ import annotations
@@ -18,8 +18,9 @@ from sqlalchemy.orm import Session
 
 from hotline import codes, outbox, retention
 from hotline.directory import RosterError, parse_roster
-from hotline.store import migrate, repository
+from hotline.store import consultations, directory, migrate, operators, purge
 from hotline.store.db import get_engine, session_scope
+from hotline.store.errors import StoreError
 
 COMMANDS: list[click.Command] = []
 _DATE = click.DateTime(formats=["%Y-%m-%d"])
@@ -31,7 +32,7 @@ def _session() -> Iterator[Session]:
     try:
         with session_scope() as session:
             yield session
-    except repository.StoreError as exc:
+    except StoreError as exc:
         raise click.ClickException(str(exc)) from exc
     except (OperationalError, ProgrammingError) as exc:
         if not inspect(get_engine()).has_table("consultations"):
@@ -111,10 +112,10 @@ def directory_import(file: Path) -> None:
         raise click.ClickException(f"{file.name}: {exc}") from exc
     try:
         with _session() as session:
-            count = repository.import_directory(session=session, entries=entries)
+            count = directory.import_directory(session=session, entries=entries)
     except click.ClickException as exc:
         # `make run` loads the sample roster every time: once the real one is in, keeping it is success.
-        if isinstance(exc.__cause__, repository.SampleOverRealRoster):
+        if isinstance(exc.__cause__, directory.SampleOverRealRoster):
             click.echo(f"Kept the bureau's roster: {file.name} is sample data and was not loaded.")
             return
         raise
@@ -134,7 +135,7 @@ def directory_find(query: str, limit: int) -> None:
     Example: hotline directory find 东台
     """
     with _session() as session:
-        found = repository.find_advisors(session=session, query=query, limit=limit)
+        found = directory.find_advisors(session=session, query=query, limit=limit)
     if not found:
         raise click.ClickException(f"no street or community matches {query!r}")
     for entry in found:
@@ -177,8 +178,8 @@ def consultations_list(since: datetime | None, limit: int | None, as_json: bool)
     """
     with _session() as session:
         rows = [
-            repository.consultation_to_dict(c)
-            for c in repository.list_consultations(session=session, since=since.date() if since else None,
+            consultations.consultation_to_dict(c)
+            for c in consultations.list_consultations(session=session, since=since.date() if since else None,
                                                    limit=limit)
         ]
     if as_json:
@@ -218,7 +219,7 @@ def operators_add(name: str, display_name: str | None) -> None:
     Example: hotline operators add wang.li --display-name 王律师
     """
     with _session() as session:
-        password = repository.create_operator(session=session, username=name, display_name=display_name)
+        password = operators.create_operator(session=session, username=name, display_name=display_name)
     click.echo(f"Created operator {name}. Give them this password once; it is not stored and cannot be shown again:")
     click.echo(password)
 
@@ -232,7 +233,7 @@ def operators_display_name(name: str, display_name: str | None) -> None:
     Example: hotline operators display-name wang.li 王律师
     """
     with _session() as session:
-        repository.set_display_name(session=session, username=name, display_name=display_name)
+        operators.set_display_name(session=session, username=name, display_name=display_name)
     click.echo(f"{name}: {display_name or '（不显示姓名）'}")
 
 
@@ -243,7 +244,7 @@ def operators_display_name(name: str, display_name: str | None) -> None:
 @click.option("--before", type=_DATE,
               help="Purge what is dated before this day (YYYY-MM-DD); default: today minus HOTLINE_RETENTION_DAYS "
                    f"({retention.DEFAULT_RETENTION_DAYS} unless set).")
-def purge(before: datetime | None) -> None:
+def purge_command(before: datetime | None) -> None:
     """Clear what citizens said before a day: the log's summaries, phone numbers and sender hashes (the counts
     stay), the chat transcripts, the handoffs' summaries and contact details, and Rasa's tracker store
     (HOTLINE_TRACKER_STORE_URL, the conversations as Rasa keeps them). Draft papers go after HOTLINE_DRAFT_DAYS
@@ -255,8 +256,8 @@ def purge(before: datetime | None) -> None:
     if day > datetime.now(timezone.utc).date():
         raise click.ClickException(f"--before {day.isoformat()} is in the future")
     with _session() as session:
-        count = repository.purge_before(session=session, before=day)
-        transcripts = retention.purge_transcripts(session=session, before=day)
+        count = purge.purge_consultations(session=session, before=day)
+        transcripts = purge.purge_transcripts(session=session, before=day)
         drafts, reminders = _purge_documents(session, day)
     click.echo(f"Purged {count} consultations dated before {day.isoformat()}.")
     click.echo(f"Deleted {drafts[0]} draft papers made before {drafts[1].isoformat()} and {reminders} reminders whose "
@@ -268,7 +269,7 @@ def purge(before: datetime | None) -> None:
         click.echo("Rasa tracker store: none configured (HOTLINE_TRACKER_STORE_URL unset, no var/rasa_tracker.db).")
         return
     try:
-        events = retention.purge_tracker_store(url=url, before=day)
+        events = purge.purge_tracker_store(url=url, before=day)
     except (OperationalError, ProgrammingError) as exc:
         raise click.ClickException(f"Rasa tracker store: database error: {str(exc.orig).splitlines()[0]}") from exc
     if events is None:
@@ -331,4 +332,4 @@ def outbox_flush() -> None:
     click.echo(message)
 
 
-COMMANDS.extend([db_group, directory_group, consultations_group, operators_group, purge, outbox_group])
+COMMANDS.extend([db_group, directory_group, consultations_group, operators_group, purge_command, outbox_group])

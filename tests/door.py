@@ -18,7 +18,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, select
 from sqlalchemy.orm import Session
 
-from hotline.store import repository
+from hotline.store import operators
 from hotline.store.models import ChatMessage, Handoff
 from tests.stack import Stack, prepared_database, running_cluster
 
@@ -157,7 +157,7 @@ def new_operator(client: TestClient, database_url: str, username: str,
     engine = create_engine(database_url)
     try:
         with Session(engine) as s:
-            password = repository.create_operator(session=s, username=username, display_name=display_name)
+            password = operators.create_operator(session=s, username=username, display_name=display_name)
             s.commit()
     finally:
         engine.dispose()

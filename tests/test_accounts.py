@@ -15,13 +15,13 @@ from sqlalchemy.orm import Session
 
 from bot.app import create_app
 from hotline.stats import annual_stats
-from hotline.store import repository
+from hotline.store import consultations, operators
 
 
 @pytest.fixture
 def operator(engine: Engine) -> dict[str, str]:
     with Session(engine) as s:
-        password = repository.create_operator(session=s, username="op.liu")
+        password = operators.create_operator(session=s, username="op.liu")
         s.commit()
     return {"username": "op.liu", "password": password}
 
@@ -119,7 +119,7 @@ def logged(engine: Engine) -> list[dict[str, Any]]:
     with Session(engine) as s:
         for service, category, at, persons in rows:
             outcome = "accepted" if service == "legal_aid" else "answered"
-            repository.log_consultation(session=s, service=service, channel="phone", category=category,
+            consultations.log_consultation(session=s, service=service, channel="phone", category=category,
                                         occurred_at=at, persons=persons, outcome=outcome, migrant_worker=True)
         s.commit()
     return [{"service": r[0]} for r in rows]

@@ -25,7 +25,7 @@ from actions.topics import ActionAnswerTopic
 from actions.wage_claim import ValidateWageClaimForm
 from hotline.directory import parse_roster
 from hotline.privacy import hash_sender
-from hotline.store import repository
+from hotline.store import directory, operators
 from hotline.store.models import Consultation, Handoff
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -88,7 +88,7 @@ async def run(action: Any, t: Tracker) -> tuple[list[dict], CollectingDispatcher
 def roster_db(session: Session) -> Session:
     """The database with the sample roster loaded (as `hotline directory import` does)."""
     text = (ROOT / "data" / "directory_sample.csv").read_text(encoding="utf-8")
-    repository.import_directory(session=session, entries=parse_roster(text))
+    directory.import_directory(session=session, entries=parse_roster(text))
     session.commit()
     return session
 
@@ -493,7 +493,7 @@ def on_shift(monkeypatch: pytest.MonkeyPatch) -> None:
     from hotline.office_hours import OfficeHours
 
     monkeypatch.setattr(OfficeHours, "is_open", lambda self, at: True)
-    monkeypatch.setattr(repository, "operators_on_shift", lambda **_: ["op.wang"])
+    monkeypatch.setattr(operators, "operators_on_shift", lambda **_: ["op.wang"])
 
 
 async def test_handoff_says_how_to_reach_a_person_queues_and_pauses(roster_db: Session, on_shift: None) -> None:

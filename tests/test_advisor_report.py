@@ -17,7 +17,7 @@ from hotline.directory import parse_roster
 from hotline.ledger import import_ledger
 from hotline.settings import PROJECT_ROOT
 from hotline.stats import annual_stats
-from hotline.store import repository
+from hotline.store import directory
 from hotline.store.models import Advisor, Consultation
 
 SEED = Path(__file__).parent / "data" / "ledger_seed.csv"
@@ -26,7 +26,7 @@ ROSTER = PROJECT_ROOT / "data" / "directory_sample.csv"
 
 @pytest.fixture
 def seeded(session: Session) -> Session:
-    repository.import_directory(session=session, entries=parse_roster(ROSTER.read_text(encoding="utf-8")))
+    directory.import_directory(session=session, entries=parse_roster(ROSTER.read_text(encoding="utf-8")))
     import_ledger(session=session, path=SEED)
     session.commit()
     return session
@@ -41,7 +41,7 @@ def test_xlsx_one_sheet_per_street_totals_equal_the_stats(engine: object, seeded
     assert (stats["advisor_consultations"], stats["advisor_mediations"]) == (900, 10)
 
     book = load_workbook(out)
-    streets = [e.street for e in repository.directory_entries(session=seeded)]
+    streets = [e.street for e in directory.directory_entries(session=seeded)]
     roster_streets = list(dict.fromkeys(streets))
     # 汇总, the roster's seven streets in its order, then the ledger's advisor rows without a street.
     assert book.sheetnames == ["汇总", *roster_streets, MISSING]
@@ -58,7 +58,7 @@ def test_xlsx_one_sheet_per_street_totals_equal_the_stats(engine: object, seeded
         consultations += total[3]
         mediations += total[4]
         if name != MISSING:
-            assert {r[0] for r in body} == {e.community for e in repository.directory_entries(session=seeded)
+            assert {r[0] for r in body} == {e.community for e in directory.directory_entries(session=seeded)
                                            if e.street == name}
             assert all(r[1] for r in body)  # the sample roster names an advisor everywhere
     assert (consultations, mediations) == (stats["advisor_consultations"], stats["advisor_mediations"])

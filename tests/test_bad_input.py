@@ -27,10 +27,9 @@ from bot import limits
 from bot.app import create_app
 from bot.chat import ChatIn
 from bot.wechat import parse_message
-from hotline.store import repository
+from hotline.store import operators
 from hotline.store.db import make_engine
 from hotline.store.models import Base
-from tests.fakes.fixtures import fake_rasa, rasa_server  # noqa: F401
 from tests.fakes.rasa import FakeRasa
 
 TOKEN = "wx-test-token"
@@ -107,7 +106,7 @@ def client(fake_rasa: FakeRasa, monkeypatch: pytest.MonkeyPatch) -> Iterator[Tes
     engine = make_engine()
     Base.metadata.create_all(engine)
     with Session(engine) as s:
-        repository.create_operator(session=s, username="op.bad")
+        operators.create_operator(session=s, username="op.bad")
         s.commit()
     engine.dispose()
     with TestClient(create_app(), raise_server_exceptions=False) as c:
@@ -131,7 +130,7 @@ BAD_QUERIES = ["", "%00", "%FF%FE", "%ED%A0%80", "%1B%5B31m", "a" * 5000, "%E6%A
 @pytest.mark.parametrize("q", BAD_QUERIES, ids=range(len(BAD_QUERIES)))
 def test_get_doors(client: TestClient, q: str) -> None:
     for url in (f"/api/advisors?q={q}", f"/api/chat/{q or 'x'}/messages?since={q}", f"/api/chat/{q or 'x'}/history",
-                f"/api/chat/x/messages?since=-1", f"/api/chat/x/messages?since=99999999999999999999999"):
+                "/api/chat/x/messages?since=-1", "/api/chat/x/messages?since=99999999999999999999999"):
         assert_clear_4xx_or_polite(client.get(url))
 
 
@@ -237,7 +236,7 @@ XML_BAD: list[tuple[str, bytes]] = [
     ("hundred_thousand", text_xml(LONG).encode()),
     ("nested_junk", b"<xml>" + b"<a>" * 20_000 + b"</a>" * 20_000 + b"</xml>"),
     ("repeated_fields", text_xml("a").replace("<MsgType>", "<MsgType>x</MsgType><MsgType>").encode()),
-    ("bad_createtime", text_xml("a").replace(f"<CreateTime>", "<CreateTime>abc").encode()),
+    ("bad_createtime", text_xml("a").replace("<CreateTime>", "<CreateTime>abc").encode()),
     ("control_text_ok", text_xml("老板\x7f欠薪").encode()),
 ]
 

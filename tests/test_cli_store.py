@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from hotline import cli_store
 from hotline.cli import main
-from hotline.store import migrate, repository
+from hotline.store import consultations, migrate, operators
 from hotline.store.db import make_engine
 from hotline.store.models import Advisor, Consultation
 
@@ -198,7 +198,7 @@ def test_directory_find(url: str) -> None:
 
 def _seed(session: Session) -> None:
     for day, phone in ((1, "13812345678"), (3, None), (2, "0772-1234567")):
-        repository.log_consultation(session=session, service="hotline_12348", channel="phone",
+        consultations.log_consultation(session=session, service="hotline_12348", channel="phone",
                                     occurred_at=datetime(2024, 5, day, 9), phone=phone, amount=20000 + day,
                                     category="wage_arrears", persons=day)
     session.commit()
@@ -239,7 +239,7 @@ def test_operators_add_prints_the_password_last(url: str, session: Session) -> N
     result = run("operators", "add", "wang.li")
     password = result.output.splitlines()[-1]
     assert result.exit_code == 0 and len(password) >= 16 and " " not in password
-    assert repository.login(session=session, username="wang.li", password=password)
+    assert operators.login(session=session, username="wang.li", password=password)
     again = CliRunner().invoke(main, ["operators", "add", "wang.li"])
     assert (again.exit_code, again.output) == (1, "Error: operator 'wang.li' already exists\n")
 

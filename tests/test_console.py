@@ -13,12 +13,11 @@ from sqlalchemy.orm import Session
 from bot.app import STATIC, create_app
 from hotline.directory import parse_roster
 from hotline.settings import PROJECT_ROOT
-from hotline.store import repository
+from hotline.store import directory, handoffs, operators
 from hotline.store.models import Consultation
-from tests.fakes.fixtures import fake_rasa, rasa_server  # noqa: F401
+from tests.chromium import ARGS, CHROMIUM
 from tests.fakes.rasa import FakeRasa
 from tests.fakes.server import LoopbackServer
-from tests.chromium import ARGS, CHROMIUM
 
 NLU = {
     "我们是农民工，包工头跑了，欠我们12个工友两万多": {"intent": {"name": "wage_arrears", "confidence": 0.91}, "entities": [
@@ -29,10 +28,10 @@ NLU = {
 @pytest.fixture
 def login(engine: Engine) -> dict[str, str]:
     with Session(engine) as s:
-        repository.import_directory(session=s, entries=parse_roster(
+        directory.import_directory(session=s, entries=parse_roster(
             (PROJECT_ROOT / "data" / "directory_sample.csv").read_text(encoding="utf-8")))
-        password = repository.create_operator(session=s, username="op.wang")
-        repository.open_handoff(session=s, channel="telegram", sender_hash="b" * 64, category="family_dispute",
+        password = operators.create_operator(session=s, username="op.wang")
+        handoffs.open_handoff(session=s, channel="telegram", sender_hash="b" * 64, category="family_dispute",
                                 summary="前夫不给抚养费")
         s.commit()
     return {"username": "op.wang", "password": password}

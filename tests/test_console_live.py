@@ -21,11 +21,11 @@ from bot.app import create_app
 from hotline.directory import parse_roster
 from hotline.office_hours import OfficeHours
 from hotline.settings import PROJECT_ROOT
-from hotline.store import repository
+from hotline.store import consultations, directory, handoffs, operators
 from hotline.store.models import Consultation
-from tests.fakes.rasa_events import FakeRasaWithEvents, fake_rasa_events, rasa_events_server  # noqa: F401
+from tests.chromium import CHROMIUM
+from tests.fakes.rasa_events import FakeRasaWithEvents
 from tests.fakes.server import LoopbackServer
-from tests.chromium import ARGS, CHROMIUM, browser  # noqa: F401 (browser is a fixture)
 
 SHOTS = PROJECT_ROOT / "reports" / "screenshots"
 NEW_PASSWORD = "shift-password-2026"
@@ -46,7 +46,7 @@ def bot(sender: str, message: str) -> list[dict[str, Any]]:
 
         channel, sender_hash = sender.split(":", 1)
         with session_scope() as s:
-            repository.open_handoff(session=s, channel=channel, sender_hash=sender_hash, category="wage_arrears",
+            handoffs.open_handoff(session=s, channel=channel, sender_hash=sender_hash, category="wage_arrears",
                                     summary="事项：追索劳动报酬。已了解：涉及金额约20000元；涉及12人；所在街道：中南街道。")
         return [{"recipient_id": sender, "text": "已通知值班人员，有人会在这里回复您。在此之前我先不自动回答了。"}]
     return [{"recipient_id": sender, "text": f"收到：{message}"}]
@@ -58,7 +58,7 @@ def site(engine: Engine, fake_rasa_events: FakeRasaWithEvents, monkeypatch: pyte
     fake_rasa_events.reply = bot
     fake_rasa_events.parse_result = lambda text: {"text": text, **NLU}
     with Session(engine) as s:
-        repository.import_directory(session=s, entries=parse_roster(
+        directory.import_directory(session=s, entries=parse_roster(
             (PROJECT_ROOT / "data" / "directory_sample.csv").read_text(encoding="utf-8")))
         s.commit()
     with LoopbackServer(create_app()) as srv:
@@ -68,7 +68,7 @@ def site(engine: Engine, fake_rasa_events: FakeRasaWithEvents, monkeypatch: pyte
 @pytest.fixture
 def operator(engine: Engine) -> dict[str, str]:
     with Session(engine) as s:
-        password = repository.create_operator(session=s, username="op.huang")
+        password = operators.create_operator(session=s, username="op.huang")
         s.commit()
     return {"username": "op.huang", "password": password}
 
@@ -212,7 +212,7 @@ def test_lockout_logout_and_the_months_xlsx(browser: Any, site: str, operator: d
     now = datetime.now(timezone.utc)
     with Session(engine) as s:
         for category in ("wage_arrears", "wage_arrears", "family_dispute"):
-            repository.log_consultation(session=s, service="hotline_12348", channel="phone", category=category,
+            consultations.log_consultation(session=s, service="hotline_12348", channel="phone", category=category,
                                         occurred_at=now, outcome="answered", operator="op.huang")
         s.commit()
     page = desk(browser, site)
@@ -264,9 +264,9 @@ def test_three_handoffs_in_a_row_in_one_session(browser: Any, site: str, operato
     """A shift: three citizens ask for a person; the operator takes, replies and closes each from the detail panel
     without reloading (its buttons work for every conversation), the longest wait first with its real waiting time,
     a title badge for waiting citizens, and 结束 only after a confirmation."""
-    import httpx
     from datetime import timedelta
 
+    import httpx
     from playwright.sync_api import expect
 
     from hotline.store.models import Handoff

@@ -9,20 +9,19 @@ from bot.conversation import handle_turn, say
 from bot.delivery import unseal
 from bot.rasa_client import rasa_sender
 from hotline.office_hours import OfficeHours
-from hotline.store import repository
+from hotline.store import handoffs, operators, transcripts
 from hotline.store.models import Handoff
-from tests.fakes.fixtures import fake_rasa, rasa_server  # noqa: F401
 from tests.fakes.rasa import FakeRasa
 
 
 def transcript(engine: Engine, conversation: str) -> list[tuple[str, str]]:
     with Session(engine) as s:
-        return [(m.author, m.text) for m in repository.transcript(session=s, conversation_id=conversation)]
+        return [(m.author, m.text) for m in transcripts.transcript(session=s, conversation_id=conversation)]
 
 
 def queue(engine: Engine, channel: str, conversation: str) -> int:
     with Session(engine) as s:
-        h = repository.open_handoff(session=s, channel=channel, sender_hash=conversation.split(":", 1)[1])
+        h = handoffs.open_handoff(session=s, channel=channel, sender_hash=conversation.split(":", 1)[1])
         s.commit()
         return h.id
 
@@ -41,7 +40,7 @@ async def test_handed_off_words_skip_rasa_with_one_acknowledgement(engine: Engin
                                                                    monkeypatch: pytest.MonkeyPatch,
                                                                    staffed: bool) -> None:
     monkeypatch.setattr(OfficeHours, "is_open", lambda self, at: True)
-    monkeypatch.setattr(repository, "operators_on_shift", lambda **_: ["op.wang"] if staffed else [])
+    monkeypatch.setattr(operators, "operators_on_shift", lambda **_: ["op.wang"] if staffed else [])
     conversation = rasa_sender("tg-55", "telegram")
     queue(engine, "telegram", conversation)
     first = await handle_turn("telegram", "tg-55", "我等着")
@@ -84,7 +83,7 @@ async def test_handoff_queued_during_the_turn_keeps_the_address(engine: Engine, 
 
     def bot(sender: str, message: str) -> list[dict]:
         with Session(engine) as s:  # what action_handoff does inside Rasa's turn
-            repository.open_handoff(session=s, channel="wechat", sender_hash=sender.split(":", 1)[1])
+            handoffs.open_handoff(session=s, channel="wechat", sender_hash=sender.split(":", 1)[1])
             s.commit()
         return [{"recipient_id": sender, "text": "已通知值班人员"}]
 

@@ -23,10 +23,10 @@ from hotline.export import MISSING, month_export
 from hotline.ledger import import_ledger
 from hotline.settings import PROJECT_ROOT
 from hotline.stats import annual_stats, change
-from hotline.store import repository
+from hotline.store import directory, operators
 from hotline.store.models import Consultation, Operator
-from tests.fakes.server import LoopbackServer
 from tests.chromium import ARGS, CHROMIUM
+from tests.fakes.server import LoopbackServer
 
 SEED = Path(__file__).parent / "data" / "ledger_seed.csv"
 
@@ -35,7 +35,7 @@ SEED = Path(__file__).parent / "data" / "ledger_seed.csv"
 def seeded(engine: Engine) -> dict[str, str]:
     """The seed ledger, the sample roster, a month of the assistant's own chats, and an operator login."""
     with Session(engine) as s:
-        repository.import_directory(session=s, entries=parse_roster(
+        directory.import_directory(session=s, entries=parse_roster(
             (PROJECT_ROOT / "data" / "directory_sample.csv").read_text(encoding="utf-8")))
         import_ledger(session=s, path=SEED)
         chats = [("wechat", "wage_arrears", 12), ("wechat", "wage_arrears", 1), ("web", "family_dispute", 1),
@@ -43,7 +43,7 @@ def seeded(engine: Engine) -> dict[str, str]:
         s.execute(insert(Consultation.__table__), [
             {"occurred_at": datetime(2023, 11, 5, 3), "service": "online", "channel": ch, "category": cat,
              "persons": p, "migrant_worker": False, "outcome": "answered"} for ch, cat, p in chats])
-        password = repository.create_operator(session=s, username="op.zhao")
+        password = operators.create_operator(session=s, username="op.zhao")
         s.commit()
     return {"username": "op.zhao", "password": password}
 

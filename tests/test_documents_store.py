@@ -21,7 +21,7 @@ from hotline.documents.arbitration import Applicant
 from hotline.documents.delivery import send_due
 from hotline.documents.service import make_drafts
 from hotline.store import documents as store
-from hotline.store import repository
+from hotline.store import operators, transcripts
 from hotline.store.models import ChatMessage, DocumentDraft, Reminder
 from hotline.wage_claim import WageFacts
 from tests.fakes.server import LoopbackServer
@@ -102,7 +102,7 @@ def test_download_link_signed_forged_expired(session: Session, client: TestClien
 
 
 def test_operator_makes_the_callers_draft(session: Session, client: TestClient) -> None:
-    password = repository.create_operator(session=session, username="op.li")
+    password = operators.create_operator(session=session, username="op.li")
     session.commit()
     assert client.post("/api/documents", json={"slots": {}}).status_code == 401
     token = client.post("/api/login", json={"username": "op.li", "password": password}).json()["token"]
@@ -216,7 +216,7 @@ def test_personal_answers_leave_the_transcript_once_the_draft_holds_them(session
     from bot.documents import _personal_questions, forget_answers
 
     conversation = f"web:{HASH}"
-    repository.record_messages(session=session, conversation_id=conversation, lines=[
+    transcripts.record_messages(session=session, conversation_id=conversation, lines=[
         ("citizen", "要", None), ("bot", "您的姓名？", None), ("citizen", "李秀英", None),
         ("bot", "身份证号码？", None), ("citizen", "450202199001011235", None),
         ("bot", "这个身份证号码好像不对（18位，最后一位可能是X），请再看一下，或回“跳过”。", None),
@@ -254,7 +254,7 @@ def test_personal_answers_leave_rasas_tracker_store_too(session: Session, tmp_pa
                                                   "parse_data": {"text": ID, "entities": [{"value": ID}]}})
     add_event(tracker, conversation, now, "slot", {"event": "slot", "name": "applicant_id_number", "value": ID})
     add_event(tracker, conversation, now, "user", {"event": "user", "text": "老板欠我工资"})
-    repository.record_messages(session=session, conversation_id=conversation, lines=[
+    transcripts.record_messages(session=session, conversation_id=conversation, lines=[
         ("bot", "身份证号码？", None), ("citizen", ID, None)])
     session.commit()
     forget_answers(conversation, ["草稿：/api/documents/1.pdf.1799999999.abcdefABCDEF"])

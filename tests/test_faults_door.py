@@ -18,8 +18,16 @@ from fastapi import FastAPI
 from fastapi.responses import JSONResponse, PlainTextResponse
 
 from bot import held_turns, rasa_client
-from bot.rasa_client import (FALLBACK_TEXT, HELD_TEXT, OFFICE_HOURS, RESUMED_TEXT, forward_to_rasa, rasa_sender,
-                             rasa_urls_for, resume_conversation)
+from bot.rasa_client import (
+    FALLBACK_TEXT,
+    HELD_TEXT,
+    OFFICE_HOURS,
+    RESUMED_TEXT,
+    forward_to_rasa,
+    rasa_sender,
+    rasa_urls_for,
+    resume_conversation,
+)
 from tests.fakes import rasa as rasa_fakes
 from tests.fakes.rasa_events import FakeRasaWithEvents
 from tests.fakes.server import LoopbackServer
@@ -417,7 +425,7 @@ async def test_a_held_web_chat_resumes_by_itself_and_the_page_gets_the_answers(
         door: Any, engine: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     import asyncio
 
-    from hotline.store import repository
+    from hotline.store import transcripts
     from hotline.store.db import session_scope
 
     fakes, _, actions = door
@@ -429,7 +437,7 @@ async def test_a_held_web_chat_resumes_by_itself_and_the_page_gets_the_answers(
     for _ in range(100):  # no message from the citizen: the door carries on by itself
         await asyncio.sleep(0.05)
         with session_scope() as session:
-            pushed, _ = repository.pushed_since(session=session, conversation_id=conversation, since=0)
+            pushed, _ = transcripts.pushed_since(session=session, conversation_id=conversation, since=0)
             texts = [m.text for m in pushed]
         if texts:
             break

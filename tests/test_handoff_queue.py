@@ -19,11 +19,11 @@ from actions.common import sender_of
 from bot.app import STATIC, create_app
 from bot.rasa_client import RESUME_EVENTS, rasa_sender, resume_conversation
 from hotline.privacy import hash_sender
-from hotline.store import repository
+from hotline.store import handoffs, operators
 from hotline.store.models import Handoff
-from tests.fakes.rasa_events import FakeRasaWithEvents, fake_rasa_events, rasa_events_server  # noqa: F401
-from tests.fakes.server import LoopbackServer
 from tests.chromium import ARGS, CHROMIUM
+from tests.fakes.rasa_events import FakeRasaWithEvents
+from tests.fakes.server import LoopbackServer
 
 RAW_CHAT_ID = "tg-778899"  # what Telegram calls the citizen; never seen past the front door
 
@@ -33,10 +33,10 @@ def queue(engine: Engine) -> dict[str, Any]:
     """One operator and two queued citizens, hashed the way the front doors hash them."""
     sender_hash = hash_sender(RAW_CHAT_ID, "test-salt")  # conftest sets HOTLINE_SENDER_SALT=test-salt
     with Session(engine) as s:
-        password = repository.create_operator(session=s, username="op.zhao")
-        first = repository.open_handoff(session=s, channel="telegram", sender_hash=sender_hash,
+        password = operators.create_operator(session=s, username="op.zhao")
+        first = handoffs.open_handoff(session=s, channel="telegram", sender_hash=sender_hash,
                                         category="wage_arrears", summary="工地欠薪，电话13977212345")
-        second = repository.open_handoff(session=s, channel="web", sender_hash="d" * 64,
+        second = handoffs.open_handoff(session=s, channel="web", sender_hash="d" * 64,
                                          category="family_dispute", summary="抚养费")
         s.commit()
         ids = (first.id, second.id)

@@ -15,9 +15,9 @@ from sqlalchemy.orm import Session
 from bot.app import create_app
 from bot.conversation import say
 from bot.rasa_client import rasa_sender
-from hotline.store import repository
-from hotline.store.models import Consultation, Handoff
-from tests.fakes.rasa_events import FakeRasaWithEvents, fake_rasa_events, rasa_events_server  # noqa: F401
+from hotline.store import consultations, handoffs, operators
+from hotline.store.models import Consultation, Handoff, utcnow
+from tests.fakes.rasa_events import FakeRasaWithEvents
 from tests.fakes.server import LoopbackServer
 from tests.fakes.telegram import FakeBotApi
 from tests.fakes.wechat import FakeWeChatApi
@@ -30,7 +30,7 @@ def asks_for_a_person(sender: str, message: str) -> list[dict[str, Any]]:
 
         channel, sender_hash = sender.split(":", 1)
         with session_scope() as s:
-            repository.open_handoff(session=s, channel=channel, sender_hash=sender_hash, category="wage_arrears",
+            handoffs.open_handoff(session=s, channel=channel, sender_hash=sender_hash, category="wage_arrears",
                                     summary="事项：追索劳动报酬。已了解：涉及金额约20000元；涉及12人。")
         return [{"recipient_id": sender, "text": "已通知值班人员，有人会在这里回复您。"}]
     return [{"recipient_id": sender, "text": f"收到：{message}"}]
@@ -75,7 +75,7 @@ def client(app: Any) -> Iterator[TestClient]:
 @pytest.fixture
 def auth(client: TestClient, engine: Engine) -> dict[str, str]:
     with Session(engine) as s:
-        password = repository.create_operator(session=s, username="op.wang")
+        password = operators.create_operator(session=s, username="op.wang")
         s.commit()
     token = client.post("/api/login", json={"username": "op.wang", "password": password}).json()["token"]
     client.cookies.clear()  # an API client: the bearer token only (the console's cookies have their own tests)
@@ -161,7 +161,7 @@ async def test_wechat_reply_goes_out_as_a_customer_service_message(client: TestC
     with Session(engine) as s:
         h = s.get(Handoff, item["id"])
         assert h is not None and "oOPENID-42" not in (h.reply_address or "")
-        h.last_citizen_at = repository.utcnow() - timedelta(hours=49)
+        h.last_citizen_at = utcnow() - timedelta(hours=49)
         s.commit()
     late = client.post(f"/api/handoffs/{item['id']}/reply", headers=auth, json={"text": "还在吗？"})
     assert late.status_code == 502 and "48小时" in late.json()["detail"]
@@ -212,7 +212,7 @@ async def test_telegram_failure_is_reported_and_not_recorded(client: TestClient,
 
 def test_reply_needs_an_operator_and_text(client: TestClient, auth: dict[str, str], engine: Engine) -> None:
     with Session(engine) as s:
-        h = repository.open_handoff(session=s, channel="web", sender_hash="c" * 64)
+        h = handoffs.open_handoff(session=s, channel="web", sender_hash="c" * 64)
         s.commit()
         hid = h.id
     assert client.post(f"/api/handoffs/{hid}/reply", json={"text": "x"}).status_code == 401
@@ -229,7 +229,7 @@ def test_the_bots_referral_becomes_the_operators_consultation(client: TestClient
     queued = client.post("/api/chat", json={"sender": "browser-9", "message": "转人工"}).json()
     sender_hash = queued["conversation_id"].split(":", 1)[1]
     with Session(engine) as s:
-        repository.log_consultation(session=s, service="online", channel="web", category="wage_arrears",
+        consultations.log_consultation(session=s, service="online", channel="web", category="wage_arrears",
                                     outcome="referred", referral="人工（12348/司法所）", sender_hash=sender_hash,
                                     source_id=f"bot:{sender_hash}:0:1")
         s.commit()
@@ -289,7 +289,7 @@ async def test_an_operators_display_name_marks_their_words(client: TestClient, e
                                                            bot_api: tuple[FakeBotApi, str]) -> None:
     """「值班人员 · 黄律师」 on the web chat, 【值班人员 · 黄律师】 on Telegram; never the login name."""
     with Session(engine) as s:
-        password = repository.create_operator(session=s, username="op.huang", display_name="黄律师")
+        password = operators.create_operator(session=s, username="op.huang", display_name="黄律师")
         s.commit()
     token = client.post("/api/login", json={"username": "op.huang", "password": password}).json()["token"]
     client.cookies.clear()

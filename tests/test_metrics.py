@@ -12,10 +12,9 @@ from sqlalchemy.orm import Session
 
 from bot.app import create_app
 from hotline import outbox
-from hotline.store import repository
+from hotline.store import consultations
 from hotline.store.db import make_engine
 from hotline.store.models import Base, Handoff
-from tests.fakes.fixtures import fake_rasa, rasa_server  # noqa: F401
 from tests.fakes.rasa import FakeRasa
 
 PHONE = "13977212345"
@@ -27,9 +26,9 @@ def client(fake_rasa: FakeRasa, tmp_path, monkeypatch: pytest.MonkeyPatch) -> It
     engine = make_engine()
     Base.metadata.create_all(engine)
     with Session(engine) as s:
-        repository.log_consultation(session=s, service="online", channel="wechat", category="wage_arrears",
+        consultations.log_consultation(session=s, service="online", channel="wechat", category="wage_arrears",
                                     outcome="answered", phone=PHONE, summary=f"电话{PHONE}")
-        repository.log_consultation(session=s, service="hotline_12348", channel="phone", outcome="answered")
+        consultations.log_consultation(session=s, service="hotline_12348", channel="phone", outcome="answered")
         s.add(Handoff(created_at=datetime(2026, 12, 1), channel="web", sender_hash="a" * 64, status="waiting",
                       summary=f"电话{PHONE}"))
         s.commit()

@@ -1,5 +1,6 @@
 """`hotline purge`: nothing personal older than the cut-off survives, in the project's database (consultations,
-transcripts, handoffs) or in Rasa's tracker store; what is recent stays (hotline/retention.py)."""
+transcripts, handoffs) or in Rasa's tracker store; what is recent stays (hotline/retention.py says when,
+hotline/store/purge.py deletes)."""
 from __future__ import annotations
 
 import json
@@ -14,7 +15,7 @@ from sqlalchemy import Column, Engine, Float, Integer, MetaData, String, Table, 
 from sqlalchemy.orm import Session
 
 from hotline.cli import main
-from hotline.store import repository
+from hotline.store import consultations, purge
 from hotline.store.models import ChatMessage, Handoff
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -47,7 +48,7 @@ def seed_store(session: Session) -> None:
     said_old = f"老板{OLD_NAME}欠我工资，电话{OLD_PHONE}，身份证{OLD_ID}"
     for at, phone, summary, source in ((OLD, OLD_PHONE, said_old, "old"),
                                        (NOW, NEW_PHONE, f"电话{NEW_PHONE}", "new")):
-        repository.log_consultation(session=session, service="online", channel="web", occurred_at=at,
+        consultations.log_consultation(session=session, service="online", channel="web", occurred_at=at,
                                     category="wage_arrears", outcome="answered", phone=phone, summary=summary,
                                     sender_hash="f" * 64, source_id=f"bot:{source}")
         session.add(ChatMessage(conversation_id=f"web:{source}", seq=1, author="citizen", at=at,
@@ -104,7 +105,7 @@ def test_nothing_personal_survives_a_purge_in_either_database(session: Session, 
         assert personal not in after, personal
     assert after.count(NEW_PHONE) >= 5  # what is recent is kept: log, transcript, handoff, tracker (twice)...
     session.expire_all()
-    assert len(repository.list_consultations(session=session)) == 2  # ...and the counts stay
+    assert len(consultations.list_consultations(session=session)) == 2  # ...and the counts stay
 
 
 def test_default_cutoff_is_the_retention_period(session: Session, engine: Engine, tracker_engine: Engine,
@@ -160,9 +161,7 @@ def test_real_rasa_tracker_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     assert set(theirs) == {c.name for c in ours.columns}
     assert OLD_PHONE in everything(engine)
     monkeypatch.setenv("HOTLINE_TRACKER_STORE_URL", f"sqlite:///{path}")
-    from hotline import retention
-
-    deleted = retention.purge_tracker_store(url=f"sqlite:///{path}", before=datetime(2025, 1, 1).date())
+    deleted = purge.purge_tracker_store(url=f"sqlite:///{path}", before=datetime(2025, 1, 1).date())
     assert deleted is not None and deleted >= 2
     left = everything(engine)
     assert OLD_PHONE not in left and "13800001111" in left

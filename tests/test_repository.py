@@ -10,8 +10,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from hotline.directory import AdvisorEntry, parse_roster
-from hotline.store import repository as repo
-from hotline.store.models import Advisor, Consultation, Operator, OperatorSession
+from hotline.store import consultations, directory, handoffs, operators, purge
+from hotline.store.errors import StoreError
+from hotline.store.models import Advisor, Consultation, Operator, OperatorSession, utcnow
 
 SAMPLE_CSV = (Path(__file__).resolve().parent.parent / "data" / "directory_sample.csv").read_text(encoding="utf-8")
 SECTION5 = ["id", "occurred_at", "service", "channel", "category", "migrant_worker", "persons", "street",
@@ -22,7 +23,7 @@ SECTION5 = ["id", "occurred_at", "service", "channel", "category", "migrant_work
 def log(session: Session, **kw: object) -> Consultation:
     kw.setdefault("service", "hotline_12348")
     kw.setdefault("channel", "phone")
-    return repo.log_consultation(session=session, **kw)  # type: ignore[arg-type]
+    return consultations.log_consultation(session=session, **kw)  # type: ignore[arg-type]
 
 
 # --- consultations ---------------------------------------------------------------------------------------
@@ -93,7 +94,7 @@ def test_idempotent_on_source_id(session: Session) -> None:
     ],
 )
 def test_invalid_consultations_are_refused(session: Session, kw: dict, message: str) -> None:
-    with pytest.raises(repo.InvalidConsultation) as caught:
+    with pytest.raises(consultations.InvalidConsultation) as caught:
         log(session, **kw)
     assert str(caught.value) == message
     assert session.scalar(select(func.count()).select_from(Consultation)) == 0
@@ -104,22 +105,22 @@ def test_list_newest_first_and_since(session: Session) -> None:
         log(session, occurred_at=datetime(2024, 5, day, 12), summary=f"day {day}")
     log(session, occurred_at=datetime(2024, 4, 30, 23, 59))
     session.commit()
-    assert [c.occurred_at.day for c in repo.list_consultations(session=session)] == [3, 2, 1, 30]
-    assert [c.occurred_at.day for c in repo.list_consultations(session=session, since=date(2024, 5, 2))] == [3, 2]
-    assert [c.occurred_at.day for c in repo.list_consultations(session=session, limit=1)] == [3]
+    assert [c.occurred_at.day for c in consultations.list_consultations(session=session)] == [3, 2, 1, 30]
+    assert [c.occurred_at.day for c in consultations.list_consultations(session=session, since=date(2024, 5, 2))] == [3, 2]
+    assert [c.occurred_at.day for c in consultations.list_consultations(session=session, limit=1)] == [3]
 
 
 def test_consultation_to_dict(session: Session) -> None:
     row = log(session, occurred_at=datetime(2024, 5, 1, 8, 0), amount=Decimal("35000.00"), persons=2,
               phone="13812345678", summary="回电13812345678，身份证450202199001011234")
-    data = repo.consultation_to_dict(row)
+    data = consultations.consultation_to_dict(row)
     assert list(data)[: len(SECTION5)] == SECTION5
     assert data["occurred_at"] == "2024-05-01T08:00:00+00:00"
     assert data["amount"] == 35000 and isinstance(data["amount"], int)
     assert data["phone"] == "138****5678"
     assert "13812345678" not in data["summary"] and "450202199001011234" not in data["summary"]
-    assert repo.consultation_to_dict(log(session, amount="1234.5"))["amount"] == 1234.5
-    assert repo.consultation_to_dict(log(session))["amount"] is None
+    assert consultations.consultation_to_dict(log(session, amount="1234.5"))["amount"] == 1234.5
+    assert consultations.consultation_to_dict(log(session))["amount"] is None
 
 
 def test_purge_keeps_counts_and_clears_personal_data(session: Session) -> None:
@@ -128,8 +129,8 @@ def test_purge_keeps_counts_and_clears_personal_data(session: Session) -> None:
               sender_hash="f" * 64, legal_basis="条例第30条")
     new = log(session, occurred_at=datetime(2023, 1, 1, 0, 0), summary="keep", phone="13900000000")
     session.commit()
-    assert repo.purge_before(session=session, before=date(2023, 1, 1)) == 1
-    assert repo.purge_before(session=session, before=date(2023, 1, 1)) == 0  # already purged
+    assert purge.purge_consultations(session=session, before=date(2023, 1, 1)) == 1
+    assert purge.purge_consultations(session=session, before=date(2023, 1, 1)) == 0  # already purged
     session.commit()
     session.expire_all()
     assert (old.summary, old.phone, old.sender_hash, old.purged) == (None, None, None, True)
@@ -143,130 +144,130 @@ def test_purge_keeps_counts_and_clears_personal_data(session: Session) -> None:
 
 def test_import_directory_round_trip(session: Session) -> None:
     entries = parse_roster(SAMPLE_CSV)
-    assert repo.import_directory(session=session, entries=entries) == 21
+    assert directory.import_directory(session=session, entries=entries) == 21
     session.commit()
-    assert repo.directory_entries(session=session) == entries
+    assert directory.directory_entries(session=session) == entries
 
 
 def test_import_directory_upserts(session: Session) -> None:
     entries = parse_roster(SAMPLE_CSV)
-    repo.import_directory(session=session, entries=entries)
+    directory.import_directory(session=session, entries=entries)
     changed = [e if e.community != "东台社区" else AdvisorEntry(**{**e.__dict__, "advisor": "新顾问"}) for e in entries]
-    repo.import_directory(session=session, entries=changed)
+    directory.import_directory(session=session, entries=changed)
     session.commit()
     assert session.scalar(select(func.count()).select_from(Advisor)) == 21
-    dongtai = repo.find_advisors(session=session, query="东台")
+    dongtai = directory.find_advisors(session=session, query="东台")
     assert [e.advisor for e in dongtai] == ["新顾问"]
 
 
 def test_real_roster_replaces_sample_rows(session: Session) -> None:
-    repo.import_directory(session=session, entries=parse_roster(SAMPLE_CSV))
+    directory.import_directory(session=session, entries=parse_roster(SAMPLE_CSV))
     real = parse_roster("street,community,advisor\n公园街道,东台社区,真顾问\n")
-    repo.import_directory(session=session, entries=real)
+    directory.import_directory(session=session, entries=real)
     session.commit()
-    assert [(e.community, e.advisor, e.sample) for e in repo.directory_entries(session=session)] == [
+    assert [(e.community, e.advisor, e.sample) for e in directory.directory_entries(session=session)] == [
         ("东台社区", "真顾问", False)]
 
 
 def test_sample_roster_never_overwrites_a_real_one(session: Session) -> None:
-    repo.import_directory(session=session, entries=parse_roster("street,community,advisor\n公园街道,东台社区,真顾问\n"))
-    with pytest.raises(repo.SampleOverRealRoster):
-        repo.import_directory(session=session, entries=parse_roster(SAMPLE_CSV))
-    assert [(e.advisor, e.sample) for e in repo.directory_entries(session=session)] == [("真顾问", False)]
+    directory.import_directory(session=session, entries=parse_roster("street,community,advisor\n公园街道,东台社区,真顾问\n"))
+    with pytest.raises(directory.SampleOverRealRoster):
+        directory.import_directory(session=session, entries=parse_roster(SAMPLE_CSV))
+    assert [(e.advisor, e.sample) for e in directory.directory_entries(session=session)] == [("真顾问", False)]
 
 
 def test_find_advisors(session: Session) -> None:
-    repo.import_directory(session=session, entries=parse_roster(SAMPLE_CSV))
+    directory.import_directory(session=session, entries=parse_roster(SAMPLE_CSV))
     session.commit()
-    assert [e.community for e in repo.find_advisors(session=session, query="东苔")][0] == "东台社区"
-    assert {e.street for e in repo.find_advisors(session=session, query="水上")} == {"沿江街道"}
-    assert len(repo.find_advisors(session=session, query="东", limit=2)) == 2
-    assert repo.find_advisors(session=session, query="北京") == []
+    assert [e.community for e in directory.find_advisors(session=session, query="东苔")][0] == "东台社区"
+    assert {e.street for e in directory.find_advisors(session=session, query="水上")} == {"沿江街道"}
+    assert len(directory.find_advisors(session=session, query="东", limit=2)) == 2
+    assert directory.find_advisors(session=session, query="北京") == []
 
 
 # --- operators -------------------------------------------------------------------------------------------
 
 
 def test_create_operator_and_login(session: Session) -> None:
-    password = repo.create_operator(session=session, username="wang.li")
+    password = operators.create_operator(session=session, username="wang.li")
     session.commit()
     assert len(password) >= 16
     stored = session.scalar(select(Operator.password_hash))
     assert stored is not None and password not in stored and stored.startswith("scrypt$")
-    assert repo.login(session=session, username="wang.li", password="wrong") is None
-    assert repo.login(session=session, username="nobody", password=password) is None
-    token = repo.login(session=session, username="wang.li", password=password)
+    assert operators.login(session=session, username="wang.li", password="wrong") is None
+    assert operators.login(session=session, username="nobody", password=password) is None
+    token = operators.login(session=session, username="wang.li", password=password)
     session.commit()
     assert token
-    operator = repo.operator_for_token(session=session, token=token)
+    operator = operators.operator_for_token(session=session, token=token)
     assert operator is not None and operator.username == "wang.li"
-    assert repo.operator_for_token(session=session, token=token + "x") is None
-    assert repo.operator_for_token(session=session, token="") is None
+    assert operators.operator_for_token(session=session, token=token + "x") is None
+    assert operators.operator_for_token(session=session, token="") is None
 
 
 def test_only_the_token_hash_is_stored_and_it_expires(session: Session) -> None:
-    password = repo.create_operator(session=session, username="li")
-    token = repo.login(session=session, username="li", password=password)
+    password = operators.create_operator(session=session, username="li")
+    token = operators.login(session=session, username="li", password=password)
     assert token
     row = session.scalar(select(OperatorSession))
     assert row is not None and row.token_hash != token and len(row.token_hash) == 64
     assert row.expires_at - row.created_at == timedelta(hours=12)
-    row.expires_at = repo.utcnow() - timedelta(seconds=1)
+    row.expires_at = utcnow() - timedelta(seconds=1)
     session.commit()
-    assert repo.operator_for_token(session=session, token=token) is None
+    assert operators.operator_for_token(session=session, token=token) is None
 
 
 def test_inactive_operator_cannot_log_in(session: Session) -> None:
-    password = repo.create_operator(session=session, username="li")
-    token = repo.login(session=session, username="li", password=password)
+    password = operators.create_operator(session=session, username="li")
+    token = operators.login(session=session, username="li", password=password)
     assert token
-    operator = repo.operator_for_token(session=session, token=token)
+    operator = operators.operator_for_token(session=session, token=token)
     assert operator is not None
     operator.active = False
     session.commit()
-    assert repo.operator_for_token(session=session, token=token) is None
-    assert repo.login(session=session, username="li", password=password) is None
+    assert operators.operator_for_token(session=session, token=token) is None
+    assert operators.login(session=session, username="li", password=password) is None
 
 
 def test_logout(session: Session) -> None:
-    password = repo.create_operator(session=session, username="li")
-    token = repo.login(session=session, username="li", password=password)
-    assert token and repo.logout(session=session, token=token)
-    assert repo.operator_for_token(session=session, token=token) is None
+    password = operators.create_operator(session=session, username="li")
+    token = operators.login(session=session, username="li", password=password)
+    assert token and operators.logout(session=session, token=token)
+    assert operators.operator_for_token(session=session, token=token) is None
 
 
 def test_operator_names(session: Session) -> None:
-    repo.create_operator(session=session, username="li")
-    with pytest.raises(repo.OperatorExists, match="^operator 'li' already exists$"):
-        repo.create_operator(session=session, username="li")
-    with pytest.raises(repo.StoreError, match="invalid operator name 'a b'"):
-        repo.create_operator(session=session, username="a b")
+    operators.create_operator(session=session, username="li")
+    with pytest.raises(operators.OperatorExists, match="^operator 'li' already exists$"):
+        operators.create_operator(session=session, username="li")
+    with pytest.raises(StoreError, match="invalid operator name 'a b'"):
+        operators.create_operator(session=session, username="a b")
 
 
 def test_password_hashes_are_salted() -> None:
-    first, second = repo.hash_password("same"), repo.hash_password("same")
+    first, second = operators.hash_password("same"), operators.hash_password("same")
     assert first != second
-    assert repo.verify_password("same", first) and repo.verify_password("same", second)
-    assert not repo.verify_password("other", first)
-    assert not repo.verify_password("same", "plain-text")
+    assert operators.verify_password("same", first) and operators.verify_password("same", second)
+    assert not operators.verify_password("other", first)
+    assert not operators.verify_password("same", "plain-text")
 
 
 # --- handoffs --------------------------------------------------------------------------------------------
 
 
 def test_handoff_queue(session: Session) -> None:
-    first = repo.open_handoff(session=session, channel="wechat", sender_hash="a" * 64, category="wage_arrears",
+    first = handoffs.open_handoff(session=session, channel="wechat", sender_hash="a" * 64, category="wage_arrears",
                               summary="想找律师")
-    second = repo.open_handoff(session=session, channel="web", sender_hash="b" * 64)
+    second = handoffs.open_handoff(session=session, channel="web", sender_hash="b" * 64)
     session.commit()
-    assert [h.id for h in repo.list_handoffs(session=session)] == [first.id, second.id]
-    taken = repo.set_handoff_status(session=session, handoff_id=first.id, status="taken", operator="wang")
+    assert [h.id for h in handoffs.list_handoffs(session=session)] == [first.id, second.id]
+    taken = handoffs.set_handoff_status(session=session, handoff_id=first.id, status="taken", operator="wang")
     assert taken is not None and taken.operator == "wang"
-    assert [h.id for h in repo.list_handoffs(session=session)] == [second.id]
-    assert [h.id for h in repo.list_handoffs(session=session, status="taken")] == [first.id]
-    assert len(repo.list_handoffs(session=session, status=None)) == 2
-    assert repo.set_handoff_status(session=session, handoff_id=9999, status="closed") is None
-    with pytest.raises(repo.StoreError):
-        repo.set_handoff_status(session=session, handoff_id=first.id, status="lost")
-    with pytest.raises(repo.StoreError, match="unknown channel 'fax'"):
-        repo.open_handoff(session=session, channel="fax", sender_hash="c" * 64)
+    assert [h.id for h in handoffs.list_handoffs(session=session)] == [second.id]
+    assert [h.id for h in handoffs.list_handoffs(session=session, status="taken")] == [first.id]
+    assert len(handoffs.list_handoffs(session=session, status=None)) == 2
+    assert handoffs.set_handoff_status(session=session, handoff_id=9999, status="closed") is None
+    with pytest.raises(StoreError):
+        handoffs.set_handoff_status(session=session, handoff_id=first.id, status="lost")
+    with pytest.raises(StoreError, match="unknown channel 'fax'"):
+        handoffs.open_handoff(session=session, channel="fax", sender_hash="c" * 64)

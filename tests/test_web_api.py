@@ -15,23 +15,22 @@ from sqlalchemy.orm import Session
 from bot import copilot
 from bot.app import create_app
 from bot.rasa_client import FALLBACK_TEXT
-from tests.fakes.fixtures import fake_rasa, rasa_server  # noqa: F401
-from tests.fakes.rasa import FakeRasa
 from hotline.directory import parse_roster
 from hotline.privacy import hash_sender
 from hotline.settings import PROJECT_ROOT
-from hotline.store import repository
+from hotline.store import directory, handoffs, operators
 from hotline.store.models import Consultation
+from tests.fakes.rasa import FakeRasa
 
 
 @pytest.fixture
 def seeded(engine: Engine) -> dict[str, str]:
     """The sample roster and one operator; returns the operator's login."""
     with Session(engine) as s:
-        repository.import_directory(session=s, entries=parse_roster(
+        directory.import_directory(session=s, entries=parse_roster(
             (PROJECT_ROOT / "data" / "directory_sample.csv").read_text(encoding="utf-8")))
-        password = repository.create_operator(session=s, username="op.li")
-        repository.open_handoff(session=s, channel="wechat", sender_hash="a" * 64, category="wage_arrears",
+        password = operators.create_operator(session=s, username="op.li")
+        handoffs.open_handoff(session=s, channel="wechat", sender_hash="a" * 64, category="wage_arrears",
                                 summary="工地欠薪，电话13977212345")
         s.commit()
     return {"username": "op.li", "password": password}
@@ -171,7 +170,7 @@ def test_unexpected_error_is_polite_and_logged_masked(client: TestClient, monkey
     def boom(**_: Any) -> list[Any]:
         raise RuntimeError("lookup failed for caller 13977212345")
 
-    monkeypatch.setattr(repository, "find_advisors", boom)
+    monkeypatch.setattr(directory, "find_advisors", boom)
     with caplog.at_level(logging.ERROR):
         resp = client.get("/api/advisors", params={"q": "东台"})
     assert_polite_error(resp, 500)

@@ -1,0 +1,83 @@
+"""Conversation transcripts: every line a citizen, the bot or an operator said, and the web chat's push cursor.
+The only SQL about the `chat_messages` table."""
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import func, insert, select
+from sqlalchemy.orm import Session
+
+from hotline.store.errors import StoreError
+from hotline.store.models import ChatMessage, utcnow
+
+MESSAGE_AUTHORS = ("citizen", "bot", "operator")
+
+
+def _next_seq(session: Session, conversation_id: str) -> int:
+    last = session.scalar(select(func.max(ChatMessage.seq)).where(ChatMessage.conversation_id == conversation_id))
+    return (last or 0) + 1
+
+
+def _check_authors(lines: Sequence[tuple[str, str, list[dict] | None]]) -> None:
+    if any(author not in MESSAGE_AUTHORS for author, _, _ in lines):
+        raise StoreError(f"unknown message author in {[a for a, _, _ in lines]!r}")
+
+
+def record_message(
+    *, session: Session, conversation_id: str, author: str, text: str, buttons: list[dict] | None = None,
+    operator: str | None = None, pushed: bool = False,
+) -> ChatMessage:
+    """Append one line to a conversation's transcript (author citizen | bot | operator); the row is returned."""
+    _check_authors([(author, text, buttons)])
+    row = ChatMessage(conversation_id=conversation_id, seq=_next_seq(session, conversation_id), author=author,
+                      text=text, buttons=json.dumps(buttons, ensure_ascii=False) if buttons else None, at=utcnow(),
+                      operator=operator or None, pushed=pushed)
+    session.add(row)
+    session.flush()
+    return row
+
+
+def record_messages(
+    *, session: Session, conversation_id: str, lines: Sequence[tuple[str, str, list[dict] | None]],
+    operator: str | None = None, pushed: bool = False,
+) -> None:
+    """Append (author, text, buttons) lines in order: one sequence read and one insert (a turn's words and answers).
+
+    Every citizen turn writes here, so it is a plain insert, not ORM objects (reports/profile_web_gil2.md)."""
+    _check_authors(lines)
+    first, now = _next_seq(session, conversation_id), utcnow()
+    session.execute(insert(ChatMessage), [
+        {"conversation_id": conversation_id, "seq": first + i, "author": author, "text": text,
+         "buttons": json.dumps(buttons, ensure_ascii=False) if buttons else None, "at": now,
+         "operator": operator or None, "pushed": pushed}
+        for i, (author, text, buttons) in enumerate(lines)])
+
+
+def transcript(*, session: Session, conversation_id: str, since: datetime | None = None,
+               limit: int = 500) -> list[ChatMessage]:
+    """A conversation's lines in order (the last `limit`, from `since` on when given)."""
+    query = select(ChatMessage).where(ChatMessage.conversation_id == conversation_id)
+    if since is not None:
+        query = query.where(ChatMessage.at >= since)
+    rows = list(session.scalars(query.order_by(ChatMessage.seq.desc()).limit(limit)))
+    return rows[::-1]
+
+
+def pushed_since(*, session: Session, conversation_id: str, since: int) -> tuple[list[ChatMessage], int]:
+    """Lines to push to the web chat after cursor `since`, and the new cursor (the conversation's last seq)."""
+    rows = list(session.scalars(
+        select(ChatMessage)
+        .where(ChatMessage.conversation_id == conversation_id, ChatMessage.seq > since, ChatMessage.pushed.is_(True))
+        .order_by(ChatMessage.seq)
+    ))
+    last = session.scalar(select(func.max(ChatMessage.seq)).where(ChatMessage.conversation_id == conversation_id))
+    return rows, max(since, last or 0)
+
+
+def message_buttons(row: ChatMessage) -> list[dict]:
+    try:
+        return list(json.loads(row.buttons)) if row.buttons else []
+    except ValueError:
+        return []
