@@ -1,6 +1,7 @@
 """One-question topics (work injury, labour dispute, mediation, family, traffic, other): a short answer with its
 legal basis from the domain responses the flow spec lists for the intent (hotline/flows/flows.yaml `topics`), the
-figures they quote filled from the law data, then an offer of the form or person that helps."""
+figures and articles they quote filled from the law data (hotline.topic_answers), then an offer of the form or person
+that helps."""
 from __future__ import annotations
 
 from rasa_sdk import Action, Tracker
@@ -11,6 +12,7 @@ from rasa_sdk.types import DomainDict
 from actions.common import disclaimer_once, latest_intent, latest_text, today
 from actions.consultation_log import record_consultation
 from hotline import flows
+from hotline.topic_answers import citations, topic_lines
 
 
 class ActionAnswerTopic(Action):
@@ -23,14 +25,16 @@ class ActionAnswerTopic(Action):
         if topic is None:
             dispatcher.utter_message(response="utter_what_help")
             return []
-        figures = flows.topic_figures(intent, today())
+        # The one filler (hotline.topic_answers): figures and articles from the law data in force today; a line
+        # quoting a figure missing or unverified that day becomes utter_topic_needs_review.
+        lines = topic_lines(intent, today())
         events = disclaimer_once(dispatcher, tracker)
-        if figures is None:  # a figure the wording quotes has no value today: a person answers instead
-            dispatcher.utter_message(response="utter_topic_needs_review")
-        else:
-            for response in topic.responses:
-                dispatcher.utter_message(response=response, **figures)
-        return events + record_consultation(tracker, category=topic.category, outcome="answered",
+        for line in lines:
+            dispatcher.utter_message(response=line.response, **line.values)
+        # The flow spec's category for these words, as the copilot logs it (hotline.flows.category_of).
+        category = flows.category_of(intent, latest_text(tracker)) or topic.category
+        return events + record_consultation(tracker, category=category, outcome="answered",
+                                            legal_basis="；".join(citations(lines)) or None,
                                             summary=f"单问：{intent}")
 
 

@@ -2,15 +2,17 @@
 
 Pure rules over `hotline.wage_claim` / `hotline.legal_aid` results (no Rasa, no web). The wording lives in the
 domain's responses (`utter_point_<key>`); here only the choice, the order and the values with their citations.
+What is verified is read from the dated records the rules pass along (`ParameterValue.verified`, a route's
+`unverified`, an assessment's `unverified_basis`), never from the words of a sentence.
 """
 from __future__ import annotations
 
 import datetime as dt
-import re
 from dataclasses import dataclass, field
 
 from hotline.law.params import ParameterValue, names, parameter_or_none
-from hotline.wage_claim import WageFacts, WageGuidance
+from hotline.legal_aid import Assessment
+from hotline.wage_claim import Route, WageFacts, WageGuidance
 
 # A deadline this close (days) is the first thing said.
 DEADLINE_CLOSE_DAYS = 90
@@ -21,6 +23,7 @@ class KeyPoint:
     key: str  # the domain response is utter_point_<key>
     values: dict[str, str] = field(default_factory=dict)
     basis: list[str] = field(default_factory=list)
+    sources: tuple[ParameterValue, ...] = ()  # the dated records the point quotes (value, citation, verified)
 
 
 def _cn_date(day: dt.date) -> str:
@@ -35,7 +38,7 @@ def key_points(facts: WageFacts, on: dt.date, guidance: WageGuidance) -> list[Ke
     deadline = guidance.limitation.deadline
     if deadline is not None:
         days = (deadline - on).days
-        cited = "、".join(guidance.limitation.basis)  # 《劳动争议调解仲裁法》第二十七条
+        cited = "、".join(guidance.limitation.basis)  # 《劳动争议调解仲裁法》第二十七条, from the record
         if days < 0:
             points.append(KeyPoint("deadline_passed", {"deadline": _cn_date(deadline), "basis": cited},
                                    guidance.limitation.basis))
@@ -47,7 +50,8 @@ def key_points(facts: WageFacts, on: dt.date, guidance: WageGuidance) -> list[Ke
         # Who hired the worker decides the article (条例第三十条 or 第三十六条); unknown, both are named.
         key = {"person": "illegal_subcontract", "company": "general_contractor"}.get(facts.hired_by or "",
                                                                                       "construction_unknown")
-        points.append(KeyPoint(key, {"basis": liability.citation}, liability.citation.split("、")))
+        points.append(KeyPoint(key, {"basis": liability.citation}, [pv.citation for pv in liability.sources],
+                               liability.sources))
     art82 = _known("labor_contract.art82", on)
     if facts.has_contract is False and art82 is not None and verified_enough(art82.verified):
         points += _double_wages(facts, art82)
@@ -64,13 +68,13 @@ def _double_wages(facts: WageFacts, art82: ParameterValue) -> list[KeyPoint]:
     they are often refused, so a person looks at it. Nothing is promised before the months worked are known."""
     basis = {"basis": art82.citation}
     if facts.hired_by == "person":
-        return [KeyPoint("double_wages_subcontract", basis, [art82.citation])]
+        return [KeyPoint("double_wages_subcontract", basis, [art82.citation], (art82,))]
     if facts.months_worked is None:
-        return [KeyPoint("double_wages_maybe", basis, [art82.citation])]
+        return [KeyPoint("double_wages_maybe", basis, [art82.citation], (art82,))]
     if facts.months_worked <= 1:
         return []
     months = min(facts.months_worked - 1, DOUBLE_WAGE_MONTHS_MAX)
-    return [KeyPoint("double_wages", {**basis, "months": str(months)}, [art82.citation])]
+    return [KeyPoint("double_wages", {**basis, "months": str(months)}, [art82.citation], (art82,))]
 
 
 def _known(name: str, on: dt.date) -> ParameterValue | None:
@@ -83,19 +87,17 @@ def verified_enough(verified: bool) -> bool:
     return verified is True
 
 
-# hotline.wage_claim words an unverified pending figure like this; a citizen gets the verified one and 12348.
-_PENDING_FIGURE = re.compile(r"（按已核实的标准是(\d+)元，按未核实的新标准是\d+元）")
-_UNVERIFIED_CITATION = re.compile(r"未核实")
+def citizen_route(route: Route) -> tuple[str, list[str]]:
+    """A route as a citizen reads it: the detail with verified figures only (an unverified newer minimum wage
+    becomes the verified one and a pointer to 12348, worded by the rule from the same records) and the citations
+    that rest on checked law, in order, without repeats."""
+    detail, basis = route.for_citizen()
+    return detail, list(dict.fromkeys(basis))
 
 
-def citizen_text(text: str) -> str:
-    """Text for a citizen: an unverified figure replaced by the verified one and a pointer to 12348."""
-    return _PENDING_FIGURE.sub(r"（\1元，最新标准请拨12348核实）", text)
-
-
-def citizen_basis(citations: list[str] | tuple[str, ...]) -> list[str]:
-    """Citations a citizen is shown: those not marked unverified, in order, without repeats."""
-    return [c for c in dict.fromkeys(citations) if not _UNVERIFIED_CITATION.search(c)]
+def citizen_aid_basis(assessment: Assessment) -> list[str]:
+    """The legal-aid citations a citizen is shown: checked law only, in order, without repeats."""
+    return list(dict.fromkeys(assessment.citizen_basis()))
 
 
 def first_route(guidance: WageGuidance) -> str:

@@ -17,11 +17,9 @@ from typing import Any
 
 from hotline.codes import GROUPS, MATTERS, code_for
 from hotline.law.params import ParameterValue, latest_verified, parameter, parameter_or_none
+from hotline.law.quotes import cn_number
 
 log = logging.getLogger(__name__)
-
-# The data files (hotline/law/data/<file>.yaml) these rules read: their change dates are the test dates.
-LAW_FILES = ("legal_aid", "hardship", "minimum_wage")
 
 CRIMINAL_ROLES = ("suspect", "defendant", "victim", "private_prosecutor", "civil_plaintiff")
 _CRIMINAL_FLAGS = ("minor", "blind_deaf_mute", "mental_incapacity", "facing_life_or_death", "death_review",
@@ -38,7 +36,6 @@ DEFAULT_ROLES = {"criminal_defense": "defendant", "criminal_victim": "victim"}
 FACTS_ORDER = ("matter", "migrant_worker", "groups", "no_fixed_income", "lives_with_other_party", "monthly_income",
                "household_size", "own_monthly_income", "has_valuable_assets")
 MEANS_FACTS = ("monthly_income", "household_size", "has_valuable_assets")
-_CN_DIGITS = "零一二三四五六七八九十"
 
 VERDICT_LABELS = {"eligible": "可以申请法律援助", "ineligible": "目前不符合法律援助条件",
                   "needs_review": "需要工作人员审核"}
@@ -101,6 +98,12 @@ class Assessment:
     next_steps: list[str] = field(default_factory=list)
     # Law that applies but whose text is unconfirmed (verified: false): for operators, never told to a citizen.
     operator_notes: list[str] = field(default_factory=list)
+    # Citations in `basis` resting only on records not checked against the official text: never shown to citizens.
+    unverified_basis: list[str] = field(default_factory=list)
+
+    def citizen_basis(self) -> list[str]:
+        """The citations a citizen is shown: checked law only, in order."""
+        return [c for c in self.basis if c not in self.unverified_basis]
 
     def to_api(self) -> dict[str, Any]:
         """CONTRACT §7 keys, plus the explanation keys."""
@@ -117,24 +120,13 @@ class Assessment:
             "decision_time": self.decision_time,
             "objection": self.objection,
             "operator_notes": list(self.operator_notes),
+            "unverified_basis": list(self.unverified_basis),
         }
-
-
-def cn_number(n: int) -> str:
-    """1..99 in Chinese numerals, as articles and items are cited (第十五条, 第三项)."""
-    if n <= 10:
-        return _CN_DIGITS[n]
-    tens, ones = divmod(n, 10)
-    return ("" if tens == 1 else _CN_DIGITS[tens]) + "十" + (_CN_DIGITS[ones] if ones else "")
 
 
 def with_citation(text: str, citation: str) -> str:
     """'……申请。' + citation -> '……申请（citation）。'"""
     return f"{text.rstrip('。')}（{citation}）。"
-
-
-def item_citation(pv: ParameterValue, item: int) -> str:
-    return f"{pv.citation}第{cn_number(item)}项"
 
 
 class _Draft:
@@ -144,10 +136,22 @@ class _Draft:
         self.basis: list[str] = []
         self.reasons: list[str] = []
         self.next_steps: list[str] = []
+        self.checked: dict[str, bool] = {}  # citation -> some record cited under it is verified
 
-    def cite(self, citation: str) -> None:
+    def cite(self, pv: ParameterValue, part: str = "") -> None:
+        """Cite a dated record (with a part of it: 第二款, 第三项), remembering whether it was checked."""
+        citation = pv.citation + part
+        self.checked[citation] = self.checked.get(citation, False) or pv.verified
         if citation not in self.basis:
             self.basis.append(citation)
+
+    def cite_item(self, pv: ParameterValue, item: int) -> None:
+        self.cite(pv, f"第{cn_number(item)}项")
+
+    @property
+    def unverified(self) -> list[str]:
+        """Citations resting only on records not checked against the official text."""
+        return [c for c in self.basis if not self.checked.get(c, True)]
 
     def say(self, reason: str) -> None:
         self.reasons.append(reason)
@@ -182,7 +186,7 @@ def _art32(facts: AidFacts, on: dt.date, d: _Draft) -> bool:
         if not hit:
             continue
         if facts.matter in item["applies_to"]:
-            d.cite(item_citation(pv, item["item"]))
+            d.cite_item(pv, item["item"])
             d.say(f"您属于“{item['text']}”的情形，申请法律援助不受经济困难条件限制。")
             return True
         d.say(f"“{GROUPS[hit[0]]}”不受经济条件限制的规定，只适用于{item['text']}，这件事还要看其他条件。")
@@ -227,7 +231,7 @@ def _migrant_note(facts: AidFacts, on: dt.date, d: _Draft) -> None:
 
 
 def _waive(facts: AidFacts, item: dict[str, Any], on: dt.date, d: _Draft) -> None:
-    d.cite(item_citation(parameter("legal_aid.art42", on), item["item"]))
+    d.cite_item(parameter("legal_aid.art42", on), item["item"])
     d.say(f"您属于“{item['text']}”，带上证明材料就可以免予核查经济困难状况。")
 
 
@@ -255,7 +259,7 @@ def _means_test(facts: AidFacts, on: dt.date, d: _Draft) -> tuple[str, dict[str,
     if std is None:
         _missing("hardship.guangxi_standard", on, d)
         return "unknown", None
-    d.cite(std.citation)
+    d.cite(std)
     rule = std.value
     months = rule["months"]
     if rule["income_line"] != "minimum_wage":  # the only line this code knows how to read
@@ -272,12 +276,12 @@ def _means_test(facts: AidFacts, on: dt.date, d: _Draft) -> tuple[str, dict[str,
     own = facts.own_means_only() and bool(rule.get("own_means_only_against_household"))
     whose = "您本人" if own else "您家"
     if own:
-        d.cite(f"{std.citation}第二款")
+        d.cite(std, "第二款")
         d.say("您是和一起生活的家里人发生纠纷，只算您本人的收入、支出和财产，不算家里的。")
     elif facts.matter in _OWN_MEANS_MATTERS and rule.get("own_means_only_against_household"):
         d.say("如果对方和您住在一起（比如一起生活的子女、配偶），只算您本人的收入和财产。")
     if verified is not None:
-        d.cite(verified.citation)
+        d.cite(verified)
     assets_matter = bool(rule.get("no_valuable_assets"))
     if assets_matter and facts.has_valuable_assets is True:
         if not std.verified:
@@ -287,7 +291,7 @@ def _means_test(facts: AidFacts, on: dt.date, d: _Draft) -> tuple[str, dict[str,
         return "failed", threshold
     spending = bool(rule.get("emergency_spending_alternative"))
     if spending and facts.spending_over_income is True:
-        d.cite(f"{std.citation}第一款第二项")
+        d.cite(std, "第一款第二项")
         if not std.verified:
             d.say(f"近{months}个月因意外、重大疾病等花销超过收入；但当时适用的{std.citation}我们没有核实，需要工作人员审核。")
             return "unknown", threshold
@@ -308,7 +312,7 @@ def _means_test(facts: AidFacts, on: dt.date, d: _Draft) -> tuple[str, dict[str,
     shown = f"{income:.0f}"
     label = "月收入" if own else "人均月收入"
     if lines[0] <= income < lines[-1]:
-        d.cite(current.citation)
+        d.cite(current)
         d.say(f"{whose}{label}{shown}元，在已核实的最低工资标准{verified.value}元和未核实的新标准"
               f"{current.value}元之间，需要工作人员按最新标准核对。")
         return "unknown", threshold
@@ -321,7 +325,7 @@ def _means_test(facts: AidFacts, on: dt.date, d: _Draft) -> tuple[str, dict[str,
     if not below:
         d.say(f"{whose}{label}{shown}元，不低于柳州最低工资标准{verified.value}元（最低工资只升不降，按已核实的标准比较）。")
         if spending and facts.spending_over_income is None and facts.matter in ACCIDENT_MATTERS:
-            d.cite(f"{std.citation}第一款第二项")
+            d.cite(std, "第一款第二项")
             d.say(f"不过，近{months}个月如果因受伤、重大疾病等花销超过了收入，也算经济困难，需要工作人员核实，"
                   "不能只看收入。")
             return "unknown", threshold
@@ -346,8 +350,8 @@ def _civil(facts: AidFacts, on: dt.date, d: _Draft) -> _Outcome:
     if item31 is None and local is not None and facts.matter in local.value.get("personal_injury_matters", ()):
         hit = [g for g in local.value.get("personal_injury_groups", ()) if g in facts.groups]
         if hit and local.verified:
-            d.cite(local.citation)
-            d.say(f"广西的法律援助条例规定，{GROUPS[hit[0]]}请求其他人身损害赔偿、因经济困难没有请代理人的，可以申请法律援助。")
+            d.cite(local)
+            d.say(f"{local.citation}规定，{GROUPS[hit[0]]}请求其他人身损害赔偿、因经济困难没有请代理人的，可以申请法律援助。")
             if waiver is not None:
                 _waive(facts, waiver, on, d)
                 return _Outcome("eligible", "waived", None, waiver["item"])
@@ -355,11 +359,11 @@ def _civil(facts: AidFacts, on: dt.date, d: _Draft) -> _Outcome:
             verdict = {"passed": "eligible", "failed": "ineligible"}.get(means, "needs_review")
             return _Outcome(verdict, means, threshold)
     if item31 is None:
-        d.cite(art31.citation)
-        d.say(f"“{MATTERS[facts.matter]}”不在《法律援助法》第三十一条列出的事项里，全国法律不一定覆盖。")
+        d.cite(art31)
+        d.say(f"“{MATTERS[facts.matter]}”不在{art31.citation}列出的事项里，全国法律不一定覆盖。")
         if local is not None:
-            d.cite(local.citation)
-            d.say("广西的法律援助条例另外扩大了援助事项，我们还没有原文，这件事需要工作人员审核，不代表不能申请。")
+            d.cite(local)
+            d.say(f"{local.citation}另外扩大了援助事项，我们还没有原文，这件事需要工作人员审核，不代表不能申请。")
         else:
             d.say("这件事能不能援助，需要工作人员按当地规定审核，不代表不能申请。")
         if waiver is not None:
@@ -367,8 +371,8 @@ def _civil(facts: AidFacts, on: dt.date, d: _Draft) -> _Outcome:
             return _Outcome("needs_review", "waived", None, waiver["item"])
         means, threshold = _means_test(facts, on, d)
         return _Outcome("needs_review", means, threshold)
-    d.cite(item_citation(art31, item31["item"]))
-    d.say(f"您的事属于《法律援助法》第三十一条规定的“{item31['text']}”，经济困难的可以申请法律援助。")
+    d.cite_item(art31, item31["item"])
+    d.say(f"您的事属于{art31.citation}规定的“{item31['text']}”，经济困难的可以申请法律援助。")
     if waiver is not None:
         _waive(facts, waiver, on, d)
         return _Outcome("eligible", "waived", None, waiver["item"])
@@ -384,19 +388,19 @@ def _criminal(facts: AidFacts, on: dt.date, d: _Draft) -> _Outcome:
     if crim.role in art24.value["roles"]:
         art25 = parameter("legal_aid.art25", on)
         if crim.has_lawyer:
-            d.cite(art24.citation)
-            d.cite(art25.citation)
+            d.cite(art24)
+            d.cite(art25)
             d.say("已经请了辩护律师的，不需要再申请法律援助律师。")
             return _Outcome("ineligible", "not_required")
         for item in art25.value["items"]:
             flag = item["flag"]
             if getattr(crim, flag) or (flag == "minor" and "minor" in facts.groups):
-                d.cite(item_citation(art25, item["item"]))
+                d.cite_item(art25, item["item"])
                 d.say(f"犯罪嫌疑人、被告人是“{item['text']}”又没有辩护人的，公安、检察院、法院应当通知法律援助机构指派律师，不看经济条件，"
                       "也不用自己带材料申请。")
                 d.next_steps.append("不需要您自己申请：如果还没有指派律师，直接向办案的公安机关、检察院或法院提出，由他们通知法律援助机构。")
                 return _Outcome("eligible", "not_required", notified=True)
-        d.cite(art24.citation)
+        d.cite(art24)
         d.say("犯罪嫌疑人、被告人因经济困难或者其他原因没有请律师的，本人或近亲属可以申请法律援助。")
         waiver = _art42_item(facts, on)
         if waiver is not None:
@@ -404,12 +408,12 @@ def _criminal(facts: AidFacts, on: dt.date, d: _Draft) -> _Outcome:
             return _Outcome("eligible", "waived", None, waiver["item"])
         means, threshold = _means_test(facts, on, d)
         if means == "failed":
-            d.cite(f"{art25.citation}第二款")
-            d.say("经济条件不算困难，但第二十四条还包括“其他原因”；适用普通程序审理的案件，法院也可以通知法律援助机构"
-                  "指派律师（第二十五条第二款），需要工作人员审核。")
+            d.cite(art25, "第二款")
+            d.say(f"经济条件不算困难，但{art24.citation}还包括“其他原因”；适用普通程序审理的案件，法院也可以通知法律援助"
+                  f"机构指派律师（{art25.citation}第二款），需要工作人员审核。")
         return _Outcome("eligible" if means == "passed" else "needs_review", means, threshold)
     art29 = parameter("legal_aid.art29", on)
-    d.cite(art29.citation)
+    d.cite(art29)
     d.say("刑事案件的被害人、自诉人、附带民事诉讼原告人，因经济困难没请代理律师的，可以申请法律援助。")
     if _art32(facts, on, d):
         return _Outcome("eligible", "not_required")
@@ -476,8 +480,8 @@ def _not_in_force(on: dt.date) -> Assessment:
         means_test="unknown",
         basis=[law.citation],
         threshold=None,
-        reasons=[f"《法律援助法》{start.year}年{start.month}月{start.day}日起施行；{on.isoformat()}适用的是此前的规定，"
-                 "本助手没有收录，需要工作人员审核。"],
+        reasons=[f"法律援助法自{start.year}年{start.month}月{start.day}日起施行（{law.citation}）；{on.isoformat()}适用的是"
+                 "此前的规定，本助手没有收录，需要工作人员审核。"],
         next_steps=["请转人工或拨打12348咨询。"],
     )
 
@@ -493,8 +497,8 @@ def assess(facts: AidFacts, on: dt.date) -> Assessment:
     steps_key = "notified" if outcome.notified else outcome.verdict
     art43, art44, art49 = (parameter(f"legal_aid.art{n}", on) for n in (43, 44, 49))
     if outcome.verdict == "ineligible":
-        d.cite(art43.citation)
-        d.cite(art49.citation)
+        d.cite(art43)
+        d.cite(art49)
         d.next_steps.append(f"按您说的情况看不符合条件，但谁都可以提出申请，由法律援助中心审查决定（{art43.citation}）；"
                             f"对不给援助的决定不服，可以提出异议（{art49.citation}）。")
     return Assessment(
@@ -509,6 +513,7 @@ def assess(facts: AidFacts, on: dt.date) -> Assessment:
         objection=with_citation(art49.value, art49.citation),
         next_steps=_next_steps(steps_key, d),
         operator_notes=_operator_notes(facts, outcome, on),
+        unverified_basis=d.unverified,
     )
 
 

@@ -5,6 +5,7 @@ rule, a careful note on the crime of refusing to pay, and the legal-aid fast lan
 """
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 import re
@@ -16,10 +17,6 @@ from hotline.law.params import ParameterValue, latest_verified, parameter_or_non
 from hotline.legal_aid import AidFacts, Assessment, assess, migrant_waiver_matters
 
 log = logging.getLogger(__name__)
-
-# The data files (hotline/law/data/<file>.yaml) these rules read: their change dates are the test dates.
-LAW_FILES = ("labor_arbitration", "labor_inspection", "labor_litigation", "mediation", "minimum_wage",
-             "wage_payment", "criminal_law", "legal_aid", "hardship", "labor_contract")
 
 EVIDENCE_ITEMS: tuple[str, ...] = (
     "劳动合同", "工牌/工作证", "考勤记录", "工资条", "银行流水/转账记录", "欠条", "微信聊天记录",
@@ -70,8 +67,16 @@ class WageFacts:
 class Route:
     key: str
     title: str
-    detail: str
+    detail: str  # for operators and the API: every figure, an unverified one named as such
     basis: list[str]
+    # The same detail with only verified figures (a citizen's), when it differs; made from the same dated records,
+    # never by rewriting `detail`.
+    citizen_detail: str | None = None
+    unverified: tuple[str, ...] = ()  # citations in `basis` that rest only on records not checked (verified: false)
+
+    def for_citizen(self) -> tuple[str, list[str]]:
+        """The detail and the citations a citizen is shown: checked law only."""
+        return (self.citizen_detail or self.detail), [c for c in self.basis if c not in self.unverified]
 
 
 @dataclass(frozen=True)
@@ -91,6 +96,7 @@ class ConstructionLiability:
     citation: str
     verified: bool
     text: str  # the sentence a citizen reads
+    sources: tuple[ParameterValue, ...] = ()  # the articles' dated records (条例第三十条, 第三十六条)
 
 
 @dataclass(frozen=True)
@@ -108,6 +114,8 @@ class WageGuidance:
     # Law that applies here but whose text we could not confirm (verified: false): shown to operators, never to a
     # citizen as fact.
     operator_notes: list[str] = field(default_factory=list)
+    # Citations in `basis` resting only on records not checked against the official text: never shown to citizens.
+    unverified_basis: list[str] = field(default_factory=list)
 
     @property
     def needs_review(self) -> bool:
@@ -117,7 +125,8 @@ class WageGuidance:
         return {
             "needs_review": self.needs_review,
             "missing_parameters": list(self.missing_parameters),
-            "routes": [{"key": r.key, "title": r.title, "detail": r.detail, "basis": r.basis} for r in self.routes],
+            "routes": [{"key": r.key, "title": r.title, "detail": r.detail, "basis": r.basis,
+                        "unverified": list(r.unverified)} for r in self.routes],
             "limitation": {"summary": self.limitation.summary,
                            "deadline": self.limitation.deadline.isoformat() if self.limitation.deadline else None,
                            "basis": self.limitation.basis},
@@ -129,6 +138,7 @@ class WageGuidance:
                 "citation": self.construction_liability.citation,
                 "verified": self.construction_liability.verified}),
             "operator_notes": list(self.operator_notes),
+            "unverified_basis": list(self.unverified_basis),
             "legal_aid": self.legal_aid.to_api(),
             "basis": list(self.basis),
         }
@@ -172,6 +182,7 @@ class _Basis:
         self.on = on
         self.items: list[str] = []
         self.missing: list[str] = []
+        self.checked: dict[str, bool] = {}  # citation -> some record cited under it is verified
 
     def required(self, name: str) -> ParameterValue | None:
         """A parameter the text cannot do without: when absent on the day it is logged and the guidance marked for
@@ -190,9 +201,14 @@ class _Basis:
             if pv is None:
                 continue
             out.append(pv.citation)
+            self.checked[pv.citation] = self.checked.get(pv.citation, False) or pv.verified
             if pv.citation not in self.items:
                 self.items.append(pv.citation)
         return out
+
+    def unverified(self, citations: list[str]) -> tuple[str, ...]:
+        """Those of `citations` that rest only on unverified records."""
+        return tuple(c for c in dict.fromkeys(citations) if not self.checked.get(c, True))
 
     def extend(self, citations: list[str]) -> None:
         for c in citations:
@@ -259,22 +275,52 @@ def _limitation(facts: WageFacts, on: dt.date, b: _Basis) -> Limitation:
     return Limitation(summary, deadline, basis)
 
 
-def _minimum_wage_text(on: dt.date, b: _Basis) -> tuple[str, list[str], int | None, int | None]:
-    """'12个月最低工资' in yuan: (text, citations, verified line ×12, unverified line ×12 or None)."""
+@dataclass(frozen=True)
+class FinalAwardCap:
+    """The ceiling under which a wage award is final (调解仲裁法第四十七条: months × the local minimum wage), from the
+    dated records: the newest verified minimum wage and, when the one in force is not verified, that one too."""
+
+    final: ParameterValue
+    verified: ParameterValue | None  # the newest minimum wage checked against the official text
+    pending: ParameterValue | None  # the minimum wage in force that day when it is not verified (minimum wages rise)
+
+    @property
+    def months(self) -> int:
+        return int(self.final.value["months_of_minimum_wage"])
+
+    @property
+    def amount(self) -> int | None:
+        return None if self.verified is None else self.months * int(self.verified.value)
+
+    @property
+    def pending_amount(self) -> int | None:
+        return None if self.pending is None else self.months * int(self.pending.value)
+
+    def text(self, *, citizen: bool) -> str:
+        """'当地12个月最低工资（20160元）'; an unverified newer line is named for operators and, for a citizen,
+        replaced by a pointer to 12348."""
+        base = f"当地{self.months}个月最低工资"
+        if self.amount is None:
+            return base
+        if self.pending_amount is None:
+            return f"{base}（{self.amount}元）"
+        if citizen:
+            return f"{base}（{self.amount}元，最新标准请拨12348核实）"
+        return f"{base}（按已核实的标准是{self.amount}元，按未核实的新标准是{self.pending_amount}元）"
+
+
+def _final_award_cap(on: dt.date, b: _Basis) -> tuple[FinalAwardCap | None, list[str]]:
+    """The cap and the citations it rests on; None when the final-award rule has no value that day."""
     final = b.required("labor_arbitration.final_award")
     if final is None:
-        return "", [], None, None
-    months = final.value["months_of_minimum_wage"]
+        return None, []
     current = b.required("minimum_wage.liuzhou")
     verified = latest_verified("minimum_wage.liuzhou", on)
     if current is None or verified is None:
-        return f"当地{months}个月最低工资", b.use(final), None, None
-    cap = months * verified.value
+        return FinalAwardCap(final, None, None), b.use(final)
     if current is verified or current.verified:
-        return f"当地{months}个月最低工资（{cap}元）", b.use(final, verified), cap, None
-    pending = months * current.value
-    return (f"当地{months}个月最低工资（按已核实的标准是{cap}元，按未核实的新标准是{pending}元）",
-            b.use(final, verified, current), cap, pending)
+        return FinalAwardCap(final, verified, None), b.use(final, verified)
+    return FinalAwardCap(final, verified, current), b.use(final, verified, current)
 
 
 def _routes(facts: WageFacts, on: dt.date, evidence: list[str], b: _Basis) -> list[Route]:
@@ -326,26 +372,34 @@ def _routes(facts: WageFacts, on: dt.date, evidence: list[str], b: _Basis) -> li
     detail += "，不收费" if free else ""
     if timing is not None:
         detail += f"；一般{timing.value['days']}天内裁决，复杂的可以延长{timing.value['extension_days']}天"
-    cap_text, cap_basis, cap, pending = _minimum_wage_text(on, b)
+    cap, cap_basis = _final_award_cap(on, b)
     detail += "。"
     set_aside = _p("labor_arbitration.set_aside", on)
-    if cap_text:
-        detail += f"追讨工资不超过{cap_text}的，仲裁裁决是终局的，裁决书一作出就生效，老板不能再向法院起诉"
+    final_words = ""
+    if cap is not None:
+        final_words = "的，仲裁裁决是终局的，裁决书一作出就生效，老板不能再向法院起诉"
         if set_aside is not None:
-            detail += (f"，但老板有法定理由的，可以在收到裁决书{set_aside.value['days']}日内向"
-                       f"{set_aside.value['court']}申请撤销裁决")
-        detail += "。"
-    if facts.amount is not None and cap is not None:
+            final_words += (f"，但老板有法定理由的，可以在收到裁决书{set_aside.value['days']}日内向"
+                            f"{set_aside.value['court']}申请撤销裁决")
+        final_words += "。"
+    fits = ""
+    if facts.amount is not None and cap is not None and cap.amount is not None:
         each = facts.amount / max(facts.people_count or 1, 1)
         who = "每人" if (facts.people_count or 1) > 1 else "您"
-        if each <= cap:
-            detail += f"{who}约{each:.0f}元，在这个范围内。"
+        pending = cap.pending_amount
+        if each <= cap.amount:
+            fits = f"{who}约{each:.0f}元，在这个范围内。"
         elif pending is not None and each <= pending:
-            detail += f"{who}约{each:.0f}元，是否在这个范围内要按最新最低工资标准核对。"
+            fits = f"{who}约{each:.0f}元，是否在这个范围内要按最新最低工资标准核对。"
         else:
-            detail += f"{who}约{each:.0f}元，超过这个范围，对裁决不服的双方都可以起诉。"
-    routes.append(Route("arbitration", "申请劳动仲裁", detail,
-                        b.use(free, timing) + cap_basis + (b.use(set_aside) if cap_text else [])))
+            fits = f"{who}约{each:.0f}元，超过这个范围，对裁决不服的双方都可以起诉。"
+    # One sentence per audience, both from the same cap (FinalAwardCap): nothing is rewritten afterwards.
+    operator_detail, citizen_detail = (
+        detail + (f"追讨工资不超过{cap.text(citizen=citizen)}{final_words}" if cap is not None else "") + fits
+        for citizen in (False, True))
+    routes.append(Route("arbitration", "申请劳动仲裁", operator_detail,
+                        b.use(free, timing) + cap_basis + (b.use(set_aside) if cap is not None else []),
+                        citizen_detail=citizen_detail if citizen_detail != operator_detail else None))
 
     court = b.required("labor_arbitration.court_after_award")
     within = f"收到裁决书{court.value['days']}日内" if court else "在法定期限内"
@@ -361,7 +415,7 @@ def _routes(facts: WageFacts, on: dt.date, evidence: list[str], b: _Basis) -> li
         if shown and civil is not None:
             detail += f"打官司的诉讼时效一般是{civil.value['years']}年。"
         routes.append(Route("iou", "凭欠条直接起诉", detail, b.use(iou, civil if shown else None)))
-    return routes
+    return [dataclasses.replace(r, unverified=b.unverified(r.basis)) for r in routes]
 
 
 def construction_liability(facts: WageFacts, on: dt.date) -> ConstructionLiability | None:
@@ -373,17 +427,17 @@ def construction_liability(facts: WageFacts, on: dt.date) -> ConstructionLiabili
     art30, art36 = _p("wage_payment.art30", on), _p("wage_payment.art36", on)
     if facts.hired_by == "person" and art36 is not None:
         return ConstructionLiability("把活包给包工头的建设单位或施工总承包单位", "清偿", art36.citation, art36.verified,
-                                     art36.value)
+                                     art36.value, (art36,))
     if facts.hired_by == "company" and art30 is not None:
-        return ConstructionLiability("施工总承包单位", "先行清偿", art30.citation, art30.verified, art30.value)
+        return ConstructionLiability("施工总承包单位", "先行清偿", art30.citation, art30.verified, art30.value, (art30,))
     if art30 is None:
         return None
     if art36 is None:
-        return ConstructionLiability("施工总承包单位", "先行清偿", art30.citation, art30.verified, art30.value)
+        return ConstructionLiability("施工总承包单位", "先行清偿", art30.citation, art30.verified, art30.value, (art30,))
     return ConstructionLiability(
         "施工总承包单位，或把活包给包工头的建设单位", "先行清偿或清偿（看是谁招的工）",
         f"{art30.citation}、{art36.citation}", art30.verified and art36.verified,
-        f"要看是谁招您干活的：{art30.value}{art36.value}")
+        f"要看是谁招您干活的：{art30.value}{art36.value}", (art30, art36))
 
 
 def _general_contractor(facts: WageFacts, on: dt.date, b: _Basis,
@@ -392,11 +446,7 @@ def _general_contractor(facts: WageFacts, on: dt.date, b: _Basis,
         return None
     art26, art28 = _p("wage_payment.art26", on), _p("wage_payment.art28", on)
     extra = [pv.value for pv in (art26, art28) if pv is not None]
-    for name in ("wage_payment.art30", "wage_payment.art36"):
-        pv = _p(name, on)
-        if pv is not None and pv.citation in liability.citation:
-            b.use(pv)
-    b.use(art26, art28)
+    b.use(*liability.sources, art26, art28)
     return f"{liability.text}{''.join(extra)}（{liability.citation}）"
 
 
@@ -453,10 +503,11 @@ def guidance(facts: WageFacts, on: dt.date) -> WageGuidance:
     aid = assess(AidFacts(matter="wage_arrears", migrant_worker=facts.migrant_worker), on)
     b.extend(aid.basis)
     missing = [item for item in EVIDENCE_ITEMS if item not in evidence]
+    unverified = [*b.unverified(b.items), *(c for c in aid.unverified_basis if c not in b.checked)]
     return WageGuidance(routes=routes, limitation=limitation, missing_evidence=missing,
                         general_contractor=contractor, crime_note=crime, legal_aid=aid, basis=b.items,
                         missing_parameters=b.missing, construction_liability=liability,
-                        operator_notes=_operator_notes(facts, on))
+                        operator_notes=_operator_notes(facts, on), unverified_basis=list(dict.fromkeys(unverified)))
 
 
 # --- which facts a conversation must still ask ----------------------------------------------------------------

@@ -2,9 +2,15 @@
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
+from typing import Any
 
-from hotline.answer_order import citizen_basis, citizen_text, first_route, key_points
+import pytest
+
+from hotline.answer_order import citizen_aid_basis, citizen_route, first_route, key_points
+from hotline.legal_aid import AidFacts, assess
 from hotline.wage_claim import WageFacts, guidance
+from tests.law_data import setting, use_law_data
 
 ON = dt.date(2026, 12, 2)
 
@@ -63,10 +69,60 @@ def test_no_written_contract_double_wages_need_more_than_a_month_and_stop_at_11(
 def test_unverified_figures_are_replaced_for_citizens() -> None:
     g = guidance(WageFacts(amount=8000, people_count=1), ON)
     arbitration = next(r for r in g.routes if r.key == "arbitration")
-    shown = citizen_text(arbitration.detail)
-    assert "未核实" not in shown and "12348" in shown
-    assert all("未核实" not in c for c in citizen_basis(arbitration.basis))
-    assert citizen_basis(["a", "b（未核实）", "a"]) == ["a"]
+    shown, basis = citizen_route(arbitration)
+    assert "23880" in arbitration.detail and "23880" not in shown  # the unverified 1990 × 12: operators only
+    assert "20160元，最新标准请拨12348核实" in shown  # the verified 1680 × 12 and a pointer to a person
+    assert "桂政发〔2023〕24号（未核实）" in arbitration.basis and "桂政发〔2023〕24号（未核实）" not in basis
+    assert "桂政发〔2018〕6号" in basis
+
+
+def _unmarked(doc: dict[str, Any]) -> None:
+    """The minimum-wage records' citations without the words 未核实: only `verified` says what is checked."""
+    for value in doc["liuzhou"]["values"]:
+        value["citation"] = value["citation"].replace("（未核实）", "")
+
+
+def test_what_a_citizen_sees_follows_verified_not_the_words(monkeypatch: pytest.MonkeyPatch,
+                                                            tmp_path: Path) -> None:
+    use_law_data(monkeypatch, tmp_path, {"minimum_wage": _unmarked})
+    g = guidance(WageFacts(amount=8000, people_count=1), ON)
+    arbitration = next(r for r in g.routes if r.key == "arbitration")
+    shown, basis = citizen_route(arbitration)
+    assert "桂政发〔2023〕24号" in arbitration.basis and "桂政发〔2023〕24号" not in basis
+    assert "23880" not in shown
+    aid = assess(AidFacts(matter="wage_arrears", monthly_income_per_capita=1800, has_valuable_assets=False), ON)
+    assert "桂政发〔2023〕24号" in aid.basis and "桂政发〔2023〕24号" not in citizen_aid_basis(aid)
+
+
+def test_a_changed_record_changes_the_key_point(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """The key points carry the records (value, citation, verified), not sentences parsed back: change the record
+    and the point follows; unverify it and the point is gone for the citizen."""
+    facts = WageFacts(amount=30000, construction=True, hired_by="company", employment_ended=True,
+                      end_date=ON - dt.timedelta(days=330))
+    before = key_points(facts, ON, guidance(facts, ON))
+    assert [p.key for p in before] == ["deadline_close", "general_contractor"]
+    assert before[0].values["days"] == "35"  # 1 year (第二十七条) from the end: 365 - 330
+    assert before[1].sources[0].name == "wage_payment.art30" and before[1].sources[0].verified
+
+    def changed(doc: dict[str, Any]) -> None:
+        doc["art30"]["citation"] = "《保障农民工工资支付条例》第三十条（修订）"
+
+    def two_years(doc: dict[str, Any]) -> None:
+        doc["limitation"]["value"]["years"] = 2
+
+    use_law_data(monkeypatch, tmp_path, {"wage_payment": changed, "labor_arbitration": two_years})
+    after = key_points(facts, ON, guidance(facts, ON))
+    assert [p.key for p in after] == ["general_contractor"]  # 2 years from the end: 400 days left, not close
+    assert after[0].values["basis"] == after[0].basis[0] == "《保障农民工工资支付条例》第三十条（修订）"
+    close = WageFacts(employment_ended=True, end_date=ON - dt.timedelta(days=700))
+    [d] = key_points(close, ON, guidance(close, ON))
+    assert d.key == "deadline_close" and d.values["days"] == "30"  # 2025-01-01 + 2 years = 2027-01-01
+
+
+def test_an_unverified_article_makes_no_key_point(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    use_law_data(monkeypatch, tmp_path, {"wage_payment": setting("art30", verified=False, note="测试：未核实。")})
+    facts = WageFacts(amount=30000, construction=True, hired_by="company")
+    assert "general_contractor" not in points(facts)
 
 
 def test_with_an_iou_the_first_step_is_the_court() -> None:

@@ -209,4 +209,31 @@ x:
 
 
 def test_data_dir_is_inside_the_package() -> None:
-    assert params.DATA_DIR == Path(params.__file__).parent / "data"
+    assert Path(params.__file__).parent / "data" == params.DATA_DIR
+
+
+def test_a_parameter_written_twice_is_refused() -> None:
+    """yaml keeps the last of two equal keys silently (labor_contract.yaml once held art38 twice, verified and not)."""
+    text = "art38:\n  effective: 2008-01-01\n  reference: a\n  verified: false\n  last_review: 2026-12-07\n  value: 1\n"
+    with pytest.raises(InvalidParameterFile, match=r"labor_contract.yaml: line 7: 'art38' is written twice"):
+        parse_file("labor_contract", text + text)
+
+
+def test_reading_finds_the_files_a_rule_reads() -> None:
+    from hotline.law.params import files_of, reading
+    from hotline.wage_claim import WageFacts, guidance
+
+    with reading() as read:
+        guidance(WageFacts(has_contract=False, employment_ended=False), D(2026, 6, 1))
+    assert "labor_contract.art38" in read and "labor_contract" in files_of(read)
+    with reading() as nothing:
+        pass
+    assert nothing == set()
+
+
+def test_the_mediation_committees_article_is_data() -> None:
+    """《人民调解法》第八条, once typed in a topic answer without a record: read on ghzyj.sh.gov.cn (2026-12-07)."""
+    art8 = parameter("mediation.art8", D(2011, 1, 1))
+    assert art8.citation == "《人民调解法》第八条" and art8.verified and "ghzyj.sh.gov.cn" in (art8.note or "")
+    with pytest.raises(ParameterNotInForce):
+        parameter("mediation.art8", D(2010, 12, 31))

@@ -11,10 +11,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from hotline.codes import ELIGIBILITY_VERDICTS, GROUPS, MATTERS, MEANS_TEST_RESULTS
-from hotline.law.params import change_dates
+from hotline.law.params import change_dates, files_of, reading
 from hotline.legal_aid import (
     CRIMINAL_ROLES,
-    LAW_FILES,
     AidFacts,
     CriminalFacts,
     assess,
@@ -22,9 +21,21 @@ from hotline.legal_aid import (
     facts_from_api,
     facts_needed,
 )
+from tests.law_data import use_law_data
 
 CASES = yaml.safe_load((Path(__file__).parent / "cases" / "legal_aid.yaml").read_text(encoding="utf-8"))
-CHANGE_DATES = change_dates(*LAW_FILES)  # from the data's history, never typed here
+
+
+def _files_read() -> tuple[str, ...]:
+    """The data files the rules read for these cases, found by running them (hotline.law.params.reading)."""
+    with reading() as read:
+        for case in CASES:
+            assess(facts_from_api(case["input"]), on=case["date"])
+    return files_of(read)
+
+
+# The dates of every data file the rules read: discovered, never listed (a list once missed labor_contract.yaml).
+CHANGE_DATES = change_dates(*_files_read())
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c["name"] for c in CASES])
@@ -304,3 +315,35 @@ def test_unconfirmed_articles_reach_operators_only(day: dt.date) -> None:
     said = "".join(result.reasons + result.next_steps + [result.decision_time])
     assert "3日内指派" not in said and "7个工作日" not in said
     assert "第二十二条" not in "".join(result.basis)
+
+
+def test_article_names_in_the_reasons_come_from_the_data(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Rename the law in the data's citations: every reason that names an article follows (none is typed)."""
+    def renamed(doc: dict[str, Any]) -> None:
+        for key in ("in_force", "art24", "art25", "art31"):
+            doc[key]["citation"] = doc[key]["citation"].replace("《法律援助法》", "《法援法》")
+
+    use_law_data(monkeypatch, tmp_path, {"legal_aid": renamed})
+    on = dt.date(2026, 6, 1)
+    cases = [
+        (AidFacts(matter="traffic_accident", monthly_income_per_capita=900, has_valuable_assets=False), on),
+        (AidFacts(matter="contract_debt"), on),
+        (AidFacts(matter="criminal_defense", criminal=CriminalFacts(role="defendant"),
+                  monthly_income_per_capita=9000, has_valuable_assets=False), on),
+        (AidFacts(matter="wage_arrears"), dt.date(2021, 12, 31)),
+    ]
+    said = [" ".join(assess(facts, day).reasons) for facts, day in cases]
+    assert "属于《法援法》第三十一条规定的" in said[0]
+    assert "不在《法援法》第三十一条列出的事项里" in said[1]
+    assert "《法援法》第二十四条还包括" in said[2] and "《法援法》第二十五条第二款" in said[2]
+    assert "《法援法》第七十一条" in said[3]
+    assert not any("《法律援助法》第" in s for s in said), said
+
+
+def test_unverified_basis_is_read_from_the_records() -> None:
+    """Between the verified 1680 and the unverified newer line: the newer line's citation is unverified basis."""
+    a = assess(AidFacts(matter="wage_arrears", monthly_income_per_capita=1800, has_valuable_assets=False),
+               dt.date(2026, 6, 1))
+    assert a.verdict == "needs_review"
+    assert a.unverified_basis == ["桂政发〔2023〕24号（未核实）"]
+    assert a.citizen_basis() == [c for c in a.basis if c != "桂政发〔2023〕24号（未核实）"]

@@ -10,12 +10,25 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from hotline.law.params import change_dates
-from hotline.wage_claim import EVIDENCE_ITEMS, LAW_FILES, WageFacts, facts_needed, guidance, normalise_evidence
+from hotline.law.params import change_dates, files_of, reading
+from hotline.wage_claim import EVIDENCE_ITEMS, WageFacts, facts_needed, guidance, normalise_evidence
 
 CASES = yaml.safe_load((Path(__file__).parent / "cases" / "wage_claim.yaml").read_text(encoding="utf-8"))
 ROUTE_ORDER = ["negotiate", "inspection", "mediation", "arbitration", "court", "iou"]
-CHANGE_DATES = change_dates(*LAW_FILES)  # from the data's history, never typed here
+
+
+def _files_read() -> tuple[str, ...]:
+    """The data files the rules read for these cases, found by running them (hotline.law.params.reading)."""
+    with reading() as read:
+        for case in CASES:
+            guidance(WageFacts(**{k: tuple(v) if k == "evidence" else v for k, v in case["input"].items()}),
+                     on=case["date"])
+    return files_of(read)
+
+
+# The dates of every data file the rules read: discovered, never listed (a list once missed labor_contract.yaml).
+FILES_READ = _files_read()
+CHANGE_DATES = change_dates(*FILES_READ)
 
 
 def _facts(raw: dict[str, Any]) -> WageFacts:
@@ -131,6 +144,8 @@ def test_to_api_is_plain_data() -> None:
 def test_change_dates_come_from_the_data() -> None:
     assert dt.date(2023, 9, 1) in CHANGE_DATES and dt.date(2025, 9, 1) in CHANGE_DATES  # the ones once missed
     assert dt.date(2021, 1, 1) in CHANGE_DATES  # the day after an `end`
+    assert "labor_contract" in FILES_READ  # read by the rules, so its dates are test dates (a list once missed it)
+    assert dt.date(2008, 1, 1) in CHANGE_DATES  # 《劳动合同法》 in force
 
 
 def test_a_missing_parameter_goes_to_review_and_is_logged(monkeypatch: pytest.MonkeyPatch,

@@ -7,6 +7,10 @@ against the official text. The files are read and validated once, on first use.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -15,6 +19,9 @@ from typing import Any
 import yaml
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
+
+# The parameters read while a `reading()` block runs (None outside one).
+_READ: ContextVar[set[str] | None] = ContextVar("hotline_law_read", default=None)
 
 _ENTRY_KEYS = {"effective", "end", "reference", "citation", "verified", "last_review", "value", "note"}
 _PARAM_KEYS = {"description", "unit", "values"} | _ENTRY_KEYS
@@ -101,9 +108,25 @@ def _entry(name: str, raw: dict[str, Any], unit: str | None, where: str) -> Para
     )
 
 
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """yaml.safe_load keeps the last of two equal keys silently: a parameter written twice is refused instead."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: set[Any] = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if key in seen:
+                raise InvalidParameterFile(f"line {key_node.start_mark.line + 1}: '{key}' is written twice")
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+
 def parse_file(stem: str, text: str) -> dict[str, tuple[ParameterValue, ...]]:
     """Validate one data file and return its parameters, each a tuple of values ordered by date."""
-    doc = yaml.safe_load(text) or {}
+    try:
+        doc = yaml.load(text, Loader=_UniqueKeyLoader) or {}  # a SafeLoader subclass: safe
+    except InvalidParameterFile as exc:
+        raise InvalidParameterFile(f"{stem}.yaml: {exc}") from None
     if not isinstance(doc, dict):
         raise InvalidParameterFile(f"{stem}.yaml: top level must be a mapping of parameter names")
     out: dict[str, tuple[ParameterValue, ...]] = {}
@@ -123,7 +146,7 @@ def parse_file(stem: str, text: str) -> dict[str, tuple[ParameterValue, ...]]:
             single = {k: v for k, v in raw.items() if k not in ("description", "unit")}
             entries = [_entry(name, single, unit, name)]
         entries.sort(key=lambda e: e.effective)
-        for before, after in zip(entries, entries[1:]):
+        for before, after in itertools.pairwise(entries):
             if before.effective == after.effective or (before.end is not None and before.end >= after.effective):
                 raise InvalidParameterFile(f"{name}: values overlap at {after.effective.isoformat()}")
         out[name] = tuple(entries)
@@ -145,10 +168,30 @@ def names() -> list[str]:
 
 def history(name: str) -> tuple[ParameterValue, ...]:
     """All dated values of a parameter, oldest first."""
+    read = _READ.get()
+    if read is not None:
+        read.add(name)
     try:
         return _load()[name]
     except KeyError:
         raise UnknownParameter(f"unknown parameter '{name}'") from None
+
+
+@contextmanager
+def reading() -> Iterator[set[str]]:
+    """Collect the names of the parameters read inside the block: which data files a rule reads is found by running
+    it, never listed by hand (a list once missed labor_contract.yaml)."""
+    read: set[str] = set()
+    token = _READ.set(read)
+    try:
+        yield read
+    finally:
+        _READ.reset(token)
+
+
+def files_of(names: set[str] | list[str]) -> tuple[str, ...]:
+    """The data files (stems) the named parameters live in: {'labor_contract.art82'} -> ('labor_contract',)."""
+    return tuple(sorted({name.split(".", 1)[0] for name in names}))
 
 
 def parameter(name: str, on: dt.date) -> ParameterValue:
