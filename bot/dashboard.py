@@ -7,12 +7,12 @@ import tempfile
 from datetime import datetime, time, timedelta, timezone
 from pathlib import Path
 from typing import Annotated, Any, Literal
-from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, HTTPException, Query
 from fastapi.responses import Response
 
 from bot.deps import OperatorDep, SessionDep
+from hotline import clock
 from hotline.advisor_report import advisor_report
 from hotline.advisor_report import write_xlsx as write_advisor_xlsx
 from hotline.export import ExportError, month_export, period_counts, write_export
@@ -20,7 +20,6 @@ from hotline.report import figure_rows, service_rows
 from hotline.stats import StatsError, annual_stats, assistant_sentence, previous_year, render_paragraph
 
 router = APIRouter()
-LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 MEDIA = {"csv": "text/csv; charset=utf-8",
          "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
 Year = Annotated[int, Query(ge=1990, le=2100)]
@@ -114,8 +113,8 @@ def dashboard(operator: OperatorDep, session: SessionDep,
               now: Annotated[datetime | None, Query(include_in_schema=False)] = None) -> dict[str, Any]:
     """Today's and this month's counts (Liuzhou days), the year's months, the report paragraph with the assistant's
     own count, and the year's figures beside last year's."""
-    local = (now.replace(tzinfo=now.tzinfo or timezone.utc) if now else datetime.now(timezone.utc)).astimezone(LOCAL_TZ)
-    day = datetime.combine(local.date(), time.min, tzinfo=LOCAL_TZ)
+    local = clock.local(now) if now else clock.now()
+    day = datetime.combine(local.date(), time.min, tzinfo=clock.LIUZHOU)
     month = day.replace(day=1)
     next_month = (month + timedelta(days=32)).replace(day=1)
     year = _stats(session, local.year)

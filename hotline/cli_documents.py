@@ -10,6 +10,7 @@ import json
 
 import click
 
+from hotline import clock
 from hotline.cli_store import _session
 from hotline.documents import delivery
 from hotline.settings import get_settings
@@ -25,7 +26,7 @@ def draft_days() -> int:
 
 
 def draft_cutoff(today: dt.date | None = None) -> dt.date:
-    return (today or dt.datetime.now(dt.timezone.utc).date()) - dt.timedelta(days=draft_days())
+    return (today or clock.today()) - dt.timedelta(days=draft_days())
 
 
 @click.group("drafts")
@@ -78,14 +79,14 @@ def reminders_group() -> None:
 
 
 @reminders_group.command("send")
-@click.option("--today", type=_DATE, help="Act as if today were this day (YYYY-MM-DD); default: today (UTC).")
+@click.option("--today", type=_DATE, help="Act as if today were this day (YYYY-MM-DD); default: today in Liuzhou.")
 def reminders_send(today: dt.datetime | None) -> None:
     """Send the reminders that are due. Run it daily (cron: `0 9 * * * hotline reminders send`); the jobs are rows
     in the database, so a restart loses none and a missed day is sent the next run, never after the deadline.
 
     Example: hotline reminders send
     """
-    day = today.date() if today else dt.datetime.now(dt.timezone.utc).date()
+    day = today.date() if today else clock.today()
     with _session() as session:
         report = delivery.send_due(session=session, today=day)
     for line in report.lines:

@@ -16,7 +16,8 @@ from sqlalchemy import inspect
 from sqlalchemy.exc import OperationalError, ProgrammingError
 from sqlalchemy.orm import Session
 
-from hotline import codes, outbox, retention
+from hotline import clock, codes, outbox, retention
+from hotline.consultation_record import InvalidConsultation
 from hotline.directory import RosterError, parse_roster
 from hotline.store import consultations, directory, migrate, operators, purge
 from hotline.store.db import get_engine, session_scope
@@ -32,7 +33,7 @@ def _session() -> Iterator[Session]:
     try:
         with session_scope() as session:
             yield session
-    except StoreError as exc:
+    except (StoreError, InvalidConsultation) as exc:
         raise click.ClickException(str(exc)) from exc
     except (OperationalError, ProgrammingError) as exc:
         if not inspect(get_engine()).has_table("consultations"):
@@ -253,7 +254,7 @@ def purge_command(before: datetime | None) -> None:
     Example: hotline purge --before 2023-01-01
     """
     day = before.date() if before else retention.default_cutoff()
-    if day > datetime.now(timezone.utc).date():
+    if day > clock.today():
         raise click.ClickException(f"--before {day.isoformat()} is in the future")
     with _session() as session:
         count = purge.purge_consultations(session=session, before=day)
@@ -284,7 +285,7 @@ def _purge_documents(session: Session, day: date) -> tuple[tuple[int, date], int
     from hotline.store import documents
 
     cut = max(day, draft_cutoff())
-    today = datetime.now(timezone.utc).date()
+    today = clock.today()  # a reminder's deadline is a Liuzhou day
     return ((documents.purge_drafts(session=session, before=cut), cut),
             documents.purge_reminders(session=session, before=today))
 

@@ -29,6 +29,7 @@ from typing import Any
 
 from sqlalchemy.exc import SQLAlchemyError
 
+from hotline import clock
 from hotline.settings import get_settings
 
 log = logging.getLogger(__name__)
@@ -175,7 +176,7 @@ def consultation_entry(*, source_id: str, refine: bool, fields: dict[str, Any],
 
     `occurred_at` is fixed now, so a consultation written an hour late still counts on the day it happened.
     """
-    at = occurred_at or datetime.now(timezone.utc)
+    at = occurred_at or clock.now().astimezone(timezone.utc)
     return {"source_id": source_id, "refine": refine, "occurred_at": at.isoformat(), "fields": dict(fields)}
 
 
@@ -187,7 +188,7 @@ def write_consultation(entry: dict[str, Any], *, url: str | None = None) -> None
     fields = dict(entry["fields"])
     with session_scope(url) as session:
         row = consultations.log_consultation(session=session, source_id=entry["source_id"],
-                                          occurred_at=datetime.fromisoformat(entry["occurred_at"]), **fields)
+                                             occurred_at=datetime.fromisoformat(entry["occurred_at"]), **fields)
         if entry.get("refine"):
             refine_row(row, fields)
 

@@ -12,8 +12,9 @@ deletes.
 """
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, timedelta
 
+from hotline import clock
 from hotline.settings import DEFAULT_RETENTION_DAYS as DEFAULT_RETENTION_DAYS  # cli_store quotes it
 from hotline.settings import get_settings
 
@@ -23,8 +24,8 @@ def retention_days() -> int:
 
 
 def default_cutoff(today: date | None = None) -> date:
-    """The first day that is kept: today (UTC) minus the retention period."""
-    return (today or datetime.now(timezone.utc).date()) - timedelta(days=retention_days())
+    """The first day that is kept: today (Liuzhou's) minus the retention period."""
+    return (today or clock.today()) - timedelta(days=retention_days())
 
 
 def tracker_store_url() -> str | None:

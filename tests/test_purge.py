@@ -14,6 +14,7 @@ from click.testing import CliRunner
 from sqlalchemy import Column, Engine, Float, Integer, MetaData, String, Table, Text, create_engine, inspect, text
 from sqlalchemy.orm import Session
 
+from hotline import clock
 from hotline.cli import main
 from hotline.store import consultations, purge
 from hotline.store.models import ChatMessage, Handoff
@@ -115,7 +116,7 @@ def test_default_cutoff_is_the_retention_period(session: Session, engine: Engine
         add_event(tracker_engine, sender, NOW - timedelta(days=days), "user", {"event": "user", "text": sender})
     result = CliRunner().invoke(main, ["purge"])
     assert result.exit_code == 0, result.output
-    cutoff = (NOW - timedelta(days=30)).date().isoformat()
+    cutoff = (clock.today() - timedelta(days=30)).isoformat()  # Liuzhou's day, as every `today`
     assert f"Deleted 1 Rasa tracker events dated before {cutoff}." in result.output
     left = everything(tracker_engine)
     assert "web:recent" in left and "web:older" not in left

@@ -11,11 +11,10 @@ import datetime as dt
 import re
 from collections.abc import Iterable, Mapping
 from typing import Any
-from zoneinfo import ZoneInfo
 
+from hotline.clock import today
 from hotline.flows.dates import read_day
 
-LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 STILL_WORKING = "still"
 NEVER_ASKED = "none"
 
@@ -23,11 +22,6 @@ NEVER_ASKED = "none"
 # person words go first: 「包工头带我们进的公司工地」 names the 包工头 as the one who hired.
 _PERSON = re.compile(r"包工头|工头|包头|班组长|带班|老乡|个人|私人|师傅|老板个人|大工|杂工头|^(个人|人)$")
 _COMPANY = re.compile(r"公司|单位|劳务|分包|项目部|企业|集团|厂|^(公司|单位)$")
-
-
-def today() -> dt.date:
-    """The day a said date is read against (Liuzhou's date)."""
-    return dt.datetime.now(LOCAL_TZ).date()
 
 
 def _entity(entities: Iterable[Mapping[str, Any]], slot: str) -> Any:

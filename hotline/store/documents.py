@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
+from hotline import clock
 from hotline.documents import sealing
 from hotline.documents.reminders import DAYS_BEFORE, reminder_days
 from hotline.store.models import DocumentDraft, Reminder
@@ -21,7 +22,7 @@ DRAFT_KINDS = ("arbitration", "legal_aid")
 
 
 def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+    return clock.utcnow()
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,7 @@
 """Typed SQLAlchemy 2 models. The schema changes only through Alembic revisions in migrations/versions."""
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import date, datetime
 from decimal import Decimal
 
 from sqlalchemy import (
@@ -20,10 +20,12 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from hotline import clock
+
 
 def utcnow() -> datetime:
-    """Naive UTC, as every DateTime column stores it."""
-    return datetime.now(timezone.utc).replace(tzinfo=None)
+    """Naive UTC, as every DateTime column stores it (hotline.clock: tests freeze it there)."""
+    return clock.utcnow()
 
 
 class Base(DeclarativeBase):
