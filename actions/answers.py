@@ -15,20 +15,12 @@ from rasa_sdk.types import DomainDict
 
 from actions.common import cite, disclaimer_once, office_kwargs, office_of, today
 from actions.consultation_log import record_consultation
-from actions.legal_aid import category_for
+from hotline import flows, legal_aid, wage_claim
 from hotline.codes import MATTERS
 
 logger = logging.getLogger(__name__)
 
-def wage_facts(tracker: Tracker) -> Any:
-    """The wage-claim facts as the form collected them (migrant worker and construction site asked, never assumed:
-    hotline.wage_claim.facts_from_slots)."""
-    from hotline.wage_claim import facts_from_slots
-
-    return facts_from_slots(tracker.current_slot_values())
-
-
-def summary_of(facts: Any) -> str:
+def summary_of(facts: wage_claim.WageFacts) -> str:
     parts = []
     if facts.employer:
         parts.append(f"{facts.employer}欠")
@@ -65,18 +57,19 @@ class ActionWageClaimAdvice(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         """Short first (fits a phone): the point that matters for these facts, what to do now, legal aid yes/no, the
         nearest 司法所. Then one folded message with the routes, deadline, evidence, notes and every citation."""
-        from hotline.answer_order import citizen_basis, citizen_text, first_route, key_points
+        from hotline.answer_order import citizen_aid_basis, citizen_route, first_route, key_points
         from hotline.law.params import parameter_or_none
         from hotline.wage_claim import guidance
 
         on = today()  # the law is applied on Liuzhou's date, as the forms ask by it
-        facts = wage_facts(tracker)
+        # The one conversion of slots into facts (the core's), as the form that chose the questions used it.
+        facts = wage_claim.facts_from_slots(tracker.current_slot_values())
         g = guidance(facts, on)
         points = key_points(facts, on, g)
         aid = g.legal_aid
         hotline = parameter_or_none("labor_inspection.hotline", on)
         where, sample = office_line(domain, facts.street)
-        aid_basis = citizen_basis(aid.basis)
+        aid_basis = citizen_aid_basis(aid)
         aid_line = fragment(domain, "utter_aid_line_waived" if aid.means_test == "waived" else "utter_aid_line",
                             verdict=aid.to_api().get("verdict_label", aid.verdict),
                             basis=aid_basis[-1] if aid_basis else "")
@@ -88,8 +81,10 @@ class ActionWageClaimAdvice(Action):
 
         details = [fragment(domain, f"utter_point_{p.key}", **p.values) for p in points[2:]]
         details.append(fragment(domain, "utter_wage_routes_intro"))
-        details += [fragment(domain, "utter_wage_route", n=n, title=r.title, detail=citizen_text(r.detail),
-                             basis=cite(citizen_basis(r.basis))) for n, r in enumerate(g.routes, start=1)]
+        for n, route in enumerate(g.routes, start=1):  # verified figures and articles only (the route says which)
+            detail, basis = citizen_route(route)
+            details.append(fragment(domain, "utter_wage_route", n=n, title=route.title, detail=detail,
+                                    basis=cite(basis)))
         details.append(fragment(domain, "utter_wage_limitation", summary=g.limitation.summary,
                                 basis=cite(g.limitation.basis)))
         if g.limitation.deadline:
@@ -111,7 +106,7 @@ class ActionWageClaimAdvice(Action):
         dispatcher.utter_message(response="utter_offer_document")
         return events + record_consultation(
             tracker,
-            category="wage_arrears",
+            category=flows.flow("wage_claim").category or "other",
             outcome="answered",
             migrant_worker=bool(facts.migrant_worker),
             persons=facts.people_count or 1,
@@ -133,14 +128,6 @@ _MEANS_TEST = {
 }
 
 
-def aid_facts(tracker: Tracker) -> Any:
-    """The legal-aid facts of the conversation's slots (hotline.legal_aid.facts_from_slots: also no fixed income,
-    living with the other party and the applicant's own income, issue 23)."""
-    from hotline.legal_aid import facts_from_slots
-
-    return facts_from_slots(tracker.current_slot_values())
-
-
 class ActionLegalAidAnswer(Action):
     def name(self) -> str:
         return "action_legal_aid_answer"
@@ -148,17 +135,17 @@ class ActionLegalAidAnswer(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         """Short first: the verdict, the means test, the next step and where. Then one folded message with the
         reasons, basis, income line (verified figures only), materials, where, when and how to object."""
-        from hotline.answer_order import citizen_basis
+        from hotline.answer_order import citizen_aid_basis
         from hotline.legal_aid import assess
 
-        facts = aid_facts(tracker)
+        facts = legal_aid.facts_from_slots(tracker.current_slot_values())  # the core's one conversion
         a = assess(facts, today())
         where, sample = office_line(domain, tracker.get_slot("street"))
         dispatcher.utter_message(
             response="utter_aid_short", verdict=fragment(domain, f"utter_aid_{a.verdict}"),
             means=_MEANS_TEST.get(a.means_test, ""), next=a.next_steps[0] if a.next_steps else "", office=where)
         details = [fragment(domain, "utter_aid_reason", said=r) for r in a.reasons]
-        details.append(fragment(domain, "utter_aid_basis", basis=cite(citizen_basis(a.basis))))
+        details.append(fragment(domain, "utter_aid_basis", basis=cite(citizen_aid_basis(a))))
         if a.threshold and a.means_test in ("passed", "failed", "unknown"):
             t = a.threshold
             # A superseded or possibly superseded figure is never shown as the one in force (minimum wages only
@@ -186,7 +173,7 @@ class ActionLegalAidAnswer(Action):
             dispatcher.utter_message(response="utter_aid_next")
         return events + record_consultation(
             tracker,
-            category=category_for(facts.matter),
+            category=flows.matter_category(facts.matter),
             outcome="referred" if a.verdict == "needs_review" else "answered",
             referral="12348/法律援助中心" if a.verdict != "ineligible" else None,
             migrant_worker=bool(facts.migrant_worker),

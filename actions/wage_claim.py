@@ -9,6 +9,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.common import FlowFormValidation
+from hotline import flows
 from hotline.flows.reading import amount_per_head, number_from
 
 
@@ -16,8 +17,9 @@ class ValidateWageClaimForm(FlowFormValidation):
     flow_name = "wage_claim"
 
     def after_validation(self, tracker: Tracker) -> list[EventType]:
-        """The matter is begun (logged on goodbye if the form is left midway)."""
-        return [] if tracker.get_slot("open_topic") == "wage_arrears" else [SlotSet("open_topic", "wage_arrears")]
+        """The matter is begun under the flow's category (logged on goodbye if the form is left midway)."""
+        category = flows.flow(self.flow_name).category
+        return [] if tracker.get_slot("open_topic") == category else [SlotSet("open_topic", category)]
 
     def validate_amount(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                         domain: DomainDict) -> dict[str, Any]:

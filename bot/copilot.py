@@ -14,39 +14,25 @@ import re
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
-from pathlib import Path
 from typing import Any
-
-import yaml
 
 from bot.ttl import TTLCache
 from hotline import answer_order, flows, legal_aid, wage_claim
-from hotline.codes import CATEGORIES, INTENT_LABELS
+from hotline.codes import CATEGORIES, INTENT_LABELS, MATTERS
 from hotline.directory import AdvisorEntry, canonical_community, canonical_street
-from hotline.flows import fact_readers, reading
+from hotline.flows import answers, fact_readers, reading
+from hotline.topic_answers import topic_lines
+from hotline.wording import responses
+from hotline_nlu.numbers import NUMERIC_ENTITIES
 
-DOMAIN_DIR = Path(__file__).resolve().parent.parent / "domain"
 OPERATOR_CHANNEL = "copilot"  # response variations worded for an operator on the phone
-NUMBER_SLOTS = ("amount", "people_count", "months_owed", "monthly_income", "household_size")
+# The CONTRACT §3 number entities (the normaliser's list), each filling the slot of its name.
+NUMBER_SLOTS = NUMERIC_ENTITIES
 TEXT_SLOTS = ("street", "community", "employer", "phone")
 # The copilot's call is on the phone already: no consent question, no phone number to collect.
 NOT_ASKED_ON_THE_PHONE = ("consent_phone", "phone")
 QUESTIONS_SHOWN = 3
 
-# Intents that name the caller's problem, and so its category (CONTRACT §5).
-INTENT_CATEGORY = {"wage_arrears": "wage_arrears", "work_injury": "work_injury", "labor_dispute": "labor_dispute",
-                   "family_dispute": "family_dispute", "traffic_accident": "traffic_accident"}
-CATEGORY_MATTER = {"wage_arrears": "wage_arrears", "work_injury": "work_injury", "labor_dispute": "labor_dispute",
-                   "family_dispute": "family_dispute", "traffic_accident": "traffic_accident",
-                   "contract_debt": "contract_debt", "property": "property"}
-_CATEGORY_WORDS = [
-    ("neighbor_dispute", r"邻居|邻里|楼上|楼下"),
-    ("contract_debt", r"借钱|借款|欠款|欠钱|合同|货款"),
-    ("property", r"房子|房产|物业|租房|房东"),
-    ("criminal", r"诈骗|派出所|被抓|拘留|判刑|打人"),
-    ("administrative", r"政府|行政|拆迁|罚款"),
-]
 # What the bot itself answers to an intent outside the flows and topics: the same responses, read aloud.
 INTENT_RESPONSES: dict[str, tuple[str, ...]] = {
     "greet": ("utter_greet",), "goodbye": ("utter_goodbye",), "thank": ("utter_youre_welcome",),
@@ -85,13 +71,8 @@ class CallMemory:
 
 # --- the domain's wording ---------------------------------------------------------------------------------------
 
-@lru_cache(maxsize=1)
-def domain_responses(domain_dir: Path = DOMAIN_DIR) -> dict[str, list[dict[str, Any]]]:
-    """Every response of the domain files, by name."""
-    merged: dict[str, list[dict[str, Any]]] = {}
-    for path in sorted(domain_dir.glob("*.yml")):
-        merged.update((yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("responses") or {})
-    return merged
+# Every response of the domain files, by name: the one reader (hotline.wording).
+domain_responses = responses
 
 
 class _Blank(dict):  # type: ignore[type-arg]
@@ -150,7 +131,7 @@ def entity_slots(entities: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     for ent in entities:
         name, value = ent.get("entity"), ent.get("value")
         if name in NUMBER_SLOTS:
-            if (number := reading.as_int(value)) is not None:
+            if (number := flows.within_bounds(name, reading.as_int(value))) is not None:
                 slots[name] = number
         elif name in TEXT_SLOTS and isinstance(value, str) and value.strip():
             slots[name] = value.strip()
@@ -169,15 +150,6 @@ def keyword_slots(text: str) -> dict[str, Any]:
     return slots
 
 
-def category_for(intent: str, text: str) -> str | None:
-    """The CONTRACT §5 category an intent (or, for general questions, the wording) points to."""
-    if intent in INTENT_CATEGORY:
-        return INTENT_CATEGORY[intent]
-    if intent in ("other_legal_question", "mediation"):
-        return next((category for category, pattern in _CATEGORY_WORDS if re.search(pattern, text)), "other")
-    return None
-
-
 def update_state(state: CallState, parse_result: Mapping[str, Any], text: str) -> None:
     """Fold one utterance into the call: the flow and category stick; later facts overwrite earlier ones, except
     what the operator corrected."""
@@ -185,15 +157,24 @@ def update_state(state: CallState, parse_result: Mapping[str, Any], text: str) -
     state.intent = intent
     if (found := flows.flow_of_intent(intent)) is not None:
         state.flow = found.name
-    if (category := category_for(intent, text)) is not None and state.category in (None, "other"):
+    # The category the bot would log for the same words (the flow spec's, hotline.flows.category_of).
+    if (category := flows.category_of(intent, text)) is not None and state.category in (None, "other"):
         state.category = category
     new = {**keyword_slots(text), **entity_slots(parse_result.get("entities") or [])}
     for key in ("groups", "evidence"):
         if key in new and key in state.slots:
             new[key] = list(dict.fromkeys([*state.slots[key], *new[key]]))
     state.slots.update({k: v for k, v in new.items() if k not in state.corrected})
-    if state.category in CATEGORY_MATTER and "matter" not in state.slots:
-        state.slots["matter"] = CATEGORY_MATTER[state.category]
+    if (matter := flows.category_matter(state.category)) is not None and "matter" not in state.slots:
+        state.slots["matter"] = matter
+
+
+def category_from_matter(state: CallState) -> None:
+    """A legal-aid call is logged under its matter's category, as the bot's legal-aid answer logs it
+    (hotline.flows.matter_category): when the words named no category, or only `other`."""
+    matter = state.slots.get("matter")
+    if matter and state.category in (None, "other"):
+        state.category = flows.matter_category(matter)
 
 
 def _coerce(slot: str, value: Any, entries: Sequence[AdvisorEntry]) -> Any:
@@ -201,12 +182,8 @@ def _coerce(slot: str, value: Any, entries: Sequence[AdvisorEntry]) -> Any:
     spec_slot = flows.spec().slots[slot]
     if spec_slot.yes_words or spec_slot.no_words or slot == "consent_phone":
         return reading.yes_no(slot, value)
-    if slot in NUMBER_SLOTS:
-        from hotline_nlu.numbers import parse_amount, parse_count, parse_months
-
-        parse = {"months_owed": parse_months, "people_count": parse_count, "household_size": parse_count}.get(
-            slot, parse_amount)
-        return reading.number_from(slot, value, parse)
+    if spec_slot.reader in flows.NUMBER_READERS:  # the slot's parser and bounds, as the form reads them
+        return answers.number_value(slot, value)
     if slot == "matter":
         return reading.matter_code(value)
     if slot == "groups":
@@ -255,7 +232,7 @@ def eligibility_for(state: CallState, on: dt.date) -> dict[str, Any] | None:
     """The /api/eligibility object (with verdict_label) once every fact the law needs for the matter is known; in
     a wage claim as soon as migrant status is known (a non-migrant's claim is then shown as means-tested)."""
     slots = state.slots
-    if slots.get("matter") not in legal_aid.MATTERS:
+    if slots.get("matter") not in MATTERS:
         return None
     needed = legal_aid.facts_needed(slots, on)
     complete = all(slots.get(f) is not None for f in needed)
@@ -312,11 +289,8 @@ def place_for(state: CallState, entries: Sequence[AdvisorEntry]) -> tuple[dict[s
 
 
 def _intent_lines(intent: str, on: dt.date) -> list[str]:
-    topic = flows.topic(intent)
-    if topic is not None:
-        figures = flows.topic_figures(intent, on)
-        names = topic.responses if figures is not None else ("utter_topic_needs_review",)
-        said = [wording(name, **(figures or {})) for name in names]
+    if flows.topic(intent) is not None:  # the bot's own filler; an operator also sees unverified figures, marked
+        said = [wording(line.response, **line.values) for line in topic_lines(intent, on, citizen=False)]
     else:
         said = [wording(name) for name in INTENT_RESPONSES.get(intent, ())]
     return [s["text"] for s in said if s]
@@ -359,6 +333,7 @@ def analyze_turn(state: CallState, parse_result: Mapping[str, Any], text: str,
     labels, facts, the bot's next questions, eligibility, wage steps, a script and the advisor or office)."""
     update_state(state, parse_result, text)
     rejected = apply_corrections(state, corrections, entries)
+    category_from_matter(state)
     advisor, office = place_for(state, entries)
     missing = missing_slots(state.flow, state.slots, on)
     questions = [question(slot, state.slots) for slot in missing[:QUESTIONS_SHOWN]]

@@ -18,15 +18,16 @@ from typing import Any
 import yaml
 
 from hotline import legal_aid, wage_claim
-from hotline.codes import GROUPS, MATTERS
+from hotline.codes import CATEGORIES, GROUPS, MATTERS
 from hotline.flows import fact_readers
-from hotline.law.params import parameter_or_none
 
 SPEC = Path(__file__).resolve().parent / "flows.yaml"
 CONDITIONS = ("always", "law", "consent", "no_community")
-READER_KINDS = ("yes_no", "money", "count", "months", "name", "evidence", "groups", "matter", "place", "phone")
+READER_KINDS: tuple[str, ...] = ("yes_no", "money", "count", "months", "name", "evidence", "groups", "matter",
+                                 "place", "phone")
 # Issue 23's readers (hotline/flows/fact_readers.py): a said day, who hired the worker on a site.
 READER_KINDS += ("date", "hirer")
+NUMBER_READERS = ("money", "count", "months")
 WORDS = ("dont_know", "affirm", "deny", "none", "zero_income")
 _CORES = {"legal_aid": legal_aid.facts_needed, "wage_claim": wage_claim.facts_needed}
 
@@ -48,6 +49,7 @@ class Slot:
     reader: str | None = None      # how an answer to its question is read (hotline.flows.answers.READERS)
     shared: bool = False           # a fact every flow may reuse (asked by two flows: must be shared)
     from_intents: tuple[tuple[str, str], ...] = ()  # (intent, value): the topic heard names the value
+    bounds: tuple[int, int] | None = None  # a number read outside them is no answer (a misread, a date)
 
 
 @dataclass(frozen=True)
@@ -88,6 +90,26 @@ class Topic:
     responses: tuple[str, ...]
     figures: tuple[tuple[str, str], ...] = ()
     materials: str | None = None  # the domain response listing what to bring for this topic
+    category_words: bool = False  # the message's category words may name a more exact category
+
+
+@dataclass(frozen=True)
+class Category:
+    """A consultation-log category (CONTRACT §5): the words that name it, the matter it presumes."""
+
+    code: str
+    words: re.Pattern[str] | None = None
+    matter: str | None = None
+
+
+@dataclass(frozen=True)
+class Matter:
+    """A legal-aid matter (CONTRACT §7): its log category, the words that name it, whose materials list answers."""
+
+    code: str
+    category: str
+    words: re.Pattern[str] | None = None
+    materials: str | None = None  # a flow or topic name
 
 
 @dataclass(frozen=True)
@@ -96,6 +118,8 @@ class Spec:
     flows: dict[str, Flow]
     topics: dict[str, Topic]
     words: dict[str, re.Pattern[str]]  # the answer words every question shares (flows.yaml `words`)
+    categories: dict[str, Category]
+    matters: dict[str, Matter]  # in the order their words are tried
 
     @property
     def intent_matters(self) -> dict[str, str]:
@@ -112,7 +136,8 @@ def parse_spec(text: str) -> Spec:
     slots: dict[str, Slot] = {}
     for name, raw in (doc.get("slots") or {}).items():
         unknown = set(raw) - {"label", "skippable", "unit", "yes_words", "no_words", "said_yes", "said_no",
-                               "said_values", "private", "when_yes", "when_no", "reader", "shared", "from_intents"}
+                               "said_values", "private", "when_yes", "when_no", "reader", "shared", "from_intents",
+                               "bounds"}
         if unknown or "label" not in raw:
             raise SpecError(f"slot {name}: needs a label; unknown keys {sorted(unknown)}")
         if raw.get("reader") not in (None, *READER_KINDS):
@@ -124,7 +149,12 @@ def parse_spec(text: str) -> Spec:
         for _, words in values:
             re.compile(words)
         intents = tuple((str(i), str(v)) for i, v in (raw.get("from_intents") or {}).items())
-        slots[name] = Slot(name=name, **{**raw, "said_values": values, "from_intents": intents})
+        bounds = raw.get("bounds")
+        if bounds is not None:
+            if raw.get("reader") not in NUMBER_READERS or len(bounds) != 2 or not bounds[0] <= bounds[1]:
+                raise SpecError(f"slot {name}: bounds [low, high] are for a number reader ({', '.join(NUMBER_READERS)})")
+            bounds = (int(bounds[0]), int(bounds[1]))
+        slots[name] = Slot(name=name, **{**raw, "said_values": values, "from_intents": intents, "bounds": bounds})
     flows: dict[str, Flow] = {}
     for name, raw in (doc.get("flows") or {}).items():
         entries: list[FlowSlot] = []
@@ -142,8 +172,22 @@ def parse_spec(text: str) -> Spec:
                            materials=raw.get("materials"))
     topics = {intent: Topic(intent=intent, label=raw["label"], category=raw["category"],
                             responses=tuple(raw["responses"]),
-                            figures=tuple((raw.get("figures") or {}).items()), materials=raw.get("materials"))
+                            figures=tuple((raw.get("figures") or {}).items()), materials=raw.get("materials"),
+                            category_words=bool(raw.get("category_words")))
               for intent, raw in (doc.get("topics") or {}).items()}
+    categories, matters = _categories(doc.get("categories") or {}), _matters(doc.get("matters") or {})
+    for owner, code in [*((f"flow {f.name}", f.category) for f in flows.values()),
+                        *((f"topic {t.intent}", t.category) for t in topics.values())]:
+        if code is not None and code not in categories:
+            raise SpecError(f"{owner}: category '{code}' is not under categories")
+    for m in matters.values():
+        if m.category not in categories:
+            raise SpecError(f"matter {m.code}: category '{m.category}' is not under categories")
+        if m.materials is not None and m.materials not in flows and m.materials not in topics:
+            raise SpecError(f"matter {m.code}: materials '{m.materials}' is no flow or topic")
+    for c in categories.values():
+        if c.matter is not None and (c.matter not in matters or matters[c.matter].category != c.code):
+            raise SpecError(f"category {c.code}: matter '{c.matter}' is not a matter logged under it")
     words = {key: re.compile(str(pattern)) for key, pattern in (doc.get("words") or {}).items()}
     if missing_words := [w for w in WORDS if w not in words]:
         raise SpecError(f"words: missing {', '.join(missing_words)}")
@@ -153,7 +197,36 @@ def parse_spec(text: str) -> Spec:
             raise SpecError(f"slot {name}: asked by {' and '.join(asked_by)}, so it must be `shared: true`")
         if asked_by and slots[name].reader is None:
             raise SpecError(f"slot {name}: asked by {asked_by[0]} but has no reader")
-    return Spec(slots=slots, flows=flows, topics=topics, words=words)
+    return Spec(slots=slots, flows=flows, topics=topics, words=words, categories=categories, matters=matters)
+
+
+def _categories(raw: Mapping[str, Any]) -> dict[str, Category]:
+    """The `categories` table: every CONTRACT §5 code, no other."""
+    if set(raw) != set(CATEGORIES):
+        raise SpecError(f"categories: must list exactly the CONTRACT codes ({', '.join(CATEGORIES)})")
+    out = {}
+    for code, entry in raw.items():
+        entry = entry or {}
+        if unknown := set(entry) - {"words", "matter"}:
+            raise SpecError(f"category {code}: unknown keys {sorted(unknown)}")
+        words = re.compile(str(entry["words"])) if entry.get("words") else None
+        out[code] = Category(code=code, words=words, matter=entry.get("matter"))
+    return out
+
+
+def _matters(raw: Mapping[str, Any]) -> dict[str, Matter]:
+    """The `matters` table: every CONTRACT §7 matter code, no other, each with its category."""
+    if set(raw) != set(MATTERS):
+        raise SpecError(f"matters: must list exactly the matter codes ({', '.join(MATTERS)})")
+    out = {}
+    for code, entry in raw.items():
+        if unknown := set(entry) - {"category", "words", "materials"}:
+            raise SpecError(f"matter {code}: unknown keys {sorted(unknown)}")
+        if "category" not in entry:
+            raise SpecError(f"matter {code}: needs a category")
+        words = re.compile(str(entry["words"])) if entry.get("words") else None
+        out[code] = Matter(code=code, category=str(entry["category"]), words=words, materials=entry.get("materials"))
+    return out
 
 
 @lru_cache(maxsize=1)
@@ -290,17 +363,40 @@ def topic(intent: str | None) -> Topic | None:
     return spec().topics.get(intent or "")
 
 
-def topic_figures(intent: str, on: dt.date) -> dict[str, Any] | None:
-    """The law figures a topic's wording quotes (work injury: 30 days, 1 year, its article), from the data on `on`;
-    None when one of them has no value that day (the caller then sends the citizen to a person)."""
-    found = topic(intent)
-    if found is None:
+# --- the consultation log's category: one answer for the bot, the copilot and every channel ---------------------
+
+def category_of(intent: str | None, text: str = "") -> str | None:
+    """The CONTRACT §5 category a question is logged under: its flow's or topic's (flows.yaml), refined by the
+    category words of the message where the topic allows (「楼上漏水想调解」 neighbor_dispute, 「朋友借钱不还」
+    contract_debt); None for an intent that names no problem (a greeting, the legal-aid form before its matter)."""
+    if (found := flow_of_intent(intent)) is not None:
+        return found.category
+    if (t := topic(intent)) is None:
         return None
-    out: dict[str, Any] = {}
-    for placeholder, path in found.figures:
-        file, param, key = path.split(".", 2)
-        pv = parameter_or_none(f"{file}.{param}", on)
-        if pv is None:
-            return None
-        out[placeholder] = pv.citation if key == "citation" else pv.value[key]
-    return out
+    if t.category_words:
+        said = next((c.code for c in spec().categories.values() if c.words and c.words.search(text or "")), None)
+        if said is not None:
+            return said
+    return t.category
+
+
+def matter_category(matter: str | None) -> str:
+    """The category a legal-aid consultation about `matter` is logged under; `other` for no or an unknown matter."""
+    found = spec().matters.get(matter or "")
+    return found.category if found else "other"
+
+
+def category_matter(category: str | None) -> str | None:
+    """The legal-aid matter a category presumes when no matter was said (wage_arrears → wage_arrears); None for a
+    category too broad to name one (other, criminal: suspect or victim?)."""
+    found = spec().categories.get(category or "")
+    return found.matter if found else None
+
+
+def within_bounds(slot: str, number: int | None) -> int | None:
+    """A number read for `slot`, or None when it lies outside the slot's bounds (flows.yaml `bounds`)."""
+    found = spec().slots.get(slot)
+    if number is None or found is None or found.bounds is None:
+        return number
+    low, high = found.bounds
+    return number if low <= number <= high else None

@@ -15,8 +15,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from hotline.flows import spec
-from hotline.flows import fact_readers, reading
+from hotline.flows import fact_readers, reading, spec, within_bounds
 
 # What a reader may return besides a value: the citizen does not know (the question is dropped if skippable).
 SKIP = object()
@@ -94,21 +93,29 @@ def read_yes_no(slot: str, text: str, entities: Entities, intent: str | None) ->
     return {"affirm": True, "deny": False}.get(intent or "")
 
 
-def _number(slot: str, text: str, entities: Entities, low: int, high: int) -> int | None:
+def number_parser(slot: str) -> Callable[[str], int | None]:
+    """The words-to-number parser of a number slot, by its reader in flows.yaml (money, count, months)."""
     from hotline_nlu.numbers import parse_amount, parse_count, parse_months
 
-    parse = {"money": parse_amount, "count": parse_count, "months": parse_months}[spec().slots[slot].reader]
+    parsers: dict[str | None, Callable[[str], int | None]] = {
+        "money": parse_amount, "count": parse_count, "months": parse_months}
+    return parsers[spec().slots[slot].reader]
+
+
+def number_value(slot: str, value: Any) -> int | None:
+    """A number slot's value from a number or from words (an operator's field, 「3.5万」): the slot's own parser
+    (reading.number_from refuses a number of another kind), then its bounds; None when neither gives one."""
+    return within_bounds(slot, reading.number_from(slot, value, number_parser(slot)))
+
+
+def _number(slot: str, text: str, entities: Entities) -> int | None:
+    parse = number_parser(slot)
     # The rule reader on the whole answer first (「2w3」 is one figure, where the NER may see 「2w」), the NER's
     # value when the words alone give none.
     number = reading.number_from(slot, normalised(text), parse)
     if number is None:
         number = reading.as_int(_entity(entities, slot))
-    return number if number is not None and low <= number <= high else None
-
-
-_BOUNDS = {"amount": (1, 100_000_000), "people_count": (1, 10_000), "months_owed": (1, 360),
-           "monthly_income": (0, 10_000_000), "household_size": (1, 30), "months_worked": (1, 600),
-           "own_monthly_income": (0, 10_000_000)}
+    return within_bounds(slot, number)  # each slot's bounds: flows.yaml
 
 
 # A total said after the parts: 「每个月四千 欠了三个月 一共一万二」, 「我一千八 老婆两千 加起来三千八」.
@@ -147,10 +154,13 @@ def _household(text: str) -> int | None:
 def read_number(slot: str, text: str, entities: Entities, intent: str | None) -> Any:
     """Money, heads or months, with units and Chinese digits (「两万三」「十来个」「大半年」); a total said after its
     parts wins; 「没收入了」 is 0 for an income and a yearly income is a twelfth a month; 「就我一个」 is 1 head,
-    「我和老婆 两个娃」 4 (flows.yaml words.zero_income)."""
+    「我和老婆 两个娃」 4 (flows.yaml words.zero_income); None outside the slot's bounds (flows.yaml)."""
+    return within_bounds(slot, _read_number(slot, text, entities))
+
+
+def _read_number(slot: str, text: str, entities: Entities) -> int | None:
     from hotline_nlu.numbers import parse_number
 
-    low, high = _BOUNDS.get(slot, (0, 10**9))
     t = re.sub(r"(\d)[wW](?=\d|$)", r"\1万", normalised(text))  # 「2w3」 is 2万3
     if slot in ("monthly_income", "own_monthly_income") and _words("zero_income").search(t):
         return 0
@@ -159,15 +169,15 @@ def read_number(slot: str, text: str, entities: Entities, intent: str | None) ->
     if slot in ("people_count", "household_size"):
         if m := re.search(r"(?<![一二两三四五六七八九十\d])[俩仨](?!口子)", t):
             return {"俩": 2, "仨": 3}[m.group(0)] if slot == "people_count" else _household(t)
-        if _ONLY_ME.search(t) and (slot == "people_count" and _ONLY_ME.match(t)
+        if _ONLY_ME.search(t) and ((slot == "people_count" and _ONLY_ME.match(t))
                                    or not re.search(r"[二两三四五六七八九十\d]", t)):
             return 1  # 「就我一个 家里还有四口人等我寄钱」: the head count is said first
     if slot == "household_size" and (heads := _household(t)):
         return heads
     total = _TOTAL.search(t)
-    number = _number(slot, t[total.end():], (), low, high) if total else None
+    number = _number(slot, t[total.end():], ()) if total else None
     if number is None:
-        number = _number(slot, t, entities, low, high)
+        number = _number(slot, t, entities)
     if number is not None and slot == "monthly_income" and _YEARLY.search(t):
         number = round(number / 12)
     return number
@@ -334,14 +344,12 @@ def read(slot: str, text: str, *, entities: Entities = (), intent: str | None = 
 # --- what to bring: a paperwork question answered for the matter it names ---------------------------------------
 
 # The legal step a paperwork question names, before its matter words: 「仲裁需要什么手续」 is the arbitration list
-# whatever the dispute; values are flows or topics of flows.yaml, whose `materials` response answers.
+# whatever the dispute; values are flows or topics of flows.yaml, whose `materials` response answers (a matter's
+# own list is its `materials` in flows.yaml `matters`).
 _STEPS: tuple[tuple[str, str], ...] = (
     (r"仲裁", "labor_dispute"), (r"法律援助|法援", "legal_aid"), (r"工伤认定|认定工伤", "work_injury"),
     (r"调解", "mediation"), (r"离婚", "family_dispute"),
 )
-_MATTER_MATERIALS = {"wage_arrears": "wage_claim", "work_injury": "work_injury", "labor_relation": "labor_dispute",
-                     "labor_dispute": "labor_dispute", "support_payment": "family_dispute",
-                     "family_dispute": "family_dispute", "traffic_accident": "traffic_accident"}
 
 
 def materials_response(text: str, form: str | None = None) -> str:
@@ -349,7 +357,8 @@ def materials_response(text: str, form: str | None = None) -> str:
     list); else for the form being filled in; else the general list."""
     t = normalised(text)
     name = next((topic for words, topic in _STEPS if re.search(words, t)), None)
-    name = name or _MATTER_MATERIALS.get(reading.matter_code(t) or "")
+    matter = spec().matters.get(reading.matter_code(t) or "")
+    name = name or (matter.materials if matter else None)
     if name is None and form:
         name = next((f.name for f in spec().flows.values() if f.form == form), None)
     found = spec().flows.get(name or "") or spec().topics.get(name or "")

@@ -15,29 +15,6 @@ from hotline.flows import spec
 # A whole-message "nothing": 没有, 都不是, 无.
 _NONE = re.compile(r"^(都不是|都没有|没有|不是|无|没|啥也没有|什么都没有|没得|冇)[。.!！了啊的]*$")
 
-# A matter as a citizen words it → its code (CONTRACT §7); the first pattern that matches wins.
-_MATTER_WORDS: tuple[tuple[str, str], ...] = (
-    (r"手术|医疗事故|医疗纠纷|误诊|治坏|医院.{0,6}(事故|出事|责任|赔)|医生.{0,6}(事故|失误|责任)", "medical_accident"),
-    (r"不承认.{0,6}(员工|工人|劳动关系|是他的人|我在他)|不认我是|劳动关系|证明我是.{0,4}员工", "labor_relation"),
-    (r"工资|工钱|讨薪|欠薪|劳动报酬|血汗钱", "wage_arrears"),
-    # issue 23 item 5: other personal injury (广西条例: women, minors, the elderly, the disabled, veterans may apply)
-    (r"人身损害|人身伤害|狗咬|被狗|高空坠物|楼上掉.{0,6}(砸|东西)", "personal_injury"),
-    (r"工伤|公伤|摔伤|砸伤|受伤|职业病|轧|机器.{0,6}(伤|断)|断了手|断了腿", "work_injury"),
-    (r"社保|养老保险|医保|失业金", "social_insurance"),
-    (r"低保|救助", "social_assistance"),
-    (r"抚恤", "pension"),
-    (r"赡养|抚养费|扶养|不(给|管).{0,6}(生活费|养老|老人|老娘|老妈|老爹)|不养(老|我)|生活费", "support_payment"),
-    (r"车祸|交通事故|撞|追尾|碰瓷|电动车.{0,4}(事故|碰)", "traffic_accident"),
-    (r"食品|药品|吃坏|假药|过期药|食物中毒|中毒", "food_drug_accident"),
-    (r"污染|环境|排污|毒死", "environment"),
-    (r"国家赔偿", "state_compensation"),
-    (r"离婚|婚姻|家暴|家庭|老公|老婆|丈夫|妻子", "family_dispute"),
-    (r"辞退|开除|加班|劳动合同|经济补偿|炒鱿鱼", "labor_dispute"),
-    (r"借钱|欠钱|借款|债|借(了|给).{0,8}(不还|没还)|不还钱|货款|合同", "contract_debt"),
-    (r"房|物业", "property"),
-    (r"被(人)?(打|骗|抢|偷)|打伤|受害|对方被抓|立案", "criminal_victim"),
-    (r"刑事|抓|拘留|判刑|辩护", "criminal_defense"),
-)
 # Group words: (as an answer to 「您属于哪种情况」, as a statement anywhere in a message). A statement needs the
 # stricter words: 「孩子的抚养费」 does not make the caller a minor.
 _GROUP_WORDS: tuple[tuple[str, str, str], ...] = (
@@ -112,7 +89,8 @@ def matter_code(value: Any) -> str | None:
     code = code_for(text, MATTERS)
     if code:
         return code
-    return next((code for pattern, code in _MATTER_WORDS if re.search(pattern, text)), None)
+    # The matters' words are flows.yaml `matters`, tried in its order.
+    return next((m.code for m in spec().matters.values() if m.words and m.words.search(text)), None)
 
 
 def group_codes(value: Any) -> list[str] | None:
@@ -209,7 +187,7 @@ def as_int(value: Any) -> int | None:
 _PER_HEAD = re.compile(r"(?:每(?:个|位|名)?(?:人|工人|工友)|人均|一人|各)[^\d零〇一二两三四五六七八九十百千万，,。；;]{0,4}$")
 
 
-def amount_per_head(text: str, entities: list[dict]) -> bool:
+def amount_per_head(text: str, entities: list[dict[str, Any]]) -> bool:
     """Whether the message gives the money owed per head rather than in all: an `amount` entity right after
     每人/人均/一人/各. The wage claim's amount is the total owed (「一共欠了多少钱」)."""
     return any(e.get("entity") == "amount" and _PER_HEAD.search(text[max(0, int(e.get("start") or 0) - 8):
