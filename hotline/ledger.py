@@ -2,7 +2,7 @@
 
 The file is read twice, streaming: once to validate every row (so a user sees every bad line at once and
 nothing is written), once to insert in batches inside the caller's transaction (ids already present are looked
-up per batch and skipped). Memory stays flat apart from the set of ids seen, which duplicate detection needs.
+up per batch and skipped; hotline.store.consultations runs the SQL). Memory stays flat apart from the set of ids seen, which duplicate detection needs.
 """
 from __future__ import annotations
 
@@ -10,17 +10,13 @@ import csv
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
-from decimal import Decimal, InvalidOperation
+from datetime import date
 from pathlib import Path
-from typing import NamedTuple
 
-from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
-from hotline.codes import CATEGORIES, OUTCOMES, SERVICE_OUTCOMES, SERVICES, code_for
-from hotline.privacy import mask_text
-from hotline.store.models import Consultation
+from hotline.consultation_record import ConsultationRecord, InvalidConsultation, consultation_record
+from hotline.store import consultations
 
 COLUMNS: tuple[str, ...] = (
     "id", "date", "service", "category", "migrant_worker", "persons",
@@ -29,14 +25,9 @@ COLUMNS: tuple[str, ...] = (
 SOURCE_PREFIX = "ledger:"
 BATCH_SIZE = 2000
 _MAX_ID = 128 - len(SOURCE_PREFIX)  # source_id is String(128)
-_MAX_PLACE = 64  # street, community are String(64)
-_MAX_AMOUNT = Decimal("1e12")  # Numeric(14, 2)
-_CENT = Decimal("0.01")
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _YES = {"1", "是"}
 _NO = {"0", "否", ""}
-
-_consultations = Consultation.__table__
 
 
 class LedgerError(Exception):
@@ -54,39 +45,6 @@ class LedgerFileError(LedgerError):
         super().__init__([problem])
 
 
-class LedgerRow(NamedTuple):  # a NamedTuple: built 100,000 times per large import, it must be cheap
-    id: str
-    date: date
-    service: str
-    category: str | None
-    migrant_worker: bool
-    persons: int
-    street: str | None
-    community: str | None
-    outcome: str | None
-    amount: Decimal | None
-    summary: str | None
-
-    def to_params(self) -> dict[str, object]:
-        """Column values for one `consultations` insert (CONTRACT §5); the columns a ledger has no data for
-        (referral, eligibility, phone, sender_hash, ...) are left out and so stay NULL. Summaries are masked."""
-        return {
-            "occurred_at": datetime(self.date.year, self.date.month, self.date.day),  # 00:00, naive UTC
-            "service": self.service,
-            "channel": "import",
-            "category": self.category,
-            "migrant_worker": self.migrant_worker,
-            "persons": self.persons,
-            "street": self.street,
-            "community": self.community,
-            "outcome": self.outcome,
-            "amount": self.amount,
-            "summary": mask_text(self.summary),
-            "source_id": SOURCE_PREFIX + self.id,
-            "purged": False,
-        }
-
-
 @dataclass
 class ImportResult:
     read: int = 0
@@ -95,16 +53,12 @@ class ImportResult:
     dry_run: bool = False
 
 
-def _lookup(table: dict[str, str]) -> dict[str, str]:
-    """Code or 中文 label -> code: hotline.codes.code_for as one dict lookup, for speed."""
-    return {value: code for value in (*table, *table.values()) if (code := code_for(value, table))}
+def parse_cells(cells: Sequence[str]) -> ConsultationRecord:
+    """One ledger row from its raw cells in COLUMNS order; raises ValueError('why; why') naming every problem.
 
-
-_SERVICE, _CATEGORY, _OUTCOME = _lookup(SERVICES), _lookup(CATEGORIES), _lookup(OUTCOMES)
-
-
-def parse_cells(cells: Sequence[str]) -> LedgerRow:
-    """One ledger row from its raw cells in COLUMNS order; raises ValueError('why; why') naming every problem."""
+    The cells' own syntax (id, YYYY-MM-DD, 1/0 or 是/否) is read here; what a record may hold is
+    hotline.consultation_record's, as for the store and the API.
+    """
     problems: list[str] = []
     (row_id, day_s, service_s, category_s, migrant, persons_s, street, community, outcome_s, amount_s,
      summary) = (c.strip() for c in cells)
@@ -125,61 +79,23 @@ def parse_cells(cells: Sequence[str]) -> LedgerRow:
         except ValueError:
             problems.append(f"impossible date '{day_s}'")
 
-    service = _SERVICE.get(service_s)
-    if not service_s:
-        problems.append("missing service")
-    elif service is None:
-        problems.append(f"unknown service '{service_s}'")
-
-    category = _CATEGORY.get(category_s)
-    if category_s and category is None:
-        problems.append(f"unknown category '{category_s}'")
-
     if migrant not in _YES and migrant not in _NO:
         problems.append(f"bad migrant_worker '{migrant}' (use 1/0 or 是/否)")
 
-    persons = 1
-    if persons_s:
-        try:
-            persons = int(persons_s)
-        except ValueError:
-            problems.append(f"persons '{persons_s}' is not a whole number")
-        else:
-            if persons < 1:
-                problems.append(f"persons must be at least 1, got {persons}")
-
-    outcome = _OUTCOME.get(outcome_s)
-    if outcome_s:
-        if outcome is None:
-            problems.append(f"unknown outcome '{outcome_s}'")
-        elif service is not None and outcome not in SERVICE_OUTCOMES[service]:
-            problems.append(f"outcome '{outcome}' does not belong to service '{service}'")
-
-    amount = None
-    if amount_s:
-        try:
-            amount = Decimal(amount_s.replace(",", ""))  # Excel may write 35,000.00
-        except InvalidOperation:
-            problems.append(f"amount '{amount_s}' is not a number")
-        else:
-            if not amount.is_finite() or amount < 0 or amount >= _MAX_AMOUNT:
-                problems.append(f"amount '{amount_s}' is out of range")
-            elif amount != amount.quantize(_CENT):
-                problems.append(f"amount '{amount_s}' has more than 2 decimals")
-
-    if len(street) > _MAX_PLACE:
-        problems.append(f"street longer than {_MAX_PLACE} characters")
-    if len(community) > _MAX_PLACE:
-        problems.append(f"community longer than {_MAX_PLACE} characters")
-
+    try:
+        record = consultation_record(
+            service=service_s, channel="import", occurred_at=day, category=category_s or None,
+            migrant_worker=migrant in _YES, persons=persons_s or 1, street=street, community=community,
+            outcome=outcome_s or None, amount=amount_s or None, summary=summary,
+            source_id=SOURCE_PREFIX + row_id if row_id and len(row_id) <= _MAX_ID else None)
+    except InvalidConsultation as exc:
+        problems.extend(exc.problems)
     if problems:
         raise ValueError("; ".join(problems))
-    assert day is not None and service is not None
-    return LedgerRow(row_id, day, service, category, migrant in _YES, persons, street or None, community or None,
-                     outcome, amount, summary or None)
+    return record
 
 
-def parse_row(fields: dict[str, str]) -> LedgerRow:
+def parse_row(fields: dict[str, str]) -> ConsultationRecord:
     """parse_cells for a row given by column name (missing columns read as empty)."""
     return parse_cells([fields.get(name) or "" for name in COLUMNS])
 
@@ -202,7 +118,7 @@ def _records(path: Path) -> Iterator[tuple[int, list[str] | str]]:
             header = [name.strip() for name in next(reader, [])]
             if tuple(header) != COLUMNS:
                 raise LedgerFileError(f"line 1: wrong header: expected {','.join(COLUMNS)}, got {','.join(header)}")
-            for line, cells in enumerate(reader, start=2):  # noqa: B007 - `line` is read in the handlers below
+            for line, cells in enumerate(reader, start=2):
                 if len(cells) == width:
                     if any(cells):
                         yield line, cells
@@ -243,14 +159,14 @@ def validate(path: Path) -> int:
     return count
 
 
-def _rows(path: Path) -> Iterator[LedgerRow]:
+def _rows(path: Path) -> Iterator[ConsultationRecord]:
     for _line, cells in _records(path):
         assert not isinstance(cells, str)  # validate() has passed
         yield parse_cells(cells)
 
 
-def _batches(rows: Iterator[LedgerRow], size: int) -> Iterator[list[LedgerRow]]:
-    batch: list[LedgerRow] = []
+def _batches(rows: Iterator[ConsultationRecord], size: int) -> Iterator[list[ConsultationRecord]]:
+    batch: list[ConsultationRecord] = []
     for row in rows:
         batch.append(row)
         if len(batch) == size:
@@ -258,37 +174,6 @@ def _batches(rows: Iterator[LedgerRow], size: int) -> Iterator[list[LedgerRow]]:
             batch = []
     if batch:
         yield batch
-
-
-def _existing(session: Session, source_ids: list[str]) -> set[str]:
-    found = session.execute(select(_consultations.c.source_id).where(_consultations.c.source_id.in_(source_ids)))
-    return set(found.scalars())
-
-
-def _insert(session: Session, params: list[dict[str, object]]) -> None:
-    """Insert rows in the session's transaction, in the cheapest bulk form of each dialect.
-
-    Both stay inside the one transaction, so any failure still rolls the whole import back.
-    """
-    connection = session.connection()
-    dialect = connection.dialect
-    columns = list(params[0])
-    if dialect.name == "postgresql":
-        # psycopg's executemany sends one statement per row; COPY is ten times cheaper for 100,000 rows.
-        with connection.connection.driver_connection.cursor() as cursor:  # type: ignore[union-attr]
-            with cursor.copy(f"COPY {_consultations.name} ({', '.join(columns)}) FROM STDIN") as copy:
-                for row in params:
-                    copy.write_row([row[c] for c in columns])
-    elif dialect.name == "sqlite":
-        # SQLAlchemy's per-row parameter handling costs more than SQLite's insert: convert with the dialect's
-        # own bind processors (so values are stored exactly as SQLAlchemy stores them) and executemany tuples.
-        compiled = insert(_consultations).compile(dialect=dialect, column_keys=columns)
-        order = list(compiled.positiontup or ())
-        convert = [_consultations.c[key].type.dialect_impl(dialect).bind_processor(dialect) for key in order]
-        rows = [tuple(f(row[k]) if f else row[k] for k, f in zip(order, convert)) for row in params]
-        connection.exec_driver_sql(compiled.string, rows)
-    else:
-        session.execute(insert(_consultations), params)  # executemany
 
 
 def import_ledger(*, session: Session, path: Path, dry_run: bool = False, batch_size: int = BATCH_SIZE) -> ImportResult:
@@ -299,10 +184,10 @@ def import_ledger(*, session: Session, path: Path, dry_run: bool = False, batch_
     """
     result = ImportResult(read=validate(path), dry_run=dry_run)
     for batch in _batches(_rows(path), batch_size):
-        present = _existing(session, [SOURCE_PREFIX + row.id for row in batch])
-        fresh = [row.to_params() for row in batch if SOURCE_PREFIX + row.id not in present]
+        present = consultations.present_source_ids(session=session, source_ids=[r.source_id or "" for r in batch])
+        fresh = [r for r in batch if r.source_id not in present]
         result.already_present += len(batch) - len(fresh)
         result.new += len(fresh)
         if fresh and not dry_run:
-            _insert(session, fresh)
+            consultations.insert_records(session=session, records=fresh)
     return result

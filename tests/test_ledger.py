@@ -45,8 +45,8 @@ def test_parse_row_accepts_labels_and_defaults() -> None:
     assert (parsed.service, parsed.category, parsed.outcome) == ("mediation", "neighbor_dispute", "success")
     assert parsed.migrant_worker is False and parsed.persons == 1
     assert parsed.amount == Decimal("1234.50") and parsed.street == "城中街道" and parsed.community is None
-    assert parsed.to_params()["occurred_at"] == datetime(2023, 5, 4, 0, 0)
-    assert parsed.to_params()["source_id"] == "ledger:A1" and parsed.to_params()["channel"] == "import"
+    assert parsed.occurred_at == datetime(2023, 5, 4, 0, 0)
+    assert parsed.source_id == "ledger:A1" and parsed.channel == "import"
 
 
 @pytest.mark.parametrize(("service", "outcome", "code"), [

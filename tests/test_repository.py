@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from hotline.consultation_record import InvalidConsultation
 from hotline.directory import AdvisorEntry, parse_roster
 from hotline.store import consultations, directory, handoffs, operators, purge
 from hotline.store.errors import StoreError
@@ -86,15 +87,15 @@ def test_idempotent_on_source_id(session: Session) -> None:
         ({"category": "magic"}, "unknown category 'magic'"),
         ({"outcome": "won"}, "unknown outcome 'won'"),
         ({"outcome": "assigned"}, "outcome 'assigned' does not belong to service 'hotline_12348'"),
-        ({"persons": 0}, "persons must be a whole number of at least 1, not 0"),
-        ({"persons": True}, "persons must be a whole number of at least 1, not True"),
+        ({"persons": 0}, "persons must be at least 1, got 0"),
+        ({"persons": True}, "persons 'True' is not a whole number"),
         ({"amount": "lots"}, "amount 'lots' is not a number"),
-        ({"amount": -5}, "amount -5 must be zero or more"),
+        ({"amount": -5}, "amount '-5' is out of range"),
         ({"eligibility": "maybe"}, "unknown eligibility 'maybe'"),
     ],
 )
 def test_invalid_consultations_are_refused(session: Session, kw: dict, message: str) -> None:
-    with pytest.raises(consultations.InvalidConsultation) as caught:
+    with pytest.raises(InvalidConsultation) as caught:
         log(session, **kw)
     assert str(caught.value) == message
     assert session.scalar(select(func.count()).select_from(Consultation)) == 0

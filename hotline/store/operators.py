@@ -150,7 +150,8 @@ def operator_for_token(*, session: Session, token: str) -> Operator | None:
     ).first()
     if row is None:
         return None
-    operator, op_session = row
+    operator: Operator = row[0]
+    op_session: OperatorSession = row[1]
     last = op_session.last_seen_at or op_session.created_at
     if now - last > SESSION_IDLE:
         return None

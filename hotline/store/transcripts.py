@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
@@ -20,13 +21,13 @@ def _next_seq(session: Session, conversation_id: str) -> int:
     return (last or 0) + 1
 
 
-def _check_authors(lines: Sequence[tuple[str, str, list[dict] | None]]) -> None:
+def _check_authors(lines: Sequence[tuple[str, str, list[dict[str, Any]] | None]]) -> None:
     if any(author not in MESSAGE_AUTHORS for author, _, _ in lines):
         raise StoreError(f"unknown message author in {[a for a, _, _ in lines]!r}")
 
 
 def record_message(
-    *, session: Session, conversation_id: str, author: str, text: str, buttons: list[dict] | None = None,
+    *, session: Session, conversation_id: str, author: str, text: str, buttons: list[dict[str, Any]] | None = None,
     operator: str | None = None, pushed: bool = False,
 ) -> ChatMessage:
     """Append one line to a conversation's transcript (author citizen | bot | operator); the row is returned."""
@@ -40,7 +41,7 @@ def record_message(
 
 
 def record_messages(
-    *, session: Session, conversation_id: str, lines: Sequence[tuple[str, str, list[dict] | None]],
+    *, session: Session, conversation_id: str, lines: Sequence[tuple[str, str, list[dict[str, Any]] | None]],
     operator: str | None = None, pushed: bool = False,
 ) -> None:
     """Append (author, text, buttons) lines in order: one sequence read and one insert (a turn's words and answers).
@@ -76,7 +77,7 @@ def pushed_since(*, session: Session, conversation_id: str, since: int) -> tuple
     return rows, max(since, last or 0)
 
 
-def message_buttons(row: ChatMessage) -> list[dict]:
+def message_buttons(row: ChatMessage) -> list[dict[str, Any]]:
     try:
         return list(json.loads(row.buttons)) if row.buttons else []
     except ValueError:
