@@ -17,11 +17,12 @@ from typing import Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, HTTPException
-from sqlalchemy import select
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
+from sqlalchemy import select
 
 from bot.deps import OperatorDep, SessionDep
+from hotline import clock
 from hotline.documents import sealing
 from hotline.documents.arbitration import Applicant, ClaimFacts
 from hotline.documents.delivery import reminder_text
@@ -95,8 +96,7 @@ async def draft_for_caller(body: DraftIn, operator: OperatorDep, session: Sessio
 
         facts = replace(facts, end_date=body.extra.end_date, employment_ended=True)
     extra = ClaimFacts(**body.extra.model_dump(exclude={"end_date"}))
-    today = dt.datetime.now(dt.timezone.utc).date()
-    made = await asyncio.to_thread(_make, facts, Applicant(**body.applicant.model_dump()), today, extra,
+    made = await asyncio.to_thread(_make, facts, Applicant(**body.applicant.model_dump()), clock.today(), extra,
                                    operator.username)
     return {"documents": [{"id": m.draft_id, "kind": m.kind, "label": m.label,
                            "deadline": m.deadline.isoformat() if m.deadline else None,
@@ -106,14 +106,15 @@ async def draft_for_caller(body: DraftIn, operator: OperatorDep, session: Sessio
 
 def _typed(slots: dict[str, Any]) -> dict[str, Any]:
     """The console's fields come back as text (「35000」, 「3.5万」, 「true」): read numbers and yes/no as the chat does."""
-    from hotline_nlu.numbers import parse_amount, parse_count, parse_months
+    from hotline import flows
+    from hotline.flows.answers import number_value
 
-    readers = {"amount": parse_amount, "people_count": parse_count, "months_owed": parse_months}
     out = dict(slots)
     for name, value in slots.items():
         if isinstance(value, str):
-            if name in readers:
-                out[name] = readers[name](value)
+            found = flows.spec().slots.get(name)
+            if found is not None and found.reader in flows.NUMBER_READERS:
+                out[name] = number_value(name, value)  # the slot's parser and bounds (flows.yaml)
             elif value in ("true", "是", "有"):
                 out[name] = True
             elif value in ("false", "否", "没有"):
@@ -172,10 +173,10 @@ def take_held_reminders(sender_hash: str) -> list[str]:
 
 def _personal_questions() -> set[str]:
     """The bot lines whose answers are personal: document_form's questions and re-asks (domain/documents.yml)."""
-    from hotline.documents.delivery import _responses
+    from hotline.wording import responses
 
-    return {text.strip() for name, text in _responses().items()
-            if name.startswith(("utter_ask_applicant_", "utter_bad_applicant_"))}
+    return {str(v.get("text") or "").strip() for name, variations in responses().items()
+            if name.startswith(("utter_ask_applicant_", "utter_bad_applicant_")) for v in variations if v.get("text")}
 
 
 PERSONAL_SLOTS = ("applicant_name", "applicant_sex", "applicant_id_number", "applicant_phone", "applicant_address")
