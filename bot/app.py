@@ -4,6 +4,7 @@ Run: `uvicorn bot.app:app --port 8000`.
 """
 from __future__ import annotations
 
+import html
 import logging
 import traceback
 from collections.abc import AsyncIterator
@@ -12,18 +13,18 @@ from pathlib import Path
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import FileResponse, JSONResponse
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from bot import api, chat, copilot, documents, limits, metrics, rasa_client, security, wechat
-from hotline import logs
+from hotline import logs, wording
 from hotline.privacy import mask_text
 
 log = logging.getLogger(__name__)
 STATIC = Path(__file__).resolve().parent / "static"
 
-SORRY = "抱歉，系统出了点问题。请稍后再试，或直接拨打12348公共法律服务热线（24小时）。"
+SORRY = wording.door("utter_door_sorry")  # domain/doors.yml
 BAD_REQUEST = "请求格式不正确，请检查后重试。"
 
 
@@ -87,9 +88,12 @@ def create_app() -> FastAPI:
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
     @app.get("/", include_in_schema=False)
-    def web_chat() -> FileResponse:
-        """The citizen web chat page."""
-        return FileResponse(STATIC / "index.html", media_type="text/html; charset=utf-8")
+    def web_chat() -> HTMLResponse:
+        """The citizen web chat page, its office hours and offline line filled from their homes (doors.yml)."""
+        page = (STATIC / "index.html").read_text(encoding="utf-8")
+        for marker, name in (("{{footer}}", "utter_door_footer"), ("{{offline}}", "utter_door_offline")):
+            page = page.replace(marker, html.escape(wording.door(name)))
+        return HTMLResponse(page, media_type="text/html; charset=utf-8")
 
     @app.get("/console", include_in_schema=False)
     def console() -> FileResponse:

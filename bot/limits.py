@@ -27,6 +27,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
+from hotline import wording
 from hotline.settings import get_settings
 
 log = logging.getLogger(__name__)
@@ -39,7 +40,7 @@ MAX_DEPTH = 16  # no request of ours nests deeper than 3; junk deeper than this 
 BAD_REQUEST = "请求格式不正确，请检查后重试。"
 TOO_LONG = f"您的消息太长了（最多{MAX_MESSAGE_CHARS}字）。请把问题分成几段、分几次发给我。"
 BODY_TOO_LARGE = "提交的内容太大了，请缩短后再试。"
-TOO_FAST = "您发送得太快了，请稍等几秒再发。如有急事，请直接拨打12348公共法律服务热线（24小时）。"
+TOO_FAST = wording.door("utter_door_too_fast")  # domain/doors.yml
 
 # C0 and C1 control characters except tab, newline and carriage return; lone UTF-16 surrogates (JSON can encode
 # them as \ud800, but they cannot be encoded as UTF-8 and crash whatever sends them on).

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from bot.rasa_client import BotMessage, Button
+from hotline import wording
 
 # Payloads are Rasa intents: a press starts the flow without any NLU guesswork.
 MAIN_MENU: list[Button] = [
@@ -14,10 +15,7 @@ WELCOME = (
     "您好！这里是城中区司法局12348法律服务助手，可以帮您：讨要工资、了解能不能申请法律援助、找到所在社区（村）的法律顾问。"
     "请直接说说您的问题，或选择下面的服务。" + DISCLAIMER
 )
-HELP = (
-    "直接用文字说说您遇到的问题就行，比如“包工头跑了，工钱没给”。"
-    "需要人工服务请说“转人工”，或拨打12348公共法律服务热线（24小时）。"
-)
+HELP = wording.door("utter_door_help")  # domain/doors.yml
 
 
 def welcome_message() -> BotMessage:

@@ -22,23 +22,28 @@ import httpx
 
 from bot import metrics, turn_journal
 from bot.held_turns import HeldTurn, conversation_lock, held_store
+from hotline import wording
+from hotline.office_hours import office_hours
 from hotline.privacy import hash_sender
 from hotline.settings import DEFAULT_ACTIONS_WAIT_S, DEFAULT_RASA_WAIT_S, get_settings
 
 log = logging.getLogger(__name__)
 
-OFFICE_HOURS = "周一至周五 8:00-12:00 15:00-18:00"
-FALLBACK_TEXT = (
-    "抱歉，智能助手暂时无法回答。请直接拨打12348公共法律服务热线（24小时有人接听），"
-    f"或在办公时间（{OFFICE_HOURS}）到所在街道司法所咨询。"
-)
+# What the door says when no Rasa answers (FALLBACK_TEXT) and, when no action server answers, that the message is
+# kept and handled when one is back (HELD_TEXT, bot/held_turns.py: the citizen is asked for nothing). Both are
+# domain/doors.yml's, with the 12348 line and the office hours of hotline/office_hours.yml (OFFICE_HOURS) filled in
+# when said, so an edit of the hours file is what the next citizen reads.
+_DOOR_TEXTS = {"FALLBACK_TEXT": "utter_door_fallback", "HELD_TEXT": "utter_door_held"}
 
-# No action server answers: the message is kept and handled when one is back (bot/held_turns.py). The citizen is
-# asked for nothing: the bot carries on by itself with their next message, applied to the question open now.
-HELD_TEXT = (
-    "抱歉，系统正在恢复，您刚才说的已经记下，恢复后会按您回答的问题接着办理，不用重复。"
-    f"着急的话请直接拨打12348公共法律服务热线，或在办公时间（{OFFICE_HOURS}）到所在街道司法所咨询。"
-)
+
+def __getattr__(name: str) -> str:
+    """FALLBACK_TEXT, HELD_TEXT and OFFICE_HOURS, read from their homes at each use."""
+    if name in _DOOR_TEXTS:
+        return wording.door(_DOOR_TEXTS[name])
+    if name == "OFFICE_HOURS":
+        return office_hours().label
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 # Said before the answers of a replay: where the conversation stands.
 RESUMED_TEXT = "系统已恢复，您刚才说的已经按当时的问题记下，接着办理。"
 RESUMED_SKIPPED_TEXT = ("系统已恢复，您刚才说的已经按当时的问题记下，接着办理。"
@@ -62,11 +67,11 @@ class BotMessage:
 
 
 def fallback_messages() -> list[BotMessage]:
-    return [BotMessage(FALLBACK_TEXT)]
+    return [BotMessage(wording.door("utter_door_fallback"))]
 
 
 def held_messages() -> list[BotMessage]:
-    return [BotMessage(HELD_TEXT)]
+    return [BotMessage(wording.door("utter_door_held"))]
 
 
 def conversation_id(channel: str, sender_hash: str) -> str:

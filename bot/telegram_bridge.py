@@ -34,12 +34,12 @@ from bot.documents import after_turn, send_telegram_documents
 from bot.limits import TOO_FAST, TOO_LONG, Limiter, clean_json, clean_text, max_body_bytes, new_limiter, too_long
 from bot.menu import HELP, welcome_message
 from bot.rasa_client import BotMessage, Button
-from hotline import logs
+from hotline import logs, wording
 from hotline.settings import get_settings
 
 log = logging.getLogger(__name__)
 
-APOLOGY = "抱歉，刚才出了点问题。请再试一次，或拨打12348公共法律服务热线（24小时）。"
+APOLOGY = wording.door("utter_door_apology")  # domain/doors.yml
 CHANNEL = "telegram"
 CALLBACK_LIMIT = 64  # bytes Telegram allows in callback_data
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"

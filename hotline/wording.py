@@ -50,3 +50,11 @@ def placeholders(name: str) -> tuple[str, ...]:
             if field:
                 seen.setdefault(field, None)
     return tuple(seen)
+
+
+def door(name: str) -> str:
+    """A sentence a door says without Rasa (domain/doors.yml), with the 12348 line (utter_hotline_12348) and the
+    office hours in force (hotline/office_hours.yml, read again when it changes) filled in."""
+    from hotline.office_hours import office_hours
+
+    return text(name, hotline=text("utter_hotline_12348"), hours=office_hours().label)

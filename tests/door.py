@@ -14,10 +14,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, select
 from sqlalchemy.orm import Session
 
+from hotline import office_hours
 from hotline.store import operators
 from hotline.store.models import ChatMessage, Handoff
 from tests.stack import Stack, prepared_database, running_cluster
@@ -31,9 +33,9 @@ HOURS = {
 def hours_file(folder: Path, mode: str) -> Path:
     """An office-hours file that is always open or always closed (mode "open" | "closed")."""
     path = folder / f"office_hours_{mode}.yml"
-    # The label is what citizens read after hours: the bureau's real hours, as in hotline/office_hours.yml.
-    path.write_text(f"timezone: Asia/Shanghai\n{HOURS[mode]}label: 周一至周五 8:00-12:00、15:00-18:00\n",
-                    encoding="utf-8")
+    # The label is what citizens read after hours: the bureau's real hours, hotline/office_hours.yml's own.
+    label = yaml.safe_load(office_hours.DATA.read_text(encoding="utf-8"))["label"]
+    path.write_text(f"timezone: Asia/Shanghai\n{HOURS[mode]}label: {label}\n", encoding="utf-8")
     return path
 
 

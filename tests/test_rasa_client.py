@@ -7,9 +7,9 @@ import httpx
 import pytest
 
 from bot.rasa_client import FALLBACK_TEXT, BotMessage, Button, forward_to_rasa, parse, rasa_sender
-from tests.fakes.fixtures import fake_rasa, rasa_server  # noqa: F401
-from tests.fakes.rasa import FakeRasa
+from hotline.office_hours import office_hours
 from hotline.privacy import hash_sender
+from tests.fakes.rasa import FakeRasa
 
 
 async def test_normal_answer_in_order(fake_rasa: FakeRasa) -> None:
@@ -48,7 +48,7 @@ async def test_broken_rasa_gives_polite_fallback(fake_rasa: FakeRasa, mode: str)
     fake_rasa.mode = mode
     [msg] = await forward_to_rasa("u1", "工钱没给", "web")
     assert msg.text == FALLBACK_TEXT
-    assert "12348" in msg.text and "周一至周五 8:00-12:00 15:00-18:00" in msg.text
+    assert "12348" in msg.text and office_hours().label in msg.text  # the hours of hotline/office_hours.yml
 
 
 async def test_slow_rasa_times_out_to_fallback(fake_rasa: FakeRasa) -> None:

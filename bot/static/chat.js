@@ -5,7 +5,8 @@
 "use strict";
 (function () {
   const WELCOME = "您好！我是城中区司法局12348法律服务助手，可以帮您讨要工资、了解能否申请法律援助、找到所在社区（村）的法律顾问。\n请直接说说您的问题，或点下面的按钮。";
-  const OFFLINE = "抱歉，网络好像断了。请稍后再试，或直接拨打12348公共法律服务热线（24小时）。";
+  // domain/doors.yml's utter_door_offline, put in the page by the server (bot/app.py web_chat).
+  const OFFLINE = document.body.dataset.offline;
   const MAX_CHARS = 2000;  // bot/limits.py MAX_MESSAGE_CHARS
   const TOO_LONG = "您的消息太长了（最多" + MAX_CHARS + "字，现在是{n}字）。请把问题分成几段、分几次发给我。";
   const DETAILS = "【详细】";
