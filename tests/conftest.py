@@ -13,6 +13,10 @@ from sqlalchemy.orm import Session
 
 from hotline.store.models import Base
 
+# Fixtures shared across modules (the fake Rasa, the fake Rasa with its events route, the headless browser): a test
+# names them as arguments, without importing them.
+pytest_plugins = ["tests.fakes.fixtures", "tests.fakes.rasa_events", "tests.chromium"]
+
 PG_URL = os.environ.get("HOTLINE_TEST_POSTGRES_URL")  # e.g. postgresql+psycopg://hotline:hotline@127.0.0.1/hotline_test
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 

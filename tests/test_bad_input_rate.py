@@ -16,7 +16,6 @@ from bot import limits
 from bot.app import create_app
 from hotline.store.db import make_engine
 from hotline.store.models import Base
-from tests.fakes.fixtures import fake_rasa, rasa_server  # noqa: F401
 from tests.fakes.rasa import FakeRasa
 from tests.stack import free_port
 

@@ -11,11 +11,9 @@ from typing import Any
 import pytest
 
 from bot.app import create_app
-from tests.fakes.fixtures import fake_rasa, rasa_server  # noqa: F401
+from tests.chromium import CHROMIUM
 from tests.fakes.rasa import FakeRasa
 from tests.fakes.server import LoopbackServer
-from tests.chromium import ARGS, CHROMIUM, browser  # noqa: F401 (browser is a fixture)
-
 
 pytestmark = [
     pytest.mark.browser,

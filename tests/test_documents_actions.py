@@ -9,8 +9,13 @@ from rasa_sdk.events import SlotSet
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from actions.documents import (ActionMakeDocument, ActionSetReminder, ActionStopReminders, ValidateDocumentForm,
-                               id_number_ok)
+from actions.documents import (
+    ActionMakeDocument,
+    ActionSetReminder,
+    ActionStopReminders,
+    ValidateDocumentForm,
+    id_number_ok,
+)
 from hotline.store import documents as store
 from hotline.store.models import Consultation, DocumentDraft, Reminder
 from tests.test_actions import DOMAIN, responses, run, tracker
@@ -72,7 +77,7 @@ async def test_the_draft_from_the_conversation(session: Session) -> None:
 
 async def test_cancelled_makes_nothing(session: Session) -> None:
     events, d = await run(ActionMakeDocument(), tracker("wage_claim_done.json",
-                                                        slots={**{s: "" for s in ME}, "document_cancelled": True}))
+                                                        slots={**dict.fromkeys(ME, ""), "document_cancelled": True}))
     assert responses(d) == ["utter_document_cancelled"]
     assert session.scalars(select(DocumentDraft)).all() == []
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 from sqlalchemy import Engine
@@ -15,10 +14,9 @@ from bot.app import create_app
 from hotline.documents.arbitration import Applicant
 from hotline.documents.service import make_drafts
 from hotline.wage_claim import WageFacts
-from tests.fakes.fixtures import fake_rasa, rasa_server  # noqa: F401
+from tests.chromium import ARGS, CHROMIUM
 from tests.fakes.rasa import FakeRasa
 from tests.fakes.server import LoopbackServer
-from tests.chromium import ARGS, CHROMIUM
 
 pytestmark = [
     pytest.mark.browser,

@@ -22,7 +22,6 @@ from hotline.privacy import hash_sender
 from hotline.store import documents as store
 from hotline.store.models import Reminder
 from hotline.wage_claim import WageFacts
-from tests.fakes.fixtures import fake_rasa, rasa_server  # noqa: F401
 from tests.fakes.rasa import FakeRasa
 from tests.fakes.server import LoopbackServer
 from tests.fakes.telegram import FakeBotApi
@@ -108,7 +107,11 @@ def test_web_chat_link_is_one_big_button() -> None:
 
 # --- WeChat, at the wire: the signed link in the passive reply; a held reminder comes with the next answer ------
 
-from tests.test_wechat import OPENID, client, fake_wechat, post, reply_content, text_xml, wechat_server  # noqa: E402,F401
+# WeChat's fixtures, named by the tests below (`x as x` marks them as used here).
+from tests.test_wechat import OPENID, post, reply_content, text_xml  # noqa: E402
+from tests.test_wechat import client as client  # noqa: E402
+from tests.test_wechat import fake_wechat as fake_wechat  # noqa: E402
+from tests.test_wechat import wechat_server as wechat_server  # noqa: E402
 
 
 async def test_wechat_gets_the_signed_link_and_it_opens(client: Any, fake_rasa: FakeRasa, session: Session) -> None:

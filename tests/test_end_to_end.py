@@ -1,6 +1,7 @@
 """End to end: a migrant worker talks to the real Rasa server through the REST channel, the real action server
 answers, and exactly one consultation row lands in a SQLite file."""
 from __future__ import annotations
+
 import datetime as dt
 from collections.abc import Iterator
 from pathlib import Path

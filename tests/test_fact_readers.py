@@ -126,8 +126,9 @@ def test_the_legal_aid_form_asks_the_new_facts_only_where_they_matter() -> None:
 
 
 def test_the_groups_question_reaches_abuse_and_abandonment() -> None:
-    import yaml
     from pathlib import Path
+
+    import yaml
 
     domain = yaml.safe_load((Path(__file__).parents[1] / "domain" / "legal_aid.yml").read_text(encoding="utf-8"))
     payloads = [b["payload"] for b in domain["responses"]["utter_ask_groups"][0]["buttons"]]

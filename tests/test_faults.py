@@ -5,6 +5,7 @@ the same single consultation row as a conversation that suffered nothing.
 
 The stack is started once for the module (each Rasa process loads the model)."""
 from __future__ import annotations
+
 from collections.abc import Iterator
 from pathlib import Path
 

@@ -14,11 +14,11 @@ from typing import Any
 
 import pytest
 
+from tests.chromium import CHROMIUM
 from tests.door import new_operator, stack_in_hours, wire
 from tests.fakes.server import LoopbackServer
 from tests.stack import Stack
-from tests.test_handoff_round_trip import QUESTION, WORK_INJURY, _response
-from tests.chromium import ARGS, CHROMIUM, browser  # noqa: F401 (browser is a fixture)
+from tests.test_handoff_round_trip import QUESTION, WORK_INJURY
 
 ROOT = Path(__file__).resolve().parent.parent
 NEW_PASSWORD = "handoff-shift-2026"

@@ -25,7 +25,6 @@ from hotline.store import db
 from hotline.store.models import Base, Consultation
 from tests.stack import free_port
 
-
 A, B = "web:" + "a" * 64, "telegram:" + "b" * 64
 
 

@@ -61,7 +61,7 @@ def seeded(session: Session) -> Session:
 
 def test_seed_reproduces_the_2023_report(seeded: Session) -> None:
     stats = annual_stats(session=seeded, year=2023)
-    assert CONTRACT_KEYS <= stats.keys()
+    assert stats.keys() >= CONTRACT_KEYS
     assert {key: stats[key] for key in REPORT_2023} == REPORT_2023
     assert sum(stats["by_month"].values()) == stats["records_total"] == sum(stats["by_service"].values())
     assert sum(stats["by_category"].values()) == sum(stats["by_street"].values()) == stats["records_total"]

@@ -14,8 +14,6 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.fakes.fixtures import fake_rasa, rasa_server  # noqa: F401
-
 ROOT = Path(__file__).resolve().parent.parent
 _spec = importlib.util.spec_from_file_location("supervise", ROOT / "scripts" / "supervise.py")
 assert _spec and _spec.loader

@@ -15,7 +15,6 @@ from telegram.ext import Application
 from bot.rasa_client import FALLBACK_TEXT, Button
 from bot.telegram_bridge import APOLOGY, SECRET_HEADER, build_application, callback_data, webhook_app
 from hotline.privacy import hash_sender
-from tests.fakes.fixtures import fake_rasa, rasa_server  # noqa: F401
 from tests.fakes.rasa import FakeRasa
 from tests.fakes.server import LoopbackServer
 from tests.fakes.telegram import BOT_USER, FakeBotApi

@@ -6,9 +6,12 @@ from typing import Any
 
 import pytest
 
-from tests.fakes.fixtures import fake_rasa, rasa_server  # noqa: F401
 from tests.fakes.rasa import FakeRasa
-from tests.test_browser import browser, page, pytestmark, site  # noqa: F401 - the phone and the app
+
+# The phone and the app (fixtures named by the tests below) and the browser tests' marks (`x as x`: used here).
+from tests.test_browser import page as page
+from tests.test_browser import pytestmark as pytestmark
+from tests.test_browser import site as site
 
 SHORT = "欠5人共23000元，可以这样办：\n① 现在就做：投诉\n② 法律援助：可以申请\n③ 就近办理：沿江司法所，电话 0772-0004100（工作日）"
 DETAILS = "【详细】办法和依据\n" + "\n".join(f"{n}. 很长的一段说明，" * 6 for n in range(1, 30))
@@ -29,7 +32,7 @@ def scripted(sender: str, message: str) -> list[dict[str, Any]]:
 
 
 @pytest.fixture(autouse=True)
-def _script(site: str, fake_rasa: FakeRasa) -> None:  # noqa: F811 - after `site` set its own script
+def _script(site: str, fake_rasa: FakeRasa) -> None:  # after `site` set its own script
     fake_rasa.reply = scripted
 
 
@@ -120,7 +123,7 @@ def test_an_answer_longer_than_the_screen_is_shown_from_its_start(page: Any) -> 
     assert log["y"] <= first["y"] <= log["y"] + 40, (first, log)
 
 
-def test_markup_alone_is_not_a_handoff(fake_rasa: FakeRasa) -> None:  # noqa: F811
+def test_markup_alone_is_not_a_handoff(fake_rasa: FakeRasa) -> None:
     """The door sends Rasa the visible words; markup alone becomes the out-of-scope payload (an ordinary answer)."""
     from fastapi.testclient import TestClient
 
