@@ -16,7 +16,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import EventType, SlotSet
 
 from actions.common import sender_of
-from hotline import logs, outbox
+from hotline import flows, logs, outbox
 
 logger = logging.getLogger(__name__)
 # The action server loads this module with its actions: with HOTLINE_LOG_FORMAT=json its logs become JSON lines
@@ -80,7 +80,7 @@ def record_open_topic(tracker: Tracker, *, outcome: str = "answered") -> list[Ev
     if not topic:
         return []
     facts: dict[str, Any] = {"street": tracker.get_slot("street")}
-    if topic == "wage_arrears":  # the facts collected before the user left count too (CONTRACT §5)
+    if topic == flows.flow("wage_claim").category:  # the facts collected before the user left count too (CONTRACT §5)
         people, amount = tracker.get_slot("people_count"), tracker.get_slot("amount")
         facts.update(migrant_worker=tracker.get_slot("migrant_worker") is True, persons=int(people) if people else None,
                      amount=int(amount) if amount else None)

@@ -18,14 +18,15 @@ from rasa_sdk.types import DomainDict
 
 from actions.common import latest_intent, sender_of, today
 from actions.consultation_log import record_consultation
+from hotline import flows
 from hotline.settings import get_settings
+from hotline_nlu.phones import whole_phone
 
 log = logging.getLogger(__name__)
 PERSONAL = ("applicant_name", "applicant_sex", "applicant_id_number", "applicant_phone", "applicant_address")
 _SKIP = re.compile(r"^(跳过|不想说|不说了?|不告诉你?|不方便|保密|没有|无|不知道|略)[。.!！]*$")
 _STOP = re.compile(r"^(算了|不写了|不用写了|先不写了?|取消)[。.!！吧]*$")
 _ID = re.compile(r"^[1-9]\d{16}[\dXx]$")
-_PHONE = re.compile(r"^(1[3-9]\d{9}|0\d{9,11})$")
 _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 
 
@@ -33,7 +34,7 @@ def id_number_ok(text: str) -> bool:
     """GB 11643 check digit: a typo in an 18-digit ID number is caught before it goes on the form."""
     if not _ID.match(text):
         return False
-    total = sum(int(c) * w for c, w in zip(text[:17], _ID_WEIGHTS))
+    total = sum(int(c) * w for c, w in zip(text[:17], _ID_WEIGHTS, strict=True))
     return "10X98765432"[total % 11] == text[17].upper()
 
 
@@ -57,7 +58,7 @@ class ValidateDocumentForm(FormValidationAction):
                 ok: Any) -> dict[str, Any]:
         text = re.sub(r"\s+", "", str(value or "")).strip("。，,.")
         if _STOP.match(text):  # 算了: the form ends, nothing is made, nothing kept
-            return {**{s: "" for s in PERSONAL}, "document_cancelled": True}
+            return {**dict.fromkeys(PERSONAL, ""), "document_cancelled": True}
         if _SKIP.match(text):
             return {slot: ""}
         cleaned = ok(text)
@@ -89,7 +90,7 @@ class ValidateDocumentForm(FormValidationAction):
     def validate_applicant_phone(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                                  domain: DomainDict) -> dict[str, Any]:
         return self._answer("applicant_phone", value, dispatcher,
-                            lambda t: (d if _PHONE.match(d := re.sub(r"[-－—]", "", t)) else None))
+                            whole_phone)
 
     def validate_applicant_address(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                                    domain: DomainDict) -> dict[str, Any]:
@@ -147,7 +148,8 @@ class ActionMakeDocument(Action):
         if checks:
             dispatcher.utter_message(response="utter_document_check", items="\n".join(f"· {c}" for c in checks))
         events: list[EventType] = clear
-        events += record_consultation(tracker, category="wage_arrears", outcome="answered", referral="document",
+        events += record_consultation(tracker, category=flows.flow("wage_claim").category or "other",
+                                      outcome="answered", referral="document",
                                       migrant_worker=bool(facts.migrant_worker))
         if arbitration.deadline is not None and arbitration.deadline > today():
             deadline = _cn_date(arbitration.deadline)
