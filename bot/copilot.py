@@ -178,23 +178,24 @@ def category_from_matter(state: CallState) -> None:
 
 
 def _coerce(slot: str, value: Any, entries: Sequence[AdvisorEntry]) -> Any:
-    """An operator's correction as a slot value, read like the bot reads an answer; None when not understood."""
-    spec_slot = flows.spec().slots[slot]
-    if spec_slot.yes_words or spec_slot.no_words or slot == "consent_phone":
+    """An operator's correction as a slot value, read by the slot's kind in the flow spec (its `reader`) as the bot
+    reads an answer; None when not understood."""
+    kind = flows.spec().slots[slot].reader
+    if kind == "yes_no":
         return reading.yes_no(slot, value)
-    if spec_slot.reader in flows.NUMBER_READERS:  # the slot's parser and bounds, as the form reads them
+    if kind in flows.NUMBER_READERS:  # the slot's parser and bounds, as the form reads them
         return answers.number_value(slot, value)
-    if slot == "matter":
+    if kind == "matter":
         return reading.matter_code(value)
-    if slot == "groups":
+    if kind == "groups":
         return reading.group_codes(value)
-    if slot == "evidence":
+    if kind == "evidence":
         return reading.evidence_items(value)
+    if kind in ("date", "hirer"):  # 「包工头」 → person, 「还在干」 → still, as the form's readers say them
+        return answers.read(slot, str(value)).value
     text = str(value).strip()
-    if slot == "street":
-        return canonical_street(entries, text) if entries else text or None
-    if slot == "community":
-        return canonical_community(entries, text) if entries else text or None
+    if kind == "place" and entries:
+        return (canonical_street if slot == "street" else canonical_community)(entries, text)
     return text or None
 
 

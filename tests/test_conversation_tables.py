@@ -288,6 +288,19 @@ def test_every_number_slot_has_bounds_and_the_copilot_reads_it_as_a_number(slot:
     assert copilot.apply_corrections(state, {slot: "8"}, []) == [] and state.slots[slot] == 8  # never text
 
 
+@pytest.mark.parametrize(("slot", "said", "value"), [
+    ("hired_by", "包工头", "person"), ("end_date", "还在干", "still"), ("last_demand_date", "没要过", "none"),
+    ("has_contract", "没签", False), ("matter", "老板不给工资", "wage_arrears"),
+    ("groups", "低保户", ["social_assistance"]), ("evidence", "有欠条", ["欠条"]), ("months_worked", "8个月", 8)])
+def test_the_copilot_reads_a_correction_by_the_slots_kind_as_the_form_reads_an_answer(
+        slot: str, said: str, value: Any) -> None:
+    """The operator's field or a clicked option goes through the slot's reader (flows.yaml `reader`): 「包工头」 was
+    kept as text, which facts_from_slots then dropped (no 条例第三十六条 point)."""
+    state = copilot.CallState()
+    assert copilot.apply_corrections(state, {slot: said}, []) == []
+    assert state.slots[slot] == answers.read(slot, said).value == value
+
+
 def test_the_spec_refuses_bounds_on_a_slot_that_reads_no_number() -> None:
     text = flows.SPEC.read_text(encoding="utf-8")
     with pytest.raises(flows.SpecError, match="bounds"):
