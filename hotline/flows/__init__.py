@@ -1,7 +1,9 @@
 """The conversation flows as data (flows.yaml): each flow's slots in asking order, when each is needed, labels.
 
 One definition read by everyone who asks or shows a slot: the Rasa forms' `required_slots` (actions/), the
-copilot's next questions (bot/copilot.py), the handoff summary and the console's labels. Whether a legal fact is
+copilot's next questions (bot/copilot.py), the handoff summary and the console's labels; so are the category a
+consultation is logged under (category_of, matter_category: the bot on every channel and the copilot alike), the
+matters' words and each number slot's bounds. Whether a legal fact is
 needed is decided by the flow's core (`hotline.legal_aid.facts_needed`, `hotline.wage_claim.facts_needed`) from
 the law data, so a question is asked only when its answer can change the advice. Pure: no Rasa, no web.
 """
@@ -152,7 +154,8 @@ def parse_spec(text: str) -> Spec:
         bounds = raw.get("bounds")
         if bounds is not None:
             if raw.get("reader") not in NUMBER_READERS or len(bounds) != 2 or not bounds[0] <= bounds[1]:
-                raise SpecError(f"slot {name}: bounds [low, high] are for a number reader ({', '.join(NUMBER_READERS)})")
+                readers = ", ".join(NUMBER_READERS)
+                raise SpecError(f"slot {name}: bounds [low, high] are for a number reader ({readers})")
             bounds = (int(bounds[0]), int(bounds[1]))
         slots[name] = Slot(name=name, **{**raw, "said_values": values, "from_intents": intents, "bounds": bounds})
     flows: dict[str, Flow] = {}
