@@ -316,8 +316,26 @@ ACTIONS_WAIT_S = DEFAULT_ACTIONS_WAIT_S  # Settings.actions_wait_s (HOTLINE_ACTI
 ACTIONS_PAUSES_S = (0.1, 0.2, 0.4, 0.8, 1.0)
 
 
+# Turns that arrive while a health check is on its way take its answer instead of asking again: with 32 turns in
+# flight every turn asked its own (a request for the door and one for the action server, each turn). A turn never
+# takes an answer asked before the previous check ended.
+_asking: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Task[bool]] = weakref.WeakKeyDictionary()
+
+
 async def actions_alive(*, client: httpx.AsyncClient | None = None) -> bool:
-    """Whether an action server answers its health check (True when the web app is not told where any is)."""
+    """Whether an action server answers its health check (True when the web app is not told where any is); the check
+    on its way when there is one (see _asking)."""
+    if client is not None:
+        return await _ask_actions(client)
+    loop = asyncio.get_running_loop()
+    task = _asking.get(loop)
+    if task is None or task.done():
+        task = loop.create_task(_ask_actions(None))
+        _asking[loop] = task
+    return await asyncio.shield(task)  # a turn given up on does not cancel the others' check
+
+
+async def _ask_actions(client: httpx.AsyncClient | None) -> bool:
     settings = get_settings()
     urls = settings.actions_urls or ((settings.actions_url,) if settings.actions_url else ())
     if not urls:

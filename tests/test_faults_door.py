@@ -10,7 +10,7 @@ import socket
 import threading
 import time
 from collections.abc import AsyncIterator, Iterator
-from typing import Any
+from typing import Any, ClassVar
 
 import httpx
 import pytest
@@ -35,16 +35,18 @@ from tests.stack import free_port
 
 
 class FakeActions:
-    """The action server's health check, switchable."""
+    """The action server's health check, switchable, counted."""
 
     def __init__(self) -> None:
         self.up = True
+        self.checks = 0
 
     def app(self) -> FastAPI:
         app = FastAPI()
 
         @app.get("/health")
         async def health() -> Any:
+            self.checks += 1
             return JSONResponse({"status": "ok"}) if self.up else PlainTextResponse("down", status_code=503)
 
         return app
@@ -53,7 +55,7 @@ class FakeActions:
 class FakeRasaWithTracker(FakeRasaWithEvents):
     """Also answers GET /conversations/{id}/tracker, with `tracker_events` as its events."""
 
-    tracker_events: list[dict[str, Any]] = []
+    tracker_events: ClassVar[list[dict[str, Any]]] = []
 
     def app(self) -> FastAPI:
         app = super().app()
@@ -229,6 +231,25 @@ async def test_same_words_after_an_unanswered_turn_keep_its_id_answered_words_ge
 # --- the action server down ----------------------------------------------------------------------------------
 
 
+async def test_turns_at_once_share_one_health_check_turns_one_after_another_each_ask(door: Any) -> None:
+    """Issue 28: every turn asked the action server's health of its own; turns arriving while a check is on its way
+    now take its answer. One after another, each turn still asks (a server gone since is seen by the next turn)."""
+    import asyncio
+
+    fakes, _, actions = door
+    actions.checks = 0
+    await asyncio.gather(*(forward_to_rasa(f"crowd-{n}", "你好", "web") for n in range(12)))
+    assert len(fakes[0].webhook_calls) + len(fakes[1].webhook_calls) == 12
+    assert 1 <= actions.checks <= 3
+    actions.checks = 0
+    for n in range(3):
+        await forward_to_rasa(f"crowd-{n}", "谢谢", "web")
+    assert actions.checks == 3
+    actions.up = False
+    [msg] = await forward_to_rasa("crowd-0", "三万五", "web")
+    assert msg.text == HELD_TEXT  # the check after the server went down says so
+
+
 def asking(slot: str) -> list[dict[str, Any]]:
     """A tracker whose wage-claim form asks `slot`."""
     return [{"event": "active_loop", "name": "wage_claim_form"},
@@ -291,7 +312,7 @@ async def test_held_answers_go_to_the_question_they_were_said_to(door: Any) -> N
 
 
 async def test_a_turn_rasa_abandons_without_an_action_server_is_held_and_replayed_with_its_id(door: Any) -> None:
-    fakes, _, actions = door
+    fakes, _, _actions = door
     for fake in fakes:
         fake.reply = lambda s, m: [{"recipient_id": s, "custom": {"hotline": "actions_unavailable"}}]
     [msg] = await forward_to_rasa("worker-2", "三万五", "wechat")
@@ -309,7 +330,7 @@ async def test_a_turn_rasa_abandons_without_an_action_server_is_held_and_replaye
 
 async def test_held_messages_stay_held_while_no_rasa_process_answers(door: Any,
                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
-    fakes, urls, actions = door
+    _fakes, _urls, actions = door
     actions.up = False
     await forward_to_rasa("worker-3", "三万五", "web")
     actions.up = True
@@ -326,7 +347,7 @@ async def test_held_messages_stay_held_while_no_rasa_process_answers(door: Any,
 
 
 async def test_a_replay_rasa_failed_stays_held_with_its_ids(door: Any) -> None:
-    fakes, urls, actions = door
+    fakes, _urls, actions = door
     actions.up = False
     await forward_to_rasa("worker-4", "三万五", "web")
     actions.up = True
