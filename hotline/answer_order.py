@@ -52,29 +52,33 @@ def key_points(facts: WageFacts, on: dt.date, guidance: WageGuidance) -> list[Ke
                                                                                       "construction_unknown")
         points.append(KeyPoint(key, {"basis": liability.citation}, [pv.citation for pv in liability.sources],
                                liability.sources))
-    art82 = _known("labor_contract.art82", on)
-    if facts.has_contract is False and art82 is not None and verified_enough(art82.verified):
-        points += _double_wages(facts, art82)
+    art82, most = _known("labor_contract.art82", on), _known("labor_contract.art82_months", on)
+    limitation = _known("labor_arbitration.limitation", on)
+    if (facts.has_contract is False and art82 is not None and most is not None
+            and verified_enough(art82.verified) and verified_enough(most.verified)):
+        checked = limitation if limitation is not None and verified_enough(limitation.verified) else None
+        points += _double_wages(facts, art82, most, checked)
     return points
 
 
-# Double wages run from the second month of work to the twelfth (《劳动合同法》第八十二条: 超过一个月不满一年): 11 at most.
-DOUBLE_WAGE_MONTHS_MAX = 11
-
-
-def _double_wages(facts: WageFacts, art82: ParameterValue) -> list[KeyPoint]:
-    """Double wages without a written contract only after more than a month of work, for at most 11 months; not
-    劳动报酬, so the 1-year period runs during employment too; hired by a 包工头 (no labour relationship with him)
-    they are often refused, so a person looks at it. Nothing is promised before the months worked are known."""
-    basis = {"basis": art82.citation}
+def _double_wages(facts: WageFacts, art82: ParameterValue, most: ParameterValue,
+                  limitation: ParameterValue | None) -> list[KeyPoint]:
+    """Double wages without a written contract only after more than a month of work, for at most the months of
+    `labor_contract.art82_months` (11: 超过一个月不满一年); not 劳动报酬, so the 1-year period of 第二十七条 runs during
+    employment too; hired by a 包工头 (no labour relationship with him) they are often refused, so a person looks at
+    it. Nothing is promised before the months worked are known, nor the period before its record is in force."""
+    max_months = int(most.value["max_months"])
+    values = {"basis": art82.citation, "max_months": str(max_months)}
+    sources = (art82, most)
     if facts.hired_by == "person":
-        return [KeyPoint("double_wages_subcontract", basis, [art82.citation], (art82,))]
-    if facts.months_worked is None:
-        return [KeyPoint("double_wages_maybe", basis, [art82.citation], (art82,))]
+        return [KeyPoint("double_wages_subcontract", values, [art82.citation], sources)]
+    if facts.months_worked is None or limitation is None:  # the full point quotes the arbitration period
+        return [KeyPoint("double_wages_maybe", values, [art82.citation], sources)]
     if facts.months_worked <= 1:
         return []
-    months = min(facts.months_worked - 1, DOUBLE_WAGE_MONTHS_MAX)
-    return [KeyPoint("double_wages", {**basis, "months": str(months)}, [art82.citation], (art82,))]
+    months = min(facts.months_worked - 1, max_months)
+    return [KeyPoint("double_wages", {**values, "months": str(months), "years": str(limitation.value["years"])},
+                     [art82.citation], (*sources, limitation))]
 
 
 def _known(name: str, on: dt.date) -> ParameterValue | None:

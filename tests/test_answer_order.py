@@ -61,9 +61,27 @@ def test_no_written_contract_double_wages_need_more_than_a_month_and_stop_at_11(
     assert "double_wages_subcontract" in points(WageFacts(has_contract=False, months_worked=8, hired_by="person"))
     assert "double_wages" not in points(WageFacts(has_contract=True))
     assert "double_wages" not in points(WageFacts(has_contract=None))  # not asked yet: nothing assumed
-    # Both sides of the date the article took effect (the Labour Contract Law, 2008-01-01).
-    assert "double_wages" in points(facts, dt.date(2008, 1, 1))
-    assert "double_wages" not in points(facts, dt.date(2007, 12, 31))
+    # Both sides of the date the article took effect (the Labour Contract Law, 2008-01-01), and of the day the
+    # 1-year period the full point quotes took effect (调解仲裁法第二十七条, 2008-05-01): before it, no period is said.
+    assert not {"double_wages", "double_wages_maybe"} & set(points(facts, dt.date(2007, 12, 31)))
+    assert "double_wages_maybe" in points(facts, dt.date(2008, 4, 30))
+    assert "double_wages" in points(facts, dt.date(2008, 5, 1))
+
+
+def test_the_double_wage_figures_are_the_law_datas(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """The 11 months (第八十二条: 超过一个月不满一年) and the 1 year of the point are records, not typed."""
+    facts = WageFacts(has_contract=False, months_worked=30)
+    [p] = [p for p in key_points(facts, ON, guidance(facts, ON)) if p.key == "double_wages"]
+    assert (p.values["months"], p.values["max_months"], p.values["years"]) == ("11", "11", "1")
+    assert [s.name for s in p.sources] == ["labor_contract.art82", "labor_contract.art82_months",
+                                           "labor_arbitration.limitation"]
+
+    def nine(doc: dict[str, Any]) -> None:
+        doc["art82_months"]["value"]["max_months"] = 9
+
+    use_law_data(monkeypatch, tmp_path, {"labor_contract": nine})
+    [p] = [p for p in key_points(facts, ON, guidance(facts, ON)) if p.key == "double_wages"]
+    assert (p.values["months"], p.values["max_months"]) == ("9", "9")
 
 
 def test_unverified_figures_are_replaced_for_citizens() -> None:
@@ -137,3 +155,25 @@ def test_the_deadline_points_cite_article_27() -> None:
     passed = WageFacts(employment_ended=True, end_date=ON - dt.timedelta(days=400))
     [p] = [p for p in key_points(passed, ON, guidance(passed, ON)) if p.key == "deadline_passed"]
     assert p.values["basis"] == "《劳动争议调解仲裁法》第二十七条"
+
+
+def test_the_draft_papers_cap_double_wages_by_the_same_record(monkeypatch: pytest.MonkeyPatch,
+                                                                tmp_path: Path) -> None:
+    """The arbitration draft (hotline/documents) reads the same labor_contract.art82_months as the key point."""
+    from hotline.documents.arbitration import Applicant, ClaimFacts, arbitration_draft
+
+    me = Applicant(name="张三", sex="男", id_number="450202199001011234", phone="13977212345", address="柳州")
+    facts = WageFacts(employer="某公司", amount=9000, employment_ended=True, end_date=dt.date(2026, 10, 31),
+                      has_contract=False)
+    long = ClaimFacts(start_date=dt.date(2024, 1, 1), monthly_wage=5000)
+
+    def double(extra: ClaimFacts | None) -> Any:
+        return next(c for c in arbitration_draft(facts, me, ON, extra).claims if "二倍工资" in c.text)
+
+    assert double(long).amount == 11 * 5000 and "最多十一个月" in double(None).text
+
+    def nine(doc: dict[str, Any]) -> None:
+        doc["art82_months"]["value"]["max_months"] = 9
+
+    use_law_data(monkeypatch, tmp_path, {"labor_contract": nine})
+    assert double(long).amount == 9 * 5000 and "最多九个月" in double(None).text

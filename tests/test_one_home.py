@@ -90,3 +90,23 @@ def test_the_plain_variation_is_the_one_without_channel_or_condition(tmp_path: P
     assert wording.placeholders("utter_topic_work_injury") == ("employer_days", "worker_years", "art17")
     with pytest.raises(KeyError):
         wording.text("utter_no_such_response")
+
+
+def test_the_deadline_reminder_cites_the_record_of_the_period(monkeypatch: pytest.MonkeyPatch,
+                                                              tmp_path: Path) -> None:
+    import datetime as dt
+    from typing import Any
+
+    from hotline.documents.delivery import reminder_text
+    from hotline.store.models import Reminder
+    from tests.law_data import use_law_data
+
+    reminder = Reminder(deadline=dt.date(2027, 10, 31), days_before=30)
+    said = reminder_text(reminder)
+    assert "2027年10月31日" in said and "还有30天" in said and "（《劳动争议调解仲裁法》第二十七条）" in said
+
+    def renamed(doc: dict[str, Any]) -> None:
+        doc["limitation"]["citation"] = "《劳动争议调解仲裁法》第二十七条（测试）"
+
+    use_law_data(monkeypatch, tmp_path, {"labor_arbitration": renamed})
+    assert "（《劳动争议调解仲裁法》第二十七条（测试））" in reminder_text(reminder)

@@ -14,6 +14,7 @@ from typing import Any
 import yaml
 
 from hotline.law.params import ParameterValue, parameter_or_none
+from hotline.law.quotes import cn_number
 from hotline.wage_claim import WageFacts, WageGuidance, guidance
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
@@ -187,9 +188,10 @@ def _double_wages(facts: WageFacts, extra: ClaimFacts, on: dt.date, c: _Cites,
     """劳动合同法第八十二条: only without a written contract; the months from the second to at most the eleventh."""
     if facts.has_contract is not False:
         return None
-    art82 = c.get("labor_contract.art82")
-    if art82 is None:
+    art82, most = c.get("labor_contract.art82"), parameter_or_none("labor_contract.art82_months", on)
+    if art82 is None or most is None:
         return None
+    max_months = int(most.value["max_months"])  # 超过一个月不满一年: from the second month, at most eleven
     # Not 劳动报酬: the employment exception of 第二十七条 does not keep this claim alive while the job lasts.
     check = "二倍工资不属于劳动报酬，不适用在职期间不受时效限制的例外，可能已部分超过时效，请核对"
     if facts.construction:
@@ -205,8 +207,8 @@ def _double_wages(facts: WageFacts, extra: ClaimFacts, on: dt.date, c: _Cites,
     if worked is None:
         for_person.append("未签书面劳动合同的二倍工资：需要入职日期（或干了几个月）和月工资才能算出金额，请补充。")
         return Claim("请求裁决被申请人支付未签订书面劳动合同的二倍工资差额" + BLANK + "元（自用工第二个月起算，"
-                     "最多十一个月）。", None, [art82.citation], check=check)
-    months = max(0, min(worked - 1, 11))  # 第八十二条: from the second month, under a year: at most eleven
+                     f"最多{cn_number(max_months)}个月）。", None, [art82.citation], check=check)
+    months = max(0, min(worked - 1, max_months))
     if months == 0:
         return None
     if extra.monthly_wage is None:

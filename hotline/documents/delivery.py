@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from hotline import wording
 from hotline.documents import sealing
+from hotline.law.params import parameter_or_none
 from hotline.settings import get_settings
 from hotline.store import documents as store
 from hotline.store import transcripts
@@ -28,8 +29,10 @@ MAX_ATTEMPTS = 3
 
 def reminder_text(reminder: Reminder) -> str:
     deadline = reminder.deadline
+    # The article the deadline rests on, from the law data in force on the day it was computed for (第二十七条).
+    limitation = parameter_or_none("labor_arbitration.limitation", deadline)
     return wording.text("utter_deadline_reminder", deadline=f"{deadline.year}年{deadline.month}月{deadline.day}日",
-                        days=str(reminder.days_before))
+                        days=str(reminder.days_before), basis=limitation.citation if limitation else "")
 
 
 @dataclass
