@@ -6,10 +6,12 @@
 For each variant it starts a private stack on free loopback ports (action server, one or more Rasa processes, the
 web app on SQLite with the sample roster), then plays `--conversations` citizens, `--concurrency` at once, through
 `POST /api/chat`: whole wage claims, legal-aid checks, advisor look-ups and handoffs in a fixed seeded mix. Each
-citizen waits for the answer, reads the slot being asked from `GET /conversations/{id}/tracker?token=` on Rasa (as
-the issue's own measurement did; `--slot-source text` reads it from the question instead) and answers it, the way
-a citizen writes. Afterwards it checks the consultation log: one row per finished conversation, none lost, none
-duplicated. It also measures, on the idle stack, one form played sequentially, `POST /conversations/{id}/predict`
+citizen waits for the answer and answers what the bot asked, the way a citizen writes. How a citizen knows what was
+asked (`--slot-source`, a comma list runs each on the same stack): `words` (default) reads the bot's words and
+buttons, as people do — the question is known from its wording in domain/*.yml, and half the time a button under it is
+pressed; `tracker` reads the slot from `GET /conversations/{id}/tracker?token=` on Rasa, a read no real citizen
+makes (issue 13's measurement; it costs Rasa a tracker serialisation per turn). Afterwards it checks the
+consultation log: one row per finished conversation, none lost, none duplicated. It also measures, on the idle stack, one form played sequentially, `POST /conversations/{id}/predict`
 mid-form and Rasa's warm start (process start to `/status`).
 
 "stock" is `rasa init`'s pipeline and policies with JiebaTokenizer (configs/stock/config.yml), trained on the same
@@ -23,6 +25,7 @@ import asyncio
 import json
 import os
 import random
+import re
 import secrets
 import shutil
 import signal
@@ -68,7 +71,12 @@ ANSWERS: dict[str, list[str]] = {
     "household_size": ["家里四口人", "3个人", "五口人"],
     "has_valuable_assets": ["没有", "没有房子车子"],
     "community": ["东台社区", "东台", "八一社区", "弯塘"],
+    # Questions that are not a slot's, for citizens reading the bot's words (`words`): 「还要继续吗？」 and
+    # 「您是想问“…”吗？」; 「没太看懂…」 gets the previous answer again (REPHRASE).
+    "continue": ["继续", "是的"],
+    "affirmation": ["是的", "对"],
 }
+REPHRASE = "rephrase"
 OPENERS: dict[str, list[str]] = {
     "wage": ["老板欠我们工钱，包工头跑了，我们想讨薪", "工地老板拖欠工资三个月了怎么办", "包工头欠我工钱不给",
              "我想讨薪", "公司欠了我两个月工资"],
@@ -78,6 +86,9 @@ OPENERS: dict[str, list[str]] = {
 }
 # The mix before Spring Festival: mostly wages.
 MIX = [("wage", 0.5), ("legal_aid", 0.2), ("advisor", 0.2), ("handoff", 0.1)]
+# Buttons a citizen answering a question does not press: they leave the question, not answer it.
+NAVIGATION = ("转人工", "人工", "重新开始", "12348", "展开", "返回")
+SLOT_SOURCES = ("words", "tracker")
 
 
 def free_port() -> int:
@@ -294,12 +305,27 @@ async def requested_slot(client: Client, stack: Stack, conv: Conversation, load:
     return r.json().get("slots", {}).get("requested_slot")
 
 
-def slot_from_text(messages: list[dict], asks: dict[str, str]) -> str | None:
+Asks = list[tuple["re.Pattern[str]", str]]
+
+
+def question_in(messages: list[dict], asks: Asks) -> tuple[str | None, list[dict]]:
+    """The slot the bot's last question asks, read from its words, and the buttons under it; (None, []) when the bot
+    asked nothing (the conversation is done)."""
     for m in reversed(messages):
-        for prefix, slot in asks.items():
-            if (m.get("text") or "").startswith(prefix):
-                return slot
-    return None
+        text = m.get("text") or ""
+        for pattern, slot in asks:
+            if pattern.match(text):
+                return slot, [b for b in m.get("buttons") or [] if b.get("payload")]
+    return None, []
+
+
+def answer_to(slot: str, buttons: list[dict], rng: random.Random) -> str:
+    """What a citizen says to the question: half the time a button under it (its payload, as the page sends it),
+    otherwise their own words."""
+    pressable = [b for b in buttons if not any(n in (b.get("title") or "") for n in NAVIGATION)]
+    if pressable and rng.random() < 0.5:
+        return str(rng.choice(pressable)["payload"])
+    return rng.choice(ANSWERS.get(slot, ["跳过"]))
 
 
 async def say(client: Client, stack: Stack, conv: Conversation, message: str, load: Load) -> list[dict]:
@@ -323,7 +349,7 @@ async def say(client: Client, stack: Stack, conv: Conversation, message: str, lo
 
 
 async def citizen(client: Client, stack: Stack, flow: str, rng: random.Random, idx: int, load: Load,
-                  slot_source: str, asks: dict[str, str], max_turns: int) -> None:
+                  slot_source: str, asks: Asks, max_turns: int) -> None:
     sender = f"bench-{stack.name}-{idx}-{secrets.token_hex(4)}"
     conv = Conversation(flow, sender, conversation_id="web:" + hash_sender(sender, stack.salt))
     load.conversations.append(conv)
@@ -335,11 +361,14 @@ async def citizen(client: Client, stack: Stack, flow: str, rng: random.Random, i
         return
     asked: list[str] = []
     while conv.turns < max_turns and not conv.errors:
+        buttons: list[dict] = []
         try:
             if slot_source == "tracker":
                 slot = await requested_slot(client, stack, conv, load)
             else:
-                slot = slot_from_text(messages, asks)
+                slot, buttons = question_in(messages, asks)
+                if slot == REPHRASE:  # 「没太看懂，能换个说法吗」: the citizen answers the same question again
+                    slot = asked[-1] if asked else None
         except HTTP_ERRORS as exc:
             conv.errors.append(f"tracker: {type(exc).__name__}")
             return
@@ -347,7 +376,12 @@ async def citizen(client: Client, stack: Stack, flow: str, rng: random.Random, i
             conv.finished = True
             break
         # The same question three times: the citizen gives up on it the way the bot suggests.
-        answer = "跳过" if asked[-2:] == [slot, slot] else rng.choice(ANSWERS.get(slot, ["跳过"]))
+        if asked[-2:] == [slot, slot]:
+            answer = "跳过"
+        elif slot_source == "tracker":
+            answer = rng.choice(ANSWERS.get(slot, ["跳过"]))
+        else:
+            answer = answer_to(slot, buttons, rng)
         asked.append(slot)
         messages = await say(client, stack, conv, answer, load)
     if conv.finished and rng.random() < 0.3:
@@ -387,19 +421,30 @@ async def run_load(stack: Stack, n: int, concurrency: int, seed: int, slot_sourc
     return load
 
 
-def domain_asks() -> dict[str, str]:
-    """The first 12 characters of each `utter_ask_<slot>` question → the slot (for --slot-source text)."""
+def domain_asks(chars: int = 12) -> Asks:
+    """Each `utter_ask_<slot>` question's opening words (its first `chars` characters; a `{slot}` in them matches the
+    words filled in) → the slot: how a citizen in `words` mode knows what is asked."""
     import yaml
 
     asks: dict[str, str] = {}
     for path in sorted((ROOT / "domain").glob("*.yml")):
         data = yaml.safe_load(path.read_text()) or {}
         for name, variants in (data.get("responses") or {}).items():
-            if name.startswith("utter_ask_"):
-                for v in variants:
-                    if v.get("text"):
-                        asks[v["text"][:12]] = name[len("utter_ask_"):]
-    return asks
+            if not name.startswith("utter_ask_"):
+                continue
+            for v in variants:
+                pattern, left = "", chars
+                for part in re.split(r"(\{[^{}\n]+\})", v.get("text") or ""):
+                    if left <= 0:
+                        break
+                    if part.startswith("{") and part.endswith("}"):
+                        pattern += ".+?"
+                    else:
+                        pattern += re.escape(part[:left])
+                        left -= len(part[:left])
+                if pattern:  # utter_ask_community_in_street asks the community too
+                    asks[pattern] = name[len("utter_ask_"):].removesuffix("_in_street")
+    return [(re.compile(p), slot) for p, slot in asks.items()]
 
 
 # ------------------------------------------------------------------------------------------ the log and probes
@@ -453,11 +498,13 @@ def pct(values: list[float], q: float) -> float:
 
 
 # ------------------------------------------------------------------------------------------------- the report
-def summarise(name: str, stack: Stack, load: Load, log: dict[str, int], probes: dict[str, float]) -> dict[str, Any]:
+def summarise(name: str, stack: Stack, load: Load, log: dict[str, int], probes: dict[str, float],
+              citizens: str = "words") -> dict[str, Any]:
     turns = len(load.latencies_ms)
     errors = sum(len(c.errors) for c in load.conversations)
     return {
         "variant": name, "model": str(stack.model.relative_to(ROOT)), "processes": stack.processes,
+        "citizens": citizens,
         "conversations": len(load.conversations), "turns": turns, "wall_s": round(load.wall_s, 1),
         "turns_per_s": round(turns / load.wall_s, 1) if load.wall_s else 0.0,
         "p50_ms": round(pct(load.latencies_ms, 0.5)), "p95_ms": round(pct(load.latencies_ms, 0.95)),
@@ -480,38 +527,44 @@ def write_report(rows: list[dict[str, Any]], args: argparse.Namespace, path: Pat
             ("lost", "lost"), ("duplicated", "duplicated"), ("Rasa RSS peak MB", "rasa_rss_mb_peak"),
             ("warm start s", "warm_start_s"), ("form turn alone, p50 ms", "form_turn_p50"),
             ("/predict mid-form, p50 ms", "predict_p50"), ("tracker GET p50 ms", "tracker_get_p50_ms")]
-    head = "| variant | processes | " + " | ".join(c for c, _ in cols) + " |"
+    head = "| variant | processes | citizens read | " + " | ".join(c for c, _ in cols) + " |"
     lines = [
         "# Load benchmark: ours against stock Rasa",
         "",
         f"`{' '.join(sys.argv)}` on {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, "
         f"{os.cpu_count()} cores. {args.conversations} conversations per variant, {args.concurrency} at once, "
-        f"through `POST /api/chat` of the web app (SQLite); slot read from the "
-        f"{'tracker' if args.slot_source == 'tracker' else 'question text'}. Mix: "
+        f"through `POST /api/chat` of the web app (SQLite). Citizens read what is asked from "
+        + " and, on the same stacks, from ".join(
+            "the bot's words and buttons (`words`)" if m == "words" else "Rasa's tracker (`tracker`)"
+            for m in args.slot_source.split(",")) + ". Mix: "
         + ", ".join(f"{f} {int(s * 100)}%" for f, s in MIX) + ".",
         "",
         head,
-        "|" + "---|" * (len(cols) + 2),
+        "|" + "---|" * (len(cols) + 3),
     ]
     for r in rows:
-        lines.append(f"| {r['variant']} | {r['processes']} | " + " | ".join(
+        lines.append(f"| {r['variant']} | {r['processes']} | {r.get('citizens', 'tracker')} | " + " | ".join(
             ", ".join(map(str, r[k])) if isinstance(r.get(k), list) else str(r.get(k, "–")) for _, k in cols) + " |")
-    base = {r["processes"]: r for r in rows if r["variant"] == "stock"}
+    base = {(r["processes"], r.get("citizens")): r for r in rows if r["variant"] == "stock"}
     ratios = []
     for r in rows:
-        s = base.get(r["processes"]) or next(iter(base.values()), None)
+        s = base.get((r["processes"], r.get("citizens"))) or next(
+            (b for (_, m), b in base.items() if m == r.get("citizens")), None)
         if r["variant"] != "stock" and s and s["turns_per_s"]:
             ratios.append(f"- {r['variant']} ({r['processes']} process{'es' if r['processes'] > 1 else ''}) / stock "
-                          f"({s['processes']}): **{r['turns_per_s'] / s['turns_per_s']:.1f}×** the turns per second, "
+                          f"({s['processes']}), citizens reading {r.get('citizens')}: "
+                          f"**{r['turns_per_s'] / s['turns_per_s']:.1f}×** the turns per second, "
                           f"p95 {r['p95_ms']} ms against {s['p95_ms']} ms")
     if ratios:
         lines += ["", "Ratio to stock Rasa, same machine, same run:", "", *ratios]
     lines += ["", "Finished conversations by flow: " + "; ".join(
-        f"{r['variant']}/{r['processes']}: " + ", ".join(f"{k} {v}" for k, v in r["by_flow"].items()) for r in rows)]
+        f"{r['variant']}/{r['processes']}/{r.get('citizens')}: " + ", ".join(f"{k} {v}" for k, v in r["by_flow"].items()) for r in rows)]
     lines += ["", "CPU per turn under the load, ms (each part's process tree; the client is this script): " + "; ".join(
-        f"{r['variant']}/{r['processes']}: " + ", ".join(f"{k} {v}" for k, v in r["cpu_ms_per_turn"].items())
+        f"{r['variant']}/{r['processes']}/{r.get('citizens')}: "
+        + ", ".join(f"{k} {v}" for k, v in r["cpu_ms_per_turn"].items())
+        + f" (all {sum(r['cpu_ms_per_turn'].values()):.1f})"
         for r in rows if r.get("cpu_ms_per_turn"))]
-    errs = [f"{r['variant']}/{r['processes']}: {', '.join(r['error_kinds'])}" for r in rows if r["error_kinds"]]
+    errs = [f"{r['variant']}/{r['processes']}/{r.get('citizens')}: {', '.join(r['error_kinds'])}" for r in rows if r["error_kinds"]]
     if errs:
         lines += ["", "Errors: " + "; ".join(errs)]
     lines += ["", "Raw figures:", "", "```json", json.dumps(rows, ensure_ascii=False, indent=1), "```", ""]
@@ -558,7 +611,9 @@ def main() -> None:
     parser.add_argument("--before-overlay", default="",
                         help="PYTHONPATH for the 'before' variant's Rasa (e.g. a jsonschema 4.17.3 --target dir)")
     parser.add_argument("--stock-model", default="models/stock", help="a .tar.gz or a directory (newest one)")
-    parser.add_argument("--slot-source", choices=["tracker", "text"], default="tracker")
+    parser.add_argument("--slot-source", default="words",
+                        help="how citizens know what is asked, a comma list run in turn on each stack: words (the "
+                             "bot's words and buttons, as people do) and/or tracker (Rasa's tracker, read each turn)")
     parser.add_argument("--max-turns", type=int, default=25)
     parser.add_argument("--seed", type=int, default=12348)
     parser.add_argument("--load-timeout", type=float, default=600, help="seconds per load run")
@@ -566,6 +621,9 @@ def main() -> None:
     parser.add_argument("--no-probe", action="store_true", help="skip the sequential form turn and /predict probe")
     parser.add_argument("--out", type=Path, default=ROOT / "reports" / "bench_load.md")
     args = parser.parse_args()
+    modes = args.slot_source.split(",")
+    if not modes or set(modes) - set(SLOT_SOURCES):
+        parser.error(f"--slot-source: a comma list of {', '.join(SLOT_SOURCES)}")
 
     models = {"current": latest_model(args.model)}
     if "stock" in args.variants.split(","):
@@ -590,13 +648,15 @@ def main() -> None:
         try:
             stack.start(args.start_timeout)
             print(f"  up; warm start {', '.join(f'{s:.1f}' for s in stack.warm_start_s)} s", flush=True)
-            asyncio.run(run_load(stack, 4, 4, args.seed + 1, args.slot_source, args.max_turns, 120))  # warm-up
-            load = asyncio.run(run_load(stack, args.conversations, args.concurrency, args.seed, args.slot_source,
-                                        args.max_turns, args.load_timeout))
+            asyncio.run(run_load(stack, 4, 4, args.seed + 1, modes[0], args.max_turns, 120))  # warm-up
+            loads = [(mode, asyncio.run(run_load(stack, args.conversations, args.concurrency, args.seed, mode,
+                                                 args.max_turns, args.load_timeout))) for mode in modes]
             probes = {} if args.no_probe else asyncio.run(probe(stack))
-            row = summarise(variant, stack, load, check_log(stack, load), probes)
-            rows.append(row)
-            print("  " + json.dumps({k: v for k, v in row.items() if k != "by_flow"}, ensure_ascii=False), flush=True)
+            for mode, load in loads:
+                row = summarise(variant, stack, load, check_log(stack, load), probes, mode)
+                rows.append(row)
+                print("  " + json.dumps({k: v for k, v in row.items() if k != "by_flow"}, ensure_ascii=False),
+                      flush=True)
         except Exception as exc:
             for name in ["rasa0", "actions", "web"]:
                 print(f"--- {name} log ---\n{stack.log_tail(name)}", file=sys.stderr)
