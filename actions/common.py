@@ -330,7 +330,10 @@ class FlowFormValidation(FormValidationAction):
             if items is not None:
                 return {slot: items}
         elif not isinstance(value, str):
-            return {slot: value}
+            number = isinstance(value, int | float) and not isinstance(value, bool)
+            if not (number and reader in flows.NUMBER_READERS and flows.within_bounds(slot, int(value)) is None):
+                return {slot: value}
+            value = str(int(value))  # outside the slot's bounds (flows.yaml): refused as the same words typed are
         f = flows.flow(self.flow_name)
         said = value if isinstance(value, str) else "、".join(str(v) for v in value)
         heard = self.heard(slot, tracker, said)

@@ -289,6 +289,18 @@ def test_every_number_slot_has_bounds_and_the_copilot_reads_it_as_a_number(slot:
     assert copilot.apply_corrections(state, {slot: "8"}, []) == [] and state.slots[slot] == 8  # never text
 
 
+@pytest.mark.parametrize(("heads", "kept"), [(12.0, 12.0), (20000.0, None)])
+async def test_the_form_keeps_an_entity_number_only_within_the_slots_bounds(heads: float, kept: float | None) -> None:
+    """A number the NER found is kept as it is only inside the slot's bounds; outside, it is refused like the same
+    words typed (people_count: at most 10,000)."""
+    from actions.wage_claim import ValidateWageClaimForm
+
+    t = tracker("wage_form_asking.json", slots={"amount": 8000.0, "requested_slot": "people_count"},
+                text=f"{int(heads)}个人", candidates={"people_count": heads})
+    events, _ = await run(ValidateWageClaimForm(), t)
+    assert {e["name"]: e["value"] for e in events if e.get("event") == "slot"}["people_count"] == kept
+
+
 @pytest.mark.parametrize(("slot", "said", "value"), [
     ("hired_by", "包工头", "person"), ("end_date", "还在干", "still"), ("last_demand_date", "没要过", "none"),
     ("has_contract", "没签", False), ("matter", "老板不给工资", "wage_arrears"),
