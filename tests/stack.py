@@ -96,7 +96,7 @@ def prepared_database(url: str, **env: str) -> str:
 def _wait(url: str, procs: list[subprocess.Popen], logs: list[Path], timeout: float = 600) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        for proc, log in zip(procs, logs):
+        for proc, log in zip(procs, logs, strict=True):
             if proc.poll() is not None:
                 raise RuntimeError(f"{proc.args[0]} exited:\n{log.read_text()[-3000:]}")
         try:

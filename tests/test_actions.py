@@ -238,7 +238,7 @@ def test_a_resumed_form_is_introduced_as_resumed() -> None:
 # --- legal aid ----------------------------------------------------------------------------------------------------
 
 async def test_legal_aid_eligible_migrant_worker(session: Session) -> None:
-    events, d = await run(ActionLegalAidAnswer(), tracker("legal_aid_done.json"))
+    _events, d = await run(ActionLegalAidAnswer(), tracker("legal_aid_done.json"))
     said = responses(d)
     assert said == ["utter_aid_short", "utter_aid_details", "utter_disclaimer", "utter_aid_next"]
     assert d.messages[0]["verdict"].startswith("结论：") and "可以申请" in d.messages[0]["verdict"]

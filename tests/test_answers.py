@@ -12,7 +12,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from hotline import flows
 from hotline.flows import answers
 
-ASKED = [name for name in flows.form_slots()]
+ASKED = list(flows.form_slots())
 YES_NO = [name for name in ASKED if flows.spec().slots[name].reader == "yes_no"]
 SKIPPABLE = sorted({s for f in flows.flows() for s in f.skippable})
 DONT_KNOW = ["不知道", "不清楚", "记不清了", "不晓得", "搞不清", "忘了", "没数", "要回去算算才晓得", "这个我也说不准"]

@@ -148,7 +148,7 @@ async def test_api_calls_carry_the_token_and_the_webhook_does_not(recording_rasa
     await parse("你好")
     assert await resume_conversation("web", "b" * 64)
     await forward_to_rasa("u1", "你好", "web")
-    by_path = {path: query for path, query in recording_rasa}
+    by_path = dict(recording_rasa)
     assert by_path["/model/parse"]["token"] == "tok-123"
     assert by_path[f"/conversations/web:{'b' * 64}/tracker/events"] == {"token": "tok-123", "include_events": "NONE"}
     assert "token" not in by_path["/webhooks/rest/webhook"]  # the REST channel is not behind the token

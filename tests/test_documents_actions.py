@@ -76,7 +76,7 @@ async def test_the_draft_from_the_conversation(session: Session) -> None:
 
 
 async def test_cancelled_makes_nothing(session: Session) -> None:
-    events, d = await run(ActionMakeDocument(), tracker("wage_claim_done.json",
+    _events, d = await run(ActionMakeDocument(), tracker("wage_claim_done.json",
                                                         slots={**dict.fromkeys(ME, ""), "document_cancelled": True}))
     assert responses(d) == ["utter_document_cancelled"]
     assert session.scalars(select(DocumentDraft)).all() == []

@@ -83,7 +83,7 @@ async def test_a_forged_link_sends_no_file(tg: tuple[Application, FakeBotApi], f
 
 async def test_agreeing_to_reminders_seals_the_chat_id(tg: tuple[Application, FakeBotApi], fake_rasa: FakeRasa,
                                                       session: Session) -> None:
-    application, fake = tg
+    application, _fake = tg
     sender = hash_sender(str(CHAT_ID), "test-salt")
     store.schedule_reminders(session=session, channel="telegram", sender_hash=sender,
                              deadline=dt.date(2027, 10, 31), today=dt.date(2026, 12, 7))

@@ -3,7 +3,6 @@ the action server on loopback, the web app in this process. The draft's figures 
 reminders are agreed to and stopped with 「不用提醒了」."""
 from __future__ import annotations
 
-import datetime as dt
 import os
 import re
 import subprocess
@@ -15,6 +14,7 @@ from typing import Any
 import pytest
 from sqlalchemy import create_engine, text
 
+from hotline import clock
 from tests.door import Door, door
 from tests.stack import prepared_database, running_cluster
 
@@ -138,4 +138,4 @@ def test_whole_wage_claim_ends_with_the_draft_and_a_reminder(web: Door) -> None:
     if os.environ.get("HOTLINE_REPORTS") == "1":  # rewritten on request only: a test run leaves the tree as it was
         Path(__file__).parent.joinpath("..", "reports", "documents_conversation.md").resolve().write_text(
             "# A whole conversation ending with the draft (tests/test_documents_e2e.py, last run "
-            f"{dt.date.today().isoformat()})\n\n" + "\n\n".join(transcript) + "\n", encoding="utf-8")
+            f"{clock.today().isoformat()})\n\n" + "\n\n".join(transcript) + "\n", encoding="utf-8")

@@ -15,6 +15,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select, text
 from sqlalchemy.orm import Session
 
+from hotline import clock
 from hotline.cli import main
 from hotline.documents import sealing
 from hotline.documents.arbitration import Applicant
@@ -63,7 +64,7 @@ def test_drafts_are_sealed_at_rest(engine: Engine, session: Session) -> None:
 def test_purge_removes_drafts_after_30_days(engine: Engine, session: Session) -> None:
     made = _made(session)
     old = session.get(DocumentDraft, made[0].draft_id)
-    old.created_at = dt.datetime.now() - dt.timedelta(days=31)
+    old.created_at = clock.utcnow() - dt.timedelta(days=31)
     session.commit()
     result = CliRunner().invoke(main, ["purge"])
     assert result.exit_code == 0, result.output
@@ -249,7 +250,7 @@ def test_personal_answers_leave_rasas_tracker_store_too(session: Session, tmp_pa
     metadata = MetaData()
     rasa_events_table(metadata)
     metadata.create_all(tracker)
-    conversation, now = f"web:{HASH}", dt.datetime.now()
+    conversation, now = f"web:{HASH}", clock.utcnow()
     add_event(tracker, conversation, now, "user", {"event": "user", "text": ID,
                                                   "parse_data": {"text": ID, "entities": [{"value": ID}]}})
     add_event(tracker, conversation, now, "slot", {"event": "slot", "name": "applicant_id_number", "value": ID})

@@ -50,7 +50,7 @@ def test_xlsx_totals_match_the_stats(seeded: Session, tmp_path: Path) -> None:
     book = load_workbook(out)
     assert tuple(book.sheetnames) == SHEETS
     for sheet in book.worksheets:
-        rows = [r for r in sheet.iter_rows(values_only=True)]
+        rows = list(sheet.iter_rows(values_only=True))
         assert rows[0][0] == f"2023年3月 {sheet.title}统计"
         header, body, total = rows[1], rows[2:-1], rows[-1]
         assert header[-2:] == ("件数", "人次") and all(cell.font.bold for cell in sheet[2])
@@ -58,7 +58,7 @@ def test_xlsx_totals_match_the_stats(seeded: Session, tmp_path: Path) -> None:
         assert total[-2:] == (expected_cases, expected_persons)
         assert sum(r[-2] for r in body) == expected_cases
         assert sheet.column_dimensions["A"].width >= 8
-    by_service = [r for r in book["按服务类型和类别"].iter_rows(min_row=3, values_only=True)]
+    by_service = list(book["按服务类型和类别"].iter_rows(min_row=3, values_only=True))
     assert ("人民调解", "邻里纠纷") in {(r[0], r[1]) for r in by_service}
     assert [r[0] for r in book["按渠道"].iter_rows(min_row=3, values_only=True)] == ["台账导入", "合计"]
 

@@ -50,7 +50,7 @@ def test_liuzhou_minimum_wage_series(day: dt.date, value: int, verified: bool) -
 
 
 def test_minimum_wage_before_its_first_date_raises_a_named_error() -> None:
-    with pytest.raises(ParameterNotInForce, match="minimum_wage.liuzhou.*2018-01-31.*2018-02-01"):
+    with pytest.raises(ParameterNotInForce, match=r"minimum_wage\.liuzhou.*2018-01-31.*2018-02-01"):
         parameter("minimum_wage.liuzhou", D(2018, 1, 31))
 
 
@@ -158,7 +158,7 @@ def test_materials_switch_to_the_2023_rules() -> None:
 
 
 def test_unknown_parameter_is_a_named_error() -> None:
-    with pytest.raises(UnknownParameter, match="unknown parameter 'legal_aid.art99'"):
+    with pytest.raises(UnknownParameter, match=r"unknown parameter 'legal_aid\.art99'"):
         parameter("legal_aid.art99", D(2024, 1, 1))
 
 

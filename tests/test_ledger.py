@@ -32,8 +32,9 @@ def count(session: Session) -> int:
 
 
 def row(**cells: str) -> dict[str, str]:
-    base = dict(id="A1", date="2023-05-04", service="visit", category="wage_arrears", migrant_worker="1",
-                persons="3", street="城中街道", community="五一社区", outcome="answered", amount="", summary="")
+    base = {"id": "A1", "date": "2023-05-04", "service": "visit", "category": "wage_arrears", "migrant_worker": "1",
+            "persons": "3", "street": "城中街道", "community": "五一社区", "outcome": "answered", "amount": "",
+            "summary": ""}
     return base | cells
 
 

@@ -274,7 +274,7 @@ def test_more_income_never_turns_ineligible_into_eligible(facts: AidFacts, on: d
 @given(facts=aid_facts, on=DAYS, group=st.sampled_from(sorted(GROUPS)))
 def test_adding_a_group_never_turns_eligible_into_ineligible(facts: AidFacts, on: dt.date, group: str) -> None:
     before = assess(facts, on)
-    after = assess(_with(facts, groups=tuple(dict.fromkeys(facts.groups + (group,)))), on)
+    after = assess(_with(facts, groups=tuple(dict.fromkeys((*facts.groups, group)))), on)
     if before.verdict == "eligible":
         assert after.verdict == "eligible"
     # A group can bring a matter into scope (the 广西条例's personal-injury groups): a review that was open only on
@@ -288,8 +288,8 @@ def test_adding_a_group_never_turns_eligible_into_ineligible(facts: AidFacts, on
                                               "monthly_income", "x"]),
                             st.none() | st.booleans() | st.integers(-5, 10**6) | st.floats(allow_nan=True)
                             | st.text(max_size=8) | st.sampled_from(sorted(MATTERS))
-                            | st.lists(st.sampled_from(sorted(GROUPS) + ["?"]), max_size=3)
-                            | st.fixed_dictionaries({"role": st.sampled_from(CRIMINAL_ROLES + ("x",))})))
+                            | st.lists(st.sampled_from([*sorted(GROUPS), "?"]), max_size=3)
+                            | st.fixed_dictionaries({"role": st.sampled_from((*CRIMINAL_ROLES, "x"))})))
 def test_facts_from_api_only_ever_raises_value_error(body: dict[str, Any]) -> None:
     try:
         facts = facts_from_api(body)

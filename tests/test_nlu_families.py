@@ -29,7 +29,7 @@ def test_the_trained_model_labels_the_issue_15_families() -> None:
     require_model()
     texts = [text for text, _ in CASES]
     got = [row["intent"] for row in run_in_rasa(PARSE, str(MODEL), json.dumps(texts, ensure_ascii=False), timeout=600)]
-    wrong = [(text, intent) for (text, expected), intent in zip(CASES, got)
+    wrong = [(text, intent) for (text, expected), intent in zip(CASES, got, strict=True)
              if intent not in (expected if isinstance(expected, set) else {expected})]
     assert not wrong
 
@@ -48,7 +48,7 @@ def test_the_families_read_the_same_in_traditional_characters() -> None:
     to_traditional = opencc.OpenCC("s2t")
     texts = [text for text, _ in CASES]
     written = [to_traditional.convert(text) for text in texts]
-    assert all(w != t for w, t in zip(written, texts))
+    assert all(w != t for w, t in zip(written, texts, strict=True))
     rows = run_in_rasa(PARSE, str(MODEL), json.dumps(texts + written, ensure_ascii=False), timeout=600)
     got = [row["intent"] for row in rows]
     assert got[len(texts):] == got[: len(texts)]

@@ -25,7 +25,7 @@ def test_a_greeting_in_front_of_a_question_is_cut(text: str, greeting: str, rest
 
 @pytest.mark.parametrize("text", ["你好", "您好 在不在", "你好，请问有人在吗", "hi 有人吗", "嗨嗨👋 有人在吗"])
 def test_a_message_that_is_only_a_greeting_stays_whole(text: str) -> None:
-    greeting, rest = split_greeting(text)
+    _greeting, rest = split_greeting(text)
     assert rest == ""
     assert intent_input(text, mask=False) == text
 

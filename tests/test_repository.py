@@ -180,7 +180,7 @@ def test_sample_roster_never_overwrites_a_real_one(session: Session) -> None:
 def test_find_advisors(session: Session) -> None:
     directory.import_directory(session=session, entries=parse_roster(SAMPLE_CSV))
     session.commit()
-    assert [e.community for e in directory.find_advisors(session=session, query="东苔")][0] == "东台社区"
+    assert next(e.community for e in directory.find_advisors(session=session, query="东苔")) == "东台社区"
     assert {e.street for e in directory.find_advisors(session=session, query="水上")} == {"沿江街道"}
     assert len(directory.find_advisors(session=session, query="东", limit=2)) == 2
     assert directory.find_advisors(session=session, query="北京") == []
@@ -239,7 +239,7 @@ def test_logout(session: Session) -> None:
 
 def test_operator_names(session: Session) -> None:
     operators.create_operator(session=session, username="li")
-    with pytest.raises(operators.OperatorExists, match="^operator 'li' already exists$"):
+    with pytest.raises(operators.OperatorExists, match=r"^operator 'li' already exists$"):
         operators.create_operator(session=session, username="li")
     with pytest.raises(StoreError, match="invalid operator name 'a b'"):
         operators.create_operator(session=session, username="a b")
