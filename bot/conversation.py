@@ -25,12 +25,12 @@ from hotline.privacy import mask_phone
 from hotline.store import handoffs, operators, transcripts
 from hotline.store.db import session_scope
 from hotline.store.models import Handoff, utcnow
+from hotline_nlu.phones import find_phone
 
 log = logging.getLogger(__name__)
 # What a waiting citizen says to stop waiting for a person and talk to the bot again (never stuck in a queue).
 BACK_TO_BOT_EXPLICIT = {"返回智能助手", "回到智能助手", "继续问智能助手", "不用人工了", "取消转人工"}
 BACK_TO_BOT = {*BACK_TO_BOT_EXPLICIT, "返回", "取消"}
-_MOBILE = re.compile(r"(?<!\d)(1[3-9]\d)[\s-]?(\d{4})[\s-]?(\d{4})(?!\d)")
 
 
 @dataclass(frozen=True)
@@ -86,10 +86,10 @@ def _while_handed_off(session: Session, handoff: Handoff, channel: str, raw_send
         return _HandedOff([BotMessage(say("utter_handoff_back_to_bot"))], closed=ended)
     if channel != "web":
         handoff.reply_address = seal(raw_sender)
-    phone = _MOBILE.search(words)
+    phone = find_phone(words)  # read as the forms read a phone number
     if phone and handoff.status == "waiting" and not staffed(session=session, now=now):
         # After hours the bot asked for a call-back number; the citizen sending one is the consent.
-        handoff.callback_phone = "".join(phone.groups())
+        handoff.callback_phone = phone
         return _HandedOff([BotMessage(say("utter_handoff_callback_noted",
                                           phone=mask_phone(handoff.callback_phone) or ""))])
     if handoff.acknowledged:

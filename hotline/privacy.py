@@ -5,8 +5,8 @@ import hashlib
 import hmac
 import re
 
-_MOBILE = re.compile(r"(?<!\d)(1[3-9]\d)[- ]?(\d{4})[- ]?(\d{4})(?!\d)")
-_LANDLINE = re.compile(r"(?<!\d)(0\d{2,3})[- ]?(\d{3,4})(\d{4})(?!\d)")
+from hotline_nlu.phones import phones_in
+
 _ID_CARD = re.compile(r"(?<!\d)(\d{6})\d{8}(\d{3}[\dXx])(?!\d)")
 
 
@@ -26,9 +26,11 @@ def mask_phone(phone: str | None) -> str | None:
 
 
 def mask_text(text: str | None) -> str | None:
-    """Free text with every ID-card, mobile and landline number in it masked (for logs and exports)."""
+    """Free text with every ID-card number and every phone number the readers would read (hotline_nlu.phones:
+    mobile, landline, said in words) masked, for logs and exports."""
     if not text:
         return text
     text = _ID_CARD.sub(lambda m: m.group(1) + "********" + m.group(2), text)
-    text = _MOBILE.sub(lambda m: m.group(1) + "****" + m.group(3), text)
-    return _LANDLINE.sub(lambda m: m.group(1) + "-****" + m.group(3), text)
+    for phone in sorted(phones_in(text), key=lambda p: p.start, reverse=True):
+        text = text[:phone.start] + phone.masked + text[phone.end:]
+    return text

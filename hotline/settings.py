@@ -33,15 +33,19 @@ def _var_dir() -> Path:
     return Path(_raw("HOTLINE_VAR_DIR") or PROJECT_ROOT / "var")
 
 
-def env(name: str, default: T | Callable[[], T], parse: Callable[[str], T] | None = None) -> T:
-    """A field read from variable `name` (parsed by `parse`), else `default` (a value, or a function of the others'
-    variables such as the var directory)."""
+def env(name: str, default: T, parse: Callable[[str], T] | None = None) -> T:
+    """A field read from variable `name` (parsed by `parse`), else `default`."""
+    return derived(name, lambda: default, parse)
+
+
+def derived(name: str, default: Callable[[], T], parse: Callable[[str], T] | None = None) -> T:
+    """A field read from variable `name`, else computed from others (a file in the var directory)."""
 
     def read() -> T:
         raw = _raw(name)
-        if raw is not None:
-            return parse(raw) if parse else raw  # type: ignore[return-value]
-        return default() if callable(default) else default
+        if raw is None:
+            return default()
+        return parse(raw) if parse else raw  # type: ignore[return-value]  # no parse: the field is a str
 
     return field(default_factory=read, metadata={"env": (name,)})
 
@@ -90,9 +94,9 @@ def _actions_urls() -> tuple[str, ...]:
 @dataclass(frozen=True)
 class Settings:
     # Where var/ is: generated secrets, SQLite files, the outbox, the door's journal. HOTLINE_VAR_DIR.
-    var_dir: Path = env("HOTLINE_VAR_DIR", lambda: PROJECT_ROOT / "var", Path)
+    var_dir: Path = env("HOTLINE_VAR_DIR", PROJECT_ROOT / "var", Path)  # noqa: RUF009 - a field factory
     # The consultation log. HOTLINE_DATABASE_URL.
-    database_url: str = env("HOTLINE_DATABASE_URL", lambda: f"sqlite:///{_var_dir() / 'hotline.db'}")
+    database_url: str = derived("HOTLINE_DATABASE_URL", lambda: f"sqlite:///{_var_dir() / 'hotline.db'}")
     # Rasa's conversations (the purge clears them too); None: var/rasa_tracker.db. HOTLINE_TRACKER_STORE_URL.
     tracker_store_url: str | None = env("HOTLINE_TRACKER_STORE_URL", None)
     # Rasa's HTTP API. RASA_URL.
@@ -144,11 +148,11 @@ class Settings:
     # A handoff idle this long ends when the citizen writes again. HOTLINE_HANDOFF_IDLE_HOURS.
     handoff_idle_hours: float = env("HOTLINE_HANDOFF_IDLE_HOURS", DEFAULT_HANDOFF_IDLE_HOURS, float)
     # The operators' hours; None: hotline/office_hours.yml. HOTLINE_OFFICE_HOURS_FILE.
-    office_hours_file: Path | None = env("HOTLINE_OFFICE_HOURS_FILE", None, Path)
+    office_hours_file: Path | None = env("HOTLINE_OFFICE_HOURS_FILE", None, Path)  # noqa: RUF009 - as above
     # The supervisor's state file (run.sh sets it); None: var/supervisor.json. HOTLINE_SUPERVISOR_STATE.
-    supervisor_state: Path | None = env("HOTLINE_SUPERVISOR_STATE", None, Path)
+    supervisor_state: Path | None = env("HOTLINE_SUPERVISOR_STATE", None, Path)  # noqa: RUF009 - as above
     # Consultations waiting while the database is down; None: var/outbox.db. HOTLINE_OUTBOX_PATH.
-    outbox_path: Path | None = env("HOTLINE_OUTBOX_PATH", None, Path)
+    outbox_path: Path | None = env("HOTLINE_OUTBOX_PATH", None, Path)  # noqa: RUF009 - as above
     outbox_retry_s: float = env("HOTLINE_OUTBOX_RETRY_S", 30.0, float)  # HOTLINE_OUTBOX_RETRY_S
     # `hotline purge` without --before clears what is older. HOTLINE_RETENTION_DAYS.
     retention_days: int = env("HOTLINE_RETENTION_DAYS", DEFAULT_RETENTION_DAYS, int)

@@ -12,6 +12,8 @@ import csv
 from collections import defaultdict
 from pathlib import Path
 
+from hotline_nlu.phones import NLU_HINTS
+
 ROOT = Path(__file__).resolve().parent.parent
 # Former names of street offices (DOMAIN §6): 沿江街道 was 水上街道.
 STREET_FORMER_NAMES = {"沿江街道": ["水上街道", "水上"]}
@@ -53,12 +55,7 @@ def build(roster: Path) -> str:
             others = sorted(a for a in aliases if a != canon)
             if others:
                 lines += [f"- synonym: {canon}", "  examples: |"] + [f"    - {a}" for a in others]
-    lines += [
-        "- regex: phone",
-        "  examples: |",
-        r"    - (?<!\d)(?:\+?86[- ]?)?1[3-9]\d(?:[- ]?\d){8}(?!\d)",
-        r"    - (?<!\d)0\d{2,3}-?\d{7,8}(?!\d)",
-    ]
+    lines += ["- regex: phone", "  examples: |"] + [f"    - {hint}" for hint in NLU_HINTS]
     return "\n".join(lines) + "\n"
 
 

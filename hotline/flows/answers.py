@@ -37,8 +37,6 @@ class Answer:
         return self.value is not None
 
 
-_CN_DIGIT = str.maketrans("零〇一二三四五六七八九幺", "001234567891")
-_CN_PHONE = re.compile(r"[零〇一二三四五六七八九幺\d][零〇一二三四五六七八九幺\d\s-]{9,}[零〇一二三四五六七八九幺\d]")
 
 
 def normalised(text: str) -> str:
@@ -275,21 +273,13 @@ def read_place(slot: str, text: str, entities: Entities, intent: str | None,
 
 def phone_in(text: str) -> str | None:
     """An 11-digit mobile or a landline, in Arabic or Chinese digits (「一三八七七二一五六八八」)."""
-    from hotline_nlu.numbers import parse_phone
+    from hotline_nlu.phones import find_phone
 
-    t = normalised(text)
-    found = parse_phone(t)
-    if found:
-        return found
-    for run in _CN_PHONE.findall(t):
-        digits = re.sub(r"\D", "", run.translate(_CN_DIGIT))
-        if digits_phone := parse_phone(digits):
-            return digits_phone
-    return None
+    return find_phone(normalised(text))
 
 
 def read_phone(slot: str, text: str, entities: Entities, intent: str | None) -> Any:
-    from hotline_nlu.numbers import parse_phone
+    from hotline_nlu.phones import parse_phone
 
     found = _entity(entities, "phone")
     return parse_phone(str(found)) if found else phone_in(text)

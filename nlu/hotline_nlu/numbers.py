@@ -12,6 +12,9 @@ from dataclasses import dataclass
 
 import cn2an
 
+from hotline_nlu.phones import parse_phone as parse_phone  # what a phone is: hotline_nlu/phones.py
+from hotline_nlu.phones import phones_in
+
 _CN_DIGITS = "零〇一二两三四五六七八九壹贰贰叁肆伍陆柒捌玖"
 _CN_UNITS = "十拾百佰千仟万萬亿"
 # Full-width digits and the traditional forms of number words map one character to one, so spans stay valid.
@@ -136,20 +139,6 @@ def parse_months(text: str) -> int | None:
     return n if n is not None and n <= _MAX_YEARS_OWED * 12 else None
 
 
-def parse_phone(text: str) -> str | None:
-    """Digits only: 139-7721-2345 → 13977212345; 0772-2812345 → 07722812345. None unless it looks like a phone."""
-    if not isinstance(text, str):
-        return None
-    t = text.translate(_FULLWIDTH)
-    m = re.search(r"(?<!\d)(?:\+?86[- ]?)?(1[3-9]\d(?:[- ]?\d){8})(?!\d)", t)
-    if m:
-        return re.sub(r"\D", "", m.group(1))
-    m = re.search(r"(?<!\d)(0\d{2,3})[- ]?(\d{3,4}[- ]?\d{4})(?!\d)", t)
-    if m:
-        return re.sub(r"\D", "", m.group(0))
-    return None
-
-
 NUMERIC_ENTITIES = ("amount", "people_count", "months_owed", "monthly_income", "household_size")
 
 
@@ -183,7 +172,6 @@ class Found:
 _NUMBER_SPAN = (
     rf"(?:\d+(?:\.\d+)?\s*[kKwW](?![a-zA-Z])|万把|千把|{_NUM}(?:[.,]\d+)?)"
 )
-_PHONE_RE = re.compile(r"(?<!\d)(?:\+?86[- ]?)?1[3-9]\d(?:[- ]?\d){8}(?!\d)|(?<!\d)0\d{2,3}-\d{7,8}(?!\d)")
 _MONTHS_RE = re.compile(
     rf"(?:大)?半年(?:多)?|一整年|{_NUMBER_SPAN}\s*(?:个)?(?:多|来)?年(?:半|多)?(?:(?:零|又)?{_NUMBER_SPAN}\s*(?:多|来)?个(?:多|来)?月)?(?:时间)?"
     rf"|{_NUMBER_SPAN}\s*(?:多|来)?个(?:多|来)?月"
@@ -237,8 +225,8 @@ def _extract(raw: str) -> list[Found]:
         found.append(Found(entity, start, end, value, raw[start:end]))
         taken.append((start, end))
 
-    for m in _PHONE_RE.finditer(text):
-        add("phone", m.start(), m.end(), parse_phone(m.group(0)))
+    for phone in phones_in(text, spoken=False):
+        add("phone", phone.start, phone.end, phone.digits)
     for m in _HOUSEHOLD_RE.finditer(text):
         g = 1 if m.group(1) else 2
         add("household_size", m.start(g), m.end(g), parse_count(m.group(g)))
