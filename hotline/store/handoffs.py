@@ -60,7 +60,7 @@ def active_handoff(*, session: Session, conversation_id: str) -> Handoff | None:
 
     Asked on every citizen turn, before and after Rasa, and nearly always answered "none": the id is looked up with
     a plain column query first and the row loaded only when there is one (the ORM query cost the web app more CPU
-    than the database did: reports/profile_web_gil2.md).
+    than the database did: reports/profile_web_gil2.md of 4551f20).
     """
     found = session.execute(_ACTIVE_HANDOFF_ID, {"conversation": conversation_id}).scalar()
     return None if found is None else session.get(Handoff, found)

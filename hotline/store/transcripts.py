@@ -46,7 +46,7 @@ def record_messages(
 ) -> None:
     """Append (author, text, buttons) lines in order: one sequence read and one insert (a turn's words and answers).
 
-    Every citizen turn writes here, so it is a plain insert, not ORM objects (reports/profile_web_gil2.md)."""
+    Every citizen turn writes here, so it is a plain insert, not ORM objects (profile_web_gil2.md of 4551f20)."""
     _check_authors(lines)
     first, now = _next_seq(session, conversation_id), utcnow()
     session.execute(insert(ChatMessage), [
