@@ -12,7 +12,7 @@ from rasa_sdk.types import DomainDict
 from actions.common import disclaimer_once, latest_intent, latest_text, today
 from actions.consultation_log import record_consultation
 from hotline import flows
-from hotline.topic_answers import citations, topic_lines
+from hotline.topic_answers import citations, materials_line, topic_lines
 
 
 class ActionAnswerTopic(Action):
@@ -48,5 +48,6 @@ class ActionMaterials(Action):
         from hotline.flows.answers import materials_response
 
         form = (tracker.active_loop or {}).get("name")
-        dispatcher.utter_message(response=materials_response(latest_text(tracker), form))
+        line = materials_line(materials_response(latest_text(tracker), form), today())
+        dispatcher.utter_message(response=line.response, **line.values)
         return []

@@ -14,7 +14,7 @@ from bot import copilot
 from hotline import flows, wording
 from hotline.law.params import change_dates, files_of, history, parameter
 from hotline.law.quotes import BadQuotePath, check_path, item_citation, quote
-from hotline.topic_answers import NEEDS_REVIEW, UNVERIFIED_MARK, citations, topic_lines
+from hotline.topic_answers import NEEDS_REVIEW, UNVERIFIED_MARK, citations, materials_line, topic_lines
 from tests.law_data import setting, use_law_data
 from tests.test_actions import responses, run, tracker
 
@@ -158,3 +158,28 @@ def test_a_bad_quote_path_is_refused() -> None:
     q = quote("legal_aid.art42.item3", dt.date(2026, 6, 1))
     assert q is not None and q.text == q.citation == "《法律援助法》第四十二条第三项" and q.verified
     assert quote("legal_aid.art42.item3", dt.date(2021, 12, 31)) is None
+
+
+def test_materials_lists_type_no_article_and_cite_only_checked_law(monkeypatch: pytest.MonkeyPatch,
+                                                                   tmp_path: Path) -> None:
+    """A list of what to bring stands without its article; the article (《工伤保险条例》第十八条, 《劳动争议调解仲裁法》
+    第二十八条: read in reprints only, unverified) reaches a citizen only once verified."""
+    for name, variations in wording.responses().items():
+        if name.startswith("utter_materials"):
+            assert not any(TYPED.search(str(v.get("text"))) for v in variations), name
+    on = dt.date(2026, 6, 1)
+    citizen = said([materials_line("utter_materials_work_injury", on)])[0]
+    operator = said([materials_line("utter_materials_work_injury", on, citizen=False)])[0]
+    assert "职业病诊断证明书。另带上身份证" in citizen and "第十八条" not in citizen
+    assert f"（依据：《工伤保险条例》第十八条{UNVERIFIED_MARK}）" in operator
+    assert "第二十八条" not in said([materials_line("utter_materials_arbitration", on)])[0]
+    use_law_data(monkeypatch, tmp_path, {"work_injury": setting("art18", verified=True)})
+    assert "证明书。（依据：《工伤保险条例》第十八条）另带上身份证" in said([materials_line("utter_materials_work_injury", on)])[0]
+
+
+async def test_the_materials_action_fills_the_basis() -> None:
+    from actions.topics import ActionMaterials
+
+    _, d = await run(ActionMaterials(), tracker("topic_work_injury.json", text="工伤认定要带什么材料",
+                                                intent="ask_materials"))
+    assert responses(d) == ["utter_materials_work_injury"] and d.messages[0]["basis"] == ""
