@@ -21,6 +21,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from proc_stats import cpu_s, rss_mb  # noqa: E402  (scripts/, beside this file)
+
 from tests.stack import Cluster, running_cluster  # noqa: E402
 
 

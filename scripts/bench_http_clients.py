@@ -6,7 +6,11 @@ Why the web app's door to Rasa (bot/rasa_client.py) and scripts/bench_load.py's 
 bare asyncio one on loopback that answers like Rasa's REST channel after 20 ms; only the client's CPU is counted.
 Measured 2026-12-02 on the 2-core machine: httpx 6.45 ms (default pool) / 5.57 ms (256 kept alive), aiohttp 0.57 ms.
 """
-import asyncio, os, sys, time, json, subprocess
+import asyncio
+import subprocess
+import sys
+import time
+
 SERVER = r'''
 import asyncio, json
 async def handle(reader, writer):
@@ -53,6 +57,7 @@ async def go(one):
     await asyncio.gather(*(w() for _ in range(N)))
     print(f"  {(time.process_time()-t)/N*1e3:.2f} ms CPU/request, {N/(time.perf_counter()-wall):.0f} req/s")
 import httpx
+
 for name, coro in [("httpx default pool", lambda: run_httpx(httpx.Limits())), ("httpx 256 keepalive", lambda: run_httpx(httpx.Limits(max_connections=256, max_keepalive_connections=256))), ("aiohttp", run_aiohttp)]:
     print(name); asyncio.run(coro())
 srv.kill()

@@ -45,8 +45,9 @@ from sqlalchemy import create_engine, text
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from hotline.privacy import hash_sender  # noqa: E402
 import proc_stats  # noqa: E402  (scripts/, beside this file)
+
+from hotline.privacy import hash_sender  # noqa: E402
 
 APP_BIN = ROOT / ".venv" / "bin"
 RASA_BIN = ROOT / ".venv-rasa" / "bin"

@@ -51,13 +51,12 @@ def load_examples(paths: list[Path]) -> list[dict]:
 
 def baseline(train: list[dict], test: list[dict]) -> list[str]:
     """The reference the model must beat: plain TF-IDF (char_wb 1–3, sublinear tf) + logistic regression."""
-    from sklearn.feature_extraction.text import TfidfVectorizer
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.pipeline import make_pipeline
-
     import hashlib
 
     import joblib
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
 
     texts, labels = [e["text"] for e in train], [e["intent"] for e in train]
     # The same peer for every test set of one `make eval`: fitted once per training data, kept beside the models.

@@ -44,8 +44,15 @@ def main() -> None:
     from sklearn.model_selection import StratifiedKFold, cross_val_score
     from sklearn.pipeline import Pipeline
 
-    from hotline_nlu.text_features import (build_classifier, build_intent_models, build_vectorizer, intent_input,
-                                           mask_entities, place_matcher, tempered)
+    from hotline_nlu.text_features import (
+        build_classifier,
+        build_intent_models,
+        build_vectorizer,
+        intent_input,
+        mask_entities,
+        place_matcher,
+        tempered,
+    )
 
     train = load_examples(sorted((ROOT / "data" / "nlu").rglob("*.yml")))
     test = load_examples(sorted((ROOT / "tests" / "nlu").glob("*.yml")))
@@ -127,7 +134,7 @@ def configured() -> dict:
     return {**TfidfIntentClassifier.get_default_config(), **{k: v for k, v in entry.items() if k != "name"}}
 
 
-def cv_proba(weighted: list, x: list[str], y: list[str], x_use: list[str] | None = None):  # noqa: ANN201
+def cv_proba(weighted: list, x: list[str], y: list[str], x_use: list[str] | None = None):
     """5-fold cross-validated probabilities of the weighted average of the (weight, unfitted Pipeline) pairs, fitted
     on x and predicting x_use (the text as read in use; x when not given)."""
     import numpy as np
@@ -158,7 +165,7 @@ def second_opinion_table(config: dict, x: list[str], y: list[str]) -> None:
         print(f"  chars_weight {weight}: cv {np.mean(classes[proba.argmax(axis=1)] == np.array(y)):.4f}")
 
 
-def fallback_table(proba, y: list[str], long: list[bool] | None = None) -> None:  # noqa: ANN001 - CV probabilities
+def fallback_table(proba, y: list[str], long: list[bool] | None = None) -> None:  # proba: CV probabilities
     """What each (threshold, ambiguity_threshold) of FallbackClassifier does to cross-validated predictions; with
     `long`, the same again for the long messages alone (40+ characters)."""
     import numpy as np
@@ -188,7 +195,7 @@ def fallback_table(proba, y: list[str], long: list[bool] | None = None) -> None:
                       f"{caught} | {eaten} | {caught - eaten} |")
 
 
-def confusion_table(proba, y: list[str], long: list[bool], top: int = 15) -> None:  # noqa: ANN001
+def confusion_table(proba, y: list[str], long: list[bool], top: int = 15) -> None:
     import collections
 
     import numpy as np
@@ -203,13 +210,13 @@ def confusion_table(proba, y: list[str], long: list[bool], top: int = 15) -> Non
         recall_long = f"{np.mean(pred[rows_long] == c):.3f}" if rows_long.any() else "—"
         print(f"| {c} | {int(rows.sum())} | {np.mean(pred[rows] == c):.3f} | {int(rows_long.sum())} | {recall_long} |")
     for name, rows in (("all", np.ones(len(y), dtype=bool)), ("long", long)):
-        pairs = collections.Counter(zip(truth[rows & (pred != truth)], pred[rows & (pred != truth)]))
+        pairs = collections.Counter(zip(truth[rows & (pred != truth)], pred[rows & (pred != truth)], strict=True))
         print(f"\nMost frequent confusions, {name} (labelled → predicted: count)")
         for (t, p), n in pairs.most_common(top):
             print(f"- {t} → {p}: {n}")
 
 
-def expected_calibration_error(confidence, right, bins: int = 10) -> float:  # noqa: ANN001 - numpy arrays
+def expected_calibration_error(confidence, right, bins: int = 10) -> float:  # numpy arrays
     """The gap between confidence and accuracy, averaged over equal-width confidence bins, weighted by their size."""
     import numpy as np
 
@@ -219,7 +226,7 @@ def expected_calibration_error(confidence, right, bins: int = 10) -> float:  # n
                      for b in range(bins) if np.any(which == b)))
 
 
-def calibration_table(proba, y: list[str], long: list[bool]) -> None:  # noqa: ANN001 - CV probabilities
+def calibration_table(proba, y: list[str], long: list[bool]) -> None:  # proba: CV probabilities
     """Are the cross-validated confidences calibrated, on all and on long messages, and would temperature scaling
     (one number, fitted to the CV log-loss of all examples) change what the fallback threshold does? Temperature
     keeps each message's ranking of intents, so accuracy is the same by construction."""
@@ -234,7 +241,7 @@ def calibration_table(proba, y: list[str], long: list[bool]) -> None:  # noqa: A
 
     from eval_nlu import fallback_threshold
 
-    def log_loss(p, t) -> float:  # noqa: ANN001 - probabilities and the true intents' indices, same rows
+    def log_loss(p, t) -> float:  # probabilities and the true intents' indices, same rows
         return float(-np.mean(np.log(np.clip(p[np.arange(len(t)), t], 1e-12, 1.0))))
 
     grid = np.round(np.arange(0.3, 2.01, 0.05), 2)

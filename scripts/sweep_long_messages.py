@@ -185,7 +185,7 @@ def reads_if_greet(name: str) -> bool:
     return name.startswith("strip") and name not in ("strip", "strip-both")
 
 
-def predict_if_greet(model, whole, cut, texts: list[str], factor: float = 1.0):  # noqa: ANN001, ANN201
+def predict_if_greet(model, whole, cut, texts: list[str], factor: float = 1.0):
     """The whole message's intent, unless it is greet and the message without its greeting is surer of another
     (its confidence above `factor` times the whole's)."""
     p_whole, p_cut = model.predict_proba([whole(t) for t in texts]), model.predict_proba([cut(t) for t in texts])
@@ -197,7 +197,7 @@ def predict_if_greet(model, whole, cut, texts: list[str], factor: float = 1.0): 
     return out
 
 
-def switch_factor_table(factors: list[float], texts: list[str], y, folds, base: dict, places, aliases,  # noqa: ANN001
+def switch_factor_table(factors: list[float], texts: list[str], y, folds, base: dict, places, aliases,
                         lengths, topic, greeted: list[str]) -> int:
     """The shipped model fitted once per fold, read with each switch factor: how much surer than the whole message
     the text without its greeting must be before its intent replaces `greet`."""
@@ -234,7 +234,7 @@ def switch_factor_table(factors: list[float], texts: list[str], y, folds, base: 
     return 0
 
 
-def roster():  # noqa: ANN201
+def roster():
     from rasa.shared.nlu.training_data.loading import load_data
 
     from hotline_nlu.text_features import place_matcher
@@ -257,17 +257,17 @@ class Averaged:
         return self
 
     @property
-    def classes_(self):  # noqa: ANN201
+    def classes_(self):
         return self.weighted[0][1].classes_
 
-    def predict_proba(self, x: list[str]):  # noqa: ANN201
+    def predict_proba(self, x: list[str]):
         return sum(w * m.predict_proba(x) for w, m in self.weighted)
 
-    def predict(self, x: list[str]):  # noqa: ANN201
+    def predict(self, x: list[str]):
         return self.classes_[self.predict_proba(x).argmax(axis=1)]
 
 
-def build(name: str, base: dict, places, aliases):  # noqa: ANN001, ANN201
+def build(name: str, base: dict, places, aliases):
     """(model, text → classifier input in use, text → classifier input in training)."""
     from sklearn.calibration import CalibratedClassifierCV
     from sklearn.feature_extraction.text import TfidfVectorizer

@@ -43,8 +43,14 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from hotline_nlu.employer import find_employers, plausible_employer
 from hotline_nlu.numbers import NUMERIC_ENTITIES, extract, normalise_entity
-from hotline_nlu.text_features import (AveragedTextModel, build_intent_models, intent_input, place_matcher,
-                                       split_greeting, tempered)
+from hotline_nlu.text_features import (
+    AveragedTextModel,
+    build_intent_models,
+    intent_input,
+    place_matcher,
+    split_greeting,
+    tempered,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -141,7 +147,7 @@ class TfidfIntentClassifier(GraphComponent, IntentClassifier):
                             simplify=self._config.get("simplify", False),
                             drop_punctuation=self._config.get("drop_punctuation", False))
 
-    def _predict(self, text: str, greeting: str):  # noqa: ANN202 - probabilities over self._fast.classes
+    def _predict(self, text: str, greeting: str):  # probabilities over self._fast.classes
         """The whole message's probabilities, unless they say `greet` while the message without its greeting reads
         as another intent with a confidence above `greeting_switch` times the whole's (「您好！老板欠我工资…」): then
         the question's. Reading every message without its greeting cost 1 point of CV accuracy (greetings followed
@@ -266,7 +272,7 @@ class ChineseEntityNormalizer(GraphComponent, EntityExtractorMixin):
                 entity, canonical = self._aliases[m.group(0)]
                 # 中南社区 after a bare street short name: the suffix decides.
                 tail = text[m.end() : m.end() + 2]
-                if entity == "street" and (tail.startswith("社区") or tail.startswith("村")):
+                if entity == "street" and tail.startswith(("社区", "村")):
                     community = self._canonical_place("community", m.group(0) + tail[: 2 if tail == "社区" else 1])
                     if community:
                         entity, canonical = community

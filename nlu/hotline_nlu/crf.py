@@ -29,9 +29,8 @@ class StoredCRFEntityExtractor(CRFEntityExtractor):
 
     def persist(self, dataset: list[list[CRFToken]]) -> None:
         super().persist(dataset)
-        with self._model_storage.write_to(self._resource) as model_dir:
-            with (model_dir / TAGGERS).open("wb") as f:
-                pickle.dump(self.entity_taggers, f, protocol=pickle.HIGHEST_PROTOCOL)
+        with self._model_storage.write_to(self._resource) as model_dir, (model_dir / TAGGERS).open("wb") as f:
+            pickle.dump(self.entity_taggers, f, protocol=pickle.HIGHEST_PROTOCOL)
 
     @classmethod
     def load(cls, config: dict[str, Any], model_storage: ModelStorage, resource: Resource,
@@ -41,7 +40,7 @@ class StoredCRFEntityExtractor(CRFEntityExtractor):
                 if (model_dir / TAGGERS).exists():
                     # The file is part of the model archive this process was told to serve: trusted like the rest.
                     with (model_dir / TAGGERS).open("rb") as f:
-                        taggers = pickle.load(f)  # noqa: S301
+                        taggers = pickle.load(f)
                     extractor = cls(config, model_storage, resource, taggers)
                     extractor.crf_order = read_json_file(model_dir / "crf_order.json")
                     return extractor

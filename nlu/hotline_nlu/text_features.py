@@ -6,7 +6,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # numpy and scikit-learn are imported where they are used: a plain import of this module stays light
+    import numpy as np
+    from numpy.typing import NDArray
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import FeatureUnion, Pipeline
 
 from hotline_nlu.numbers import extract
 
@@ -154,7 +160,7 @@ class _Tail:
 
 def build_vectorizer(char_ngrams: tuple[int, int] = (1, 4), word_ngrams: tuple[int, int] = (1, 2),
                      words: bool = True, pinyin: bool = False,
-                     preprocess: Callable[[str], str] | None = None, tail: int = 0):  # noqa: ANN201
+                     preprocess: Callable[[str], str] | None = None, tail: int = 0) -> FeatureUnion:
     """TF-IDF over character n-grams (robust to typos and unsegmented text), Jieba word n-grams and, optionally,
     pinyin syllable 1–2-grams and character 1–3-grams of the last `tail` characters."""
     from sklearn.feature_extraction.text import TfidfVectorizer
@@ -181,7 +187,7 @@ def build_vectorizer(char_ngrams: tuple[int, int] = (1, 4), word_ngrams: tuple[i
     return FeatureUnion(parts)
 
 
-def build_classifier(C: float = 20.0, class_weight: str | None = "balanced"):  # noqa: ANN201
+def build_classifier(C: float = 20.0, class_weight: str | None = "balanced") -> LogisticRegression:
     """Multinomial logistic regression over the TF-IDF features. SAGA, not lbfgs: on ~5,000 messages x 160,000
     n-grams lbfgs took 67 s and SAGA 12 s for probabilities within 0.01 of each other (scripts/sweep_intent_features.py
     --solvers). A fixed random_state keeps SAGA's shuffling, and so the model, the same from one training to the next."""
@@ -214,7 +220,7 @@ def build_intent_models(config: Mapping[str, Any]) -> list[tuple[float, Any]]:
     return [(1.0 - weight, full), (weight, chars)]
 
 
-def tempered(proba, temperature: float):  # noqa: ANN001, ANN201 - numpy probabilities, one row or many
+def tempered(proba: NDArray[np.float64], temperature: float) -> NDArray[np.float64]:
     """Probabilities with their log-odds divided by the temperature: each message's ranking of intents is kept, and
     its confidence sharpened (below 1) or flattened (above 1). Averaging two regularised models leaves confidences
     too low for how often they are right (scripts/sweep_intent_features.py --fallback, reports/fallback_sweep.md)."""
@@ -238,7 +244,7 @@ class LinearTextModel:
     """Inference for a fitted FeatureUnion of TfidfVectorizers + multinomial LogisticRegression, without sklearn's
     per-call validation overhead: a 40-character message scores in well under a millisecond."""
 
-    def __init__(self, pipeline) -> None:  # noqa: ANN001 - a fitted sklearn Pipeline(features, clf)
+    def __init__(self, pipeline: Pipeline) -> None:
         import numpy as np
 
         union, clf = pipeline.named_steps["features"], pipeline.named_steps["clf"]
@@ -257,7 +263,7 @@ class LinearTextModel:
         self.coef_t = np.ascontiguousarray(coef.T)  # (features, classes): one row gather per active feature
         self.intercept = intercept
 
-    def predict_proba(self, text: str):  # noqa: ANN201
+    def predict_proba(self, text: str) -> NDArray[np.float64]:
         import math
 
         import numpy as np
@@ -293,5 +299,9 @@ class AveragedTextModel:
         if any(model.classes != self.classes for _, model in self.models):
             raise ValueError("the averaged models were trained on different intents")
 
-    def predict_proba(self, text: str):  # noqa: ANN201
-        return sum(weight * model.predict_proba(text) for weight, model in self.models)
+    def predict_proba(self, text: str) -> NDArray[np.float64]:
+        (weight, model), *rest = self.models  # never empty: __init__ read its first
+        proba = weight * model.predict_proba(text)
+        for weight, model in rest:
+            proba = proba + weight * model.predict_proba(text)
+        return proba
