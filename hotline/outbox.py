@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 import sqlite3
 import threading
 import time
@@ -23,7 +22,6 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -33,9 +31,6 @@ from hotline import clock
 from hotline.settings import get_settings
 
 log = logging.getLogger(__name__)
-
-# Facts a later turn about the same matter may complete on an already-written row.
-REFINABLE = ("street", "community", "amount", "eligibility", "legal_basis", "referral", "summary", "phone")
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS pending (
@@ -182,38 +177,16 @@ def consultation_entry(*, source_id: str, refine: bool, fields: dict[str, Any],
 
 def write_consultation(entry: dict[str, Any], *, url: str | None = None) -> None:
     """Apply one entry in its own transaction: create the row unless its source_id exists, then refine it."""
+    from hotline.consultation_record import consultation_record
     from hotline.store import consultations
     from hotline.store.db import session_scope
 
-    fields = dict(entry["fields"])
+    record = consultation_record(source_id=entry["source_id"],
+                                 occurred_at=datetime.fromisoformat(entry["occurred_at"]), **entry["fields"])
     with session_scope(url) as session:
-        row = consultations.log_consultation(session=session, source_id=entry["source_id"],
-                                             occurred_at=datetime.fromisoformat(entry["occurred_at"]), **fields)
+        row = consultations.save_consultation(session=session, record=record)
         if entry.get("refine"):
-            refine_row(row, fields)
-
-
-def refine_row(row: Any, fields: dict[str, Any]) -> None:
-    """Later facts about the same matter complete the row: a referral outranks an answer, more persons count.
-
-    Sets values, never adds to them: applying the same refinement twice leaves the row as once.
-    """
-    outcome = fields.get("outcome")
-    if outcome and (outcome == "referred" or row.outcome is None):
-        row.outcome = outcome
-    row.migrant_worker = bool(row.migrant_worker or fields.get("migrant_worker"))
-    persons = fields.get("persons")
-    if persons and persons > (row.persons or 1):
-        row.persons = persons
-    for key in REFINABLE:
-        value = fields.get(key)
-        if value in (None, ""):
-            continue
-        if key == "amount":
-            value = Decimal(str(value))
-        elif key == "phone":
-            value = re.sub(r"\D", "", str(value)) or None
-        setattr(row, key, value)
+            consultations.refine_consultation(row=row, record=record)
 
 
 def deliver(entry: dict[str, Any], *, outbox: Outbox | None = None, write: Writer | None = None) -> bool:

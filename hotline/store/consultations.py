@@ -21,6 +21,8 @@ CONSULTATION_COLUMNS: tuple[str, ...] = (
     "id", "occurred_at", "service", "channel", "category", "migrant_worker", "persons", "street", "community",
     "outcome", "referral", "amount", "eligibility", "legal_basis", "summary", "sender_hash", "operator", "source_id",
 )
+# Facts a later turn about the same matter may complete on an already-written row.
+REFINABLE = ("street", "community", "amount", "eligibility", "legal_basis", "referral", "summary", "phone")
 _consultations = cast(Table, Consultation.__table__)
 
 
@@ -69,6 +71,22 @@ def save_consultation(*, session: Session, record: ConsultationRecord) -> Consul
     session.add(row)
     session.flush()
     return row
+
+
+def refine_consultation(*, row: Consultation, record: ConsultationRecord) -> None:
+    """Later facts about the same matter complete the row: a referral outranks an answer, more persons count.
+
+    Sets values, never adds to them: applying the same refinement twice leaves the row as once.
+    """
+    if record.outcome and (record.outcome == "referred" or row.outcome is None):
+        row.outcome = record.outcome
+    row.migrant_worker = bool(row.migrant_worker or record.migrant_worker)
+    if record.persons > (row.persons or 1):
+        row.persons = record.persons
+    for key in REFINABLE:
+        value = getattr(record, key)
+        if value is not None:
+            setattr(row, key, value)
 
 
 def present_source_ids(*, session: Session, source_ids: Sequence[str]) -> set[str]:
