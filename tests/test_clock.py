@@ -126,3 +126,9 @@ def test_only_the_clock_reads_the_system_clock() -> None:
     files = [p for d in ("actions", "bot", "hotline") for p in (ROOT / d).rglob("*.py")
              if p != ROOT / "hotline" / "clock.py" and "migrations" not in p.parts]
     assert [call for p in files for call in _system_clock_calls(p)] == []
+
+
+def test_the_office_hours_are_kept_in_liuzhous_time() -> None:
+    from hotline.office_hours import office_hours
+
+    assert office_hours().tz.key == clock.LIUZHOU.key  # office_hours.yml's `timezone` is the clock's
