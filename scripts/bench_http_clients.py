@@ -10,6 +10,9 @@ import asyncio
 import subprocess
 import sys
 import time
+from collections.abc import Awaitable, Callable
+
+import httpx
 
 SERVER = r'''
 import asyncio, json
@@ -32,32 +35,50 @@ async def main():
     async with srv: await srv.serve_forever()
 asyncio.run(main())
 '''
-srv = subprocess.Popen([sys.executable, "-c", SERVER])
-time.sleep(1)
 URL = "http://127.0.0.1:47123/webhooks/rest/webhook"
 BODY = {"sender": "web:" + "a" * 64, "message": "三万五"}
 N, C = 3000, 32
-async def run_httpx(limits):
-    import httpx
+
+
+async def run_httpx(limits: httpx.Limits) -> None:
     async with httpx.AsyncClient(trust_env=False, limits=limits) as c:
-        async def one(): r = await c.post(URL, json=BODY); r.json()
+        async def one() -> None:
+            r = await c.post(URL, json=BODY)
+            r.json()
         await go(one)
-async def run_aiohttp():
+
+
+async def run_aiohttp() -> None:
     import aiohttp
+
     async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=256)) as s:
-        async def one():
-            async with s.post(URL, json=BODY) as r: await r.json()
+        async def one() -> None:
+            async with s.post(URL, json=BODY) as r:
+                await r.json()
         await go(one)
-async def go(one):
+
+
+async def go(one: Callable[[], Awaitable[None]]) -> None:
     sem = asyncio.Semaphore(C)
-    async def w():
-        async with sem: await one()
+
+    async def w() -> None:
+        async with sem:
+            await one()
     await asyncio.gather(*(w() for _ in range(200)))  # warm
-    t = time.process_time(); wall = time.perf_counter()
+    t, wall = time.process_time(), time.perf_counter()
     await asyncio.gather(*(w() for _ in range(N)))
     print(f"  {(time.process_time()-t)/N*1e3:.2f} ms CPU/request, {N/(time.perf_counter()-wall):.0f} req/s")
-import httpx
 
-for name, coro in [("httpx default pool", lambda: run_httpx(httpx.Limits())), ("httpx 256 keepalive", lambda: run_httpx(httpx.Limits(max_connections=256, max_keepalive_connections=256))), ("aiohttp", run_aiohttp)]:
-    print(name); asyncio.run(coro())
+
+CLIENTS: list[tuple[str, Callable[[], Awaitable[None]]]] = [
+    ("httpx default pool", lambda: run_httpx(httpx.Limits())),
+    ("httpx 256 keepalive", lambda: run_httpx(httpx.Limits(max_connections=256, max_keepalive_connections=256))),
+    ("aiohttp", run_aiohttp),
+]
+
+srv = subprocess.Popen([sys.executable, "-c", SERVER])
+time.sleep(1)
+for name, coro in CLIENTS:
+    print(name)
+    asyncio.run(coro())
 srv.kill()

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import random
@@ -168,7 +169,7 @@ class Stack:
         self.web_url = f"http://127.0.0.1:{web_port}"
         deadline = time.monotonic() + timeout_s
         self._wait(f"http://127.0.0.1:{actions_port}/health", deadline)
-        for url, t0 in zip(self.rasa_urls, starts):
+        for url, t0 in zip(self.rasa_urls, starts, strict=True):
             self._wait(f"{url}/status?token={self.token}", deadline)
             self.warm_start_s.append(time.monotonic() - t0)
         self._wait(f"{self.web_url}/openapi.json", deadline, ok_any=True)
@@ -210,18 +211,14 @@ class Stack:
     def stop(self) -> None:
         for proc in self.procs:
             if proc.poll() is None:
-                try:
+                with contextlib.suppress(ProcessLookupError):
                     os.killpg(proc.pid, signal.SIGTERM)
-                except ProcessLookupError:
-                    pass
         for proc in self.procs:
             try:
                 proc.wait(timeout=15)
             except subprocess.TimeoutExpired:
-                try:
+                with contextlib.suppress(ProcessLookupError):
                     os.killpg(proc.pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
                 proc.wait(timeout=5)
 
 
@@ -495,7 +492,7 @@ def pct(values: list[float], q: float) -> float:
     if not values:
         return float("nan")
     s = sorted(values)
-    return s[min(len(s) - 1, int(round(q * (len(s) - 1))))]
+    return s[min(len(s) - 1, round(q * (len(s) - 1)))]
 
 
 # ------------------------------------------------------------------------------------------------- the report
@@ -661,7 +658,7 @@ def main() -> None:
         except Exception as exc:
             for name in ["rasa0", "actions", "web"]:
                 print(f"--- {name} log ---\n{stack.log_tail(name)}", file=sys.stderr)
-            raise SystemExit(f"{variant}: {exc}")
+            raise SystemExit(f"{variant}: {exc}") from exc
         finally:
             stack.stop()
             shutil.rmtree(tmp, ignore_errors=True)

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import random
@@ -143,16 +144,12 @@ class Postgres:
 
     def stop(self) -> None:
         if self.proc is not None:
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.killpg(self.proc.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
         pid = self.postmaster_pid()
         if pid:
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
 
 
 # --- the stack under test ------------------------------------------------------------------------------------------
@@ -415,10 +412,8 @@ class Killer:
                 if killed:
                     self.kills[kind] = self.kills.get(kind, 0) + 1
                     break
-            try:
+            with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(done.wait(), self.every_s)
-            except asyncio.TimeoutError:
-                pass
 
 
 # --- checking what was kept ----------------------------------------------------------------------------------------

@@ -54,12 +54,12 @@ def main() -> None:
               f"entity {r['holdout']['entities']['value_accuracy']}  train {r['train_s']} s", flush=True)
     first = rows[0]
     lines = ["# NLU pipelines compared", "",
-             f"Same training data ({first['dev']['train_examples']} examples). Two test sets: dev "
-             f"({first['dev']['test_examples']} utterances, tests/nlu — its errors guided the data work) and "
-             f"holdout ({first['holdout']['test_examples']} utterances, tests/nlu_holdout — written blind). "
-             "NLU only; `rasa train nlu` wall time on this machine (2 cores, shared).", "",
-             "| pipeline | dev intent acc | dev macro-F1 | holdout intent acc | holdout macro-F1 | "
-             "holdout entity value acc | parse p50 ms | train s |", "|---|---|---|---|---|---|---|---|"]
+             (f"Same training data ({first['dev']['train_examples']} examples). Two test sets: dev "
+              f"({first['dev']['test_examples']} utterances, tests/nlu — its errors guided the data work) and "
+              f"holdout ({first['holdout']['test_examples']} utterances, tests/nlu_holdout — written blind). "
+              "NLU only; `rasa train nlu` wall time on this machine (2 cores, shared)."), "",
+             ("| pipeline | dev intent acc | dev macro-F1 | holdout intent acc | holdout macro-F1 | "
+              "holdout entity value acc | parse p50 ms | train s |"), "|---|---|---|---|---|---|---|---|"]
     for label, key in (("baseline: sklearn TF-IDF char_wb 1–3 + LR", "baseline_intent"),):
         d, h = first["dev"][key], first["holdout"][key]
         lines.append(f"| {label} | {d['accuracy']} | {d['macro_f1']} | {h['accuracy']} | {h['macro_f1']} | – | – | – |")

@@ -82,7 +82,7 @@ def main() -> None:
             try:
                 stack.start(300)
                 probes = {} if args.core_only else asyncio.run(bench_load.probe(stack))
-                rc, test_s = run([rasa, "test", "core", "--model", str(model), "--stories", "tests/test_stories.yml",
+                rc, _test_s = run([rasa, "test", "core", "--model", str(model), "--stories", "tests/test_stories.yml",
                                   "--endpoints", "endpoints.yml", "--fail-on-prediction-errors",
                                   "--out", str(tmp / "results")], tmp / "test.log", 1200, stack.env())
                 failed = (tmp / "results" / "failed_test_stories.yml")

@@ -76,7 +76,7 @@ def baseline(train: list[dict], test: list[dict]) -> list[str]:
 def intent_scores(gold: list[str], pred: list[str]) -> dict:
     from sklearn.metrics import accuracy_score, f1_score
 
-    pairs = Counter((g, p) for g, p in zip(gold, pred) if g != p)
+    pairs = Counter((g, p) for g, p in zip(gold, pred, strict=True) if g != p)
     return {
         "accuracy": round(accuracy_score(gold, pred), 4),
         # Averaged over the real intents: nlu_fallback is an answer, not a class of the test set.
@@ -89,7 +89,7 @@ def entity_scores(test: list[dict], predicted: list[list[tuple[str, str]]]) -> d
     expected_total = found_total = correct = predicted_total = 0
     misses: list[dict] = []
     extras: list[dict] = []
-    for ex, pred in zip(test, predicted):
+    for ex, pred in zip(test, predicted, strict=True):
         pred_left = list(pred)
         predicted_total += len(pred)
         for ent in ex["entities"]:
@@ -154,7 +154,7 @@ def main() -> int:
     sweep = {}
     for threshold in (0.0, 0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5):
         swept = [t["name"] if t["confidence"] >= threshold else "nlu_fallback" for t in top]
-        sweep[str(threshold)] = round(sum(g == p for g, p in zip(gold, swept)) / len(gold), 4)
+        sweep[str(threshold)] = round(sum(g == p for g, p in zip(gold, swept, strict=True)) / len(gold), 4)
     # The ambiguity rule at the configured threshold: a fallback too when the top two intents are within the margin.
     configured = fallback_threshold()
     ranked = [[i for i in r.get("intent_ranking", []) if i["name"] != "nlu_fallback"] for r in results]
@@ -162,8 +162,8 @@ def main() -> int:
     ambiguity = {}
     for margin in (0.0, 0.01, 0.03):
         swept = [t["name"] if t["confidence"] >= configured and m >= margin else "nlu_fallback"
-                 for t, m in zip(top, margins)]
-        ambiguity[str(margin)] = round(sum(g == p for g, p in zip(gold, swept)) / len(gold), 4)
+                 for t, m in zip(top, margins, strict=True)]
+        ambiguity[str(margin)] = round(sum(g == p for g, p in zip(gold, swept, strict=True)) / len(gold), 4)
     report = {
         "model": str(args.model.relative_to(ROOT) if args.model.is_relative_to(ROOT) else args.model),
         "test_files": [str(p.resolve().relative_to(ROOT) if p.resolve().is_relative_to(ROOT) else p) for p in args.test],
@@ -180,7 +180,7 @@ def main() -> int:
                      "p95": round(sorted(times)[int(0.95 * (len(times) - 1))], 2)},
         "errors": [{"text": e["text"], "gold": e["intent"], "predicted": p,
                     "confidence": round(r["intent"]["confidence"], 3)}
-                   for e, p, r in zip(test, pred, results) if e["intent"] != p],
+                   for e, p, r in zip(test, pred, results, strict=True) if e["intent"] != p],
     }
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / f"{args.name}.json").write_text(json.dumps(report, ensure_ascii=False, indent=2), encoding="utf-8")
@@ -193,8 +193,8 @@ def render(r: dict) -> str:
     m, b, e = r["model_intent"], r["baseline_intent"], r["entities"]
     lines = [
         "# NLU evaluation", "",
-        f"Model `{r['model']}`; {r['train_examples']} training examples; {r['test_examples']} test utterances "
-        f"over {r['intents']} intents ({', '.join(r['test_files'])}; never in training).", "",
+        (f"Model `{r['model']}`; {r['train_examples']} training examples; {r['test_examples']} test utterances "
+         f"over {r['intents']} intents ({', '.join(r['test_files'])}; never in training)."), "",
         "| | intent accuracy | macro-F1 |", "|---|---|---|",
         f"| model | {m['accuracy']:.4f} | {m['macro_f1']:.4f} |",
         f"| baseline: TF-IDF char_wb 1–3 + logistic regression | {b['accuracy']:.4f} | {b['macro_f1']:.4f} |", "",
@@ -202,8 +202,8 @@ def render(r: dict) -> str:
         + ", ".join(f"{k} → {v}" for k, v in r["accuracy_by_fallback_threshold"].items()) + ".", "",
         f"At the configured threshold {r.get('fallback_threshold')}, if its ambiguity_threshold were: "
         + ", ".join(f"{k} → {v}" for k, v in r.get("accuracy_by_ambiguity_threshold", {}).items()) + ".", "",
-        f"Entity value accuracy (normalised values): {e['value_accuracy']} over {e['expected']} expected entities; "
-        f"precision {e['precision']}.", "",
+        (f"Entity value accuracy (normalised values): {e['value_accuracy']} over {e['expected']} expected entities; "
+         f"precision {e['precision']}."), "",
         f"Parse time per message (in process): p50 {r['parse_ms']['p50']} ms, p95 {r['parse_ms']['p95']} ms.", "",
         "## Confusion pairs (model)", "",
     ]

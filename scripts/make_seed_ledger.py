@@ -170,7 +170,7 @@ def _random_day(rng: random.Random, year: int) -> date:
 
 def _cells(rng: random.Random, idx: int, day: date, rec: Record, places: list[tuple[str, str]]) -> list[str]:
     """One ledger row as an operator might type it: codes or labels, 1/0 or 是/否, persons left empty when 1."""
-    category = rec.category or rng.choices(*zip(*CATEGORY_WEIGHTS[rec.service].items()))[0]
+    category = rec.category or rng.choices(*zip(*CATEGORY_WEIGHTS[rec.service].items(), strict=True))[0]
     labels = rng.random() < 0.5
     street, community = rng.choice(places) if rng.random() < 0.93 else ("", "")
     if rec.service == "hotline_12348" and rng.random() < 0.5:

@@ -62,8 +62,8 @@ def main() -> None:
     pstats.Stats(prof, stream=buf).sort_stats("cumulative").print_stats(args.top)
     lines = [f"# Model load profile `{args.label}`", "",
              f"`{' '.join(sys.argv)}` on {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}", "",
-             f"- `import rasa.core.agent`: {t_rasa:.1f} s; then `import tensorflow`: {t_tf:.1f} s (0 when rasa "
-             "already imported it)",
+             (f"- `import rasa.core.agent`: {t_rasa:.1f} s; then `import tensorflow`: {t_tf:.1f} s (0 when rasa "
+              "already imported it)"),
              f"- `Agent.load({args.model.name})`: {t_load:.1f} s", "",
              "| graph node | load s |", "|---|---|"]
     lines += [f"| {n} | {s:.2f} |" for n, s in sorted(node_times.items(), key=lambda kv: -kv[1]) if s >= 0.05]

@@ -102,14 +102,14 @@ def main() -> None:
         who = {"rasa": "Rasa server (the first of its processes)", "actions": "action server",
                "web": "web app"}[target]
         lines = [f"# Profile: the {who} under load, by function", "",
-                 f"`{' '.join(sys.argv)}`, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}: py-spy at "
-                 f"{args.rate} Hz on the {who} while {args.conversations} conversations ({turns} turns, "
-                 f"{args.concurrency} at once, {args.processes} Rasa process(es), citizens reading "
-                 f"{args.slot_source}) went through the web app; {load.wall_s:.1f} s, "
-                 f"{turns / load.wall_s:.1f} turns/s, p50 {bench_load.pct(load.latencies_ms, .5):.0f} ms, "
-                 f"p95 {bench_load.pct(load.latencies_ms, .95):.0f} ms (py-spy sampling {len(targets)} processes "
-                 f"costs CPU too: compare shares, not wall figures). {total} busy samples (idle threads and event-loop "
-                 f"waits left out). CPU per turn by process tree, ms: {cpu}.", "",
+                 (f"`{' '.join(sys.argv)}`, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}: py-spy at "
+                  f"{args.rate} Hz on the {who} while {args.conversations} conversations ({turns} turns, "
+                  f"{args.concurrency} at once, {args.processes} Rasa process(es), citizens reading "
+                  f"{args.slot_source}) went through the web app; {load.wall_s:.1f} s, "
+                  f"{turns / load.wall_s:.1f} turns/s, p50 {bench_load.pct(load.latencies_ms, .5):.0f} ms, "
+                  f"p95 {bench_load.pct(load.latencies_ms, .95):.0f} ms (py-spy sampling {len(targets)} processes "
+                  f"costs CPU too: compare shares, not wall figures). {total} busy samples (idle threads and "
+                  f"event-loop waits left out). CPU per turn by process tree, ms: {cpu}."), "",
                  "## Inclusive (the function and everything it called)", "", "| share | samples | function |",
                  "|---|---|---|"]
         lines += [f"| {100 * c / total:.1f}% | {c} | `{f}` |" for f, c in incl]

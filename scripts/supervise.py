@@ -15,6 +15,7 @@ Standard library only: it runs before any environment is trusted.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import signal
@@ -72,10 +73,8 @@ class Unit:
 
     def kill_group(self, sig: int) -> None:
         if self.proc is not None:
-            try:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.killpg(self.proc.pid, sig)
-            except (ProcessLookupError, PermissionError):
-                pass
 
     def check_health(self, now: float) -> None:
         if self.proc is None or now - self.checked_at < (HEALTH_EVERY_S if self.ready else TICK_S):

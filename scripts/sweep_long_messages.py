@@ -84,7 +84,7 @@ def main() -> int:
     files = sorted((ROOT / "data" / "nlu").rglob("*.yml"))
     per_file = [load_examples([f]) for f in files]
     train = [e for examples in per_file for e in examples]
-    source = np.array([f.name for f, examples in zip(files, per_file) for _ in examples])
+    source = np.array([f.name for f, examples in zip(files, per_file, strict=True) for _ in examples])
     texts = [e["text"] for e in train]
     y = np.array([e["intent"] for e in train])
     places, aliases = roster()
@@ -164,7 +164,7 @@ def homophones(texts: list[str], rate: float = 0.1, seed: int = 0) -> list[str]:
     from pypinyin import Style, lazy_pinyin
 
     chars = sorted({c for t in texts for c in t if "\u4e00" <= c <= "\u9fff"})
-    sound = dict(zip(chars, lazy_pinyin(chars, style=Style.NORMAL)))
+    sound = dict(zip(chars, lazy_pinyin(chars, style=Style.NORMAL), strict=True))
     by_sound: dict[str, list[str]] = defaultdict(list)
     for c in chars:
         by_sound[sound[c]].append(c)
@@ -301,12 +301,12 @@ def build(name: str, base: dict, places, aliases):
 def render(rows: list[dict], how: str, n: int, n40: int, n60: int, n_topic: int) -> str:
     lines = [
         f"# Intent features on long messages and greeted questions ({how})", "",
-        "`.venv-rasa/bin/python scripts/sweep_long_messages.py` — no test set is read. "
-        f"{n} training examples scored; long: {n40} of 40+ characters, {n60} of 60+; greeted: the {n_topic} topic "
-        "examples with a greeting in front (four of the sixteen greetings are forms the cut does not know). "
-        "Seconds: the five folds, this machine, shared.", "",
-        "| variant | all | long 40+ | long 60+ | greeted | greeted read as greet | traditional | unpunctuated | "
-        "homophones | s |",
+        ("`.venv-rasa/bin/python scripts/sweep_long_messages.py` — no test set is read. "
+         f"{n} training examples scored; long: {n40} of 40+ characters, {n60} of 60+; greeted: the {n_topic} topic "
+         "examples with a greeting in front (four of the sixteen greetings are forms the cut does not know). "
+         "Seconds: the five folds, this machine, shared."), "",
+        ("| variant | all | long 40+ | long 60+ | greeted | greeted read as greet | traditional | unpunctuated | "
+         "homophones | s |"),
         "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
