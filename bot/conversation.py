@@ -117,7 +117,7 @@ def _before_rasa(channel: str, raw_sender: str, conversation: str, text: str, no
             handled = dataclasses.replace(handled, status=handoff.status)
         if not handled.to_rasa:  # else recorded after Rasa, with its answer
             transcripts.record_messages(session=session, conversation_id=conversation,
-                                       lines=[("citizen", words, None), *_lines("bot", handled.answer)])
+                                        lines=[("citizen", words, None), *_lines("bot", handled.answer)])
         return handled
 
 
@@ -127,7 +127,7 @@ def _after_rasa(channel: str, raw_sender: str, conversation: str, text: str, mes
     status of the conversation's open handoff, if any."""
     with session_scope() as session:
         transcripts.record_messages(session=session, conversation_id=conversation,
-                                   lines=[("citizen", text, None), *_lines("bot", messages)])
+                                    lines=[("citizen", text, None), *_lines("bot", messages)])
         handoff = handoffs.active_handoff(session=session, conversation_id=conversation)
         if handoff is not None and handoff.last_citizen_at is None:
             handoff.last_citizen_at = now

@@ -102,7 +102,7 @@ def close(session: Session, h: Handoff, *, operator: str | None = None) -> None:
     row: no person answered. The caller commits, then hands the conversation back (`hand_back`).
     """
     handoffs.set_handoff_status(session=session, handoff_id=h.id, status="closed",
-                                  operator=None if h.operator else operator)
+                                operator=None if h.operator else operator)
     if h.operator:
         log_closed(session, h, h.operator)
 

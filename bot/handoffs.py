@@ -137,12 +137,12 @@ async def handoff_status(handoff_id: int, body: HandoffStatusIn, operator: Opera
             log.warning("handoff %s: resume notice not delivered (%s)", handoff.id, handoff.channel)
             del exc
         transcripts.record_message(session=session, conversation_id=handoff.conversation_id or "", author="bot",
-                                  text=notice, pushed=True)
+                                   text=notice, pushed=True)
     if body.status == "closed":
         handback.close(session, handoff, operator=operator.username)
     else:
         handoffs.set_handoff_status(session=session, handoff_id=handoff_id, status="taken",
-                                      operator=operator.username)
+                                    operator=operator.username)
         if was == "waiting":
             handoff.acknowledged = False  # the citizen's next words get the one "a person is reading" note
     log.info("handoff %s %s by %s (%s)", handoff.id, body.status, operator.username, handoff.channel)
@@ -186,10 +186,10 @@ async def handoff_reply(handoff_id: int, body: ReplyIn, operator: OperatorDep, s
         raise HTTPException(502, detail=str(exc)) from exc
     if handoff.status == "waiting":
         handoffs.set_handoff_status(session=session, handoff_id=handoff.id, status="taken",
-                                      operator=operator.username)
+                                    operator=operator.username)
     handoff.acknowledged = True  # a person has spoken: no "a person is reading" note needed any more
     row = transcripts.record_message(session=session, conversation_id=handoff.conversation_id or "",
-                                    author="operator", text=text, operator=operator.username, pushed=True)
+                                     author="operator", text=text, operator=operator.username, pushed=True)
     log.info("handoff %s: reply by %s delivered on %s", handoff.id, operator.username, handoff.channel)
     return {"handoff_id": handoff.id, "seq": row.seq, "from": "operator", "text": row.text, "at": _iso(row.at),
             "operator": operator.username, "channel": handoff.channel, "status": handoff.status}

@@ -181,7 +181,7 @@ def consultations_list(since: datetime | None, limit: int | None, as_json: bool)
         rows = [
             consultations.consultation_to_dict(c)
             for c in consultations.list_consultations(session=session, since=since.date() if since else None,
-                                                   limit=limit)
+                                                      limit=limit)
         ]
     if as_json:
         click.echo(json.dumps(rows, ensure_ascii=False, indent=2))

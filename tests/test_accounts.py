@@ -120,7 +120,7 @@ def logged(engine: Engine) -> list[dict[str, Any]]:
         for service, category, at, persons in rows:
             outcome = "accepted" if service == "legal_aid" else "answered"
             consultations.log_consultation(session=s, service=service, channel="phone", category=category,
-                                        occurred_at=at, persons=persons, outcome=outcome, migrant_worker=True)
+                                           occurred_at=at, persons=persons, outcome=outcome, migrant_worker=True)
         s.commit()
     return [{"service": r[0]} for r in rows]
 

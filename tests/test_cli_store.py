@@ -199,8 +199,8 @@ def test_directory_find(url: str) -> None:
 def _seed(session: Session) -> None:
     for day, phone in ((1, "13812345678"), (3, None), (2, "0772-1234567")):
         consultations.log_consultation(session=session, service="hotline_12348", channel="phone",
-                                    occurred_at=datetime(2024, 5, day, 9), phone=phone, amount=20000 + day,
-                                    category="wage_arrears", persons=day)
+                                       occurred_at=datetime(2024, 5, day, 9), phone=phone, amount=20000 + day,
+                                       category="wage_arrears", persons=day)
     session.commit()
 
 

@@ -32,7 +32,7 @@ def login(engine: Engine) -> dict[str, str]:
             (PROJECT_ROOT / "data" / "directory_sample.csv").read_text(encoding="utf-8")))
         password = operators.create_operator(session=s, username="op.wang")
         handoffs.open_handoff(session=s, channel="telegram", sender_hash="b" * 64, category="family_dispute",
-                                summary="前夫不给抚养费")
+                              summary="前夫不给抚养费")
         s.commit()
     return {"username": "op.wang", "password": password}
 

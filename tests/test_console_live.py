@@ -47,7 +47,7 @@ def bot(sender: str, message: str) -> list[dict[str, Any]]:
         channel, sender_hash = sender.split(":", 1)
         with session_scope() as s:
             handoffs.open_handoff(session=s, channel=channel, sender_hash=sender_hash, category="wage_arrears",
-                                    summary="事项：追索劳动报酬。已了解：涉及金额约20000元；涉及12人；所在街道：中南街道。")
+                                  summary="事项：追索劳动报酬。已了解：涉及金额约20000元；涉及12人；所在街道：中南街道。")
         return [{"recipient_id": sender, "text": "已通知值班人员，有人会在这里回复您。在此之前我先不自动回答了。"}]
     return [{"recipient_id": sender, "text": f"收到：{message}"}]
 
@@ -213,7 +213,7 @@ def test_lockout_logout_and_the_months_xlsx(browser: Any, site: str, operator: d
     with Session(engine) as s:
         for category in ("wage_arrears", "wage_arrears", "family_dispute"):
             consultations.log_consultation(session=s, service="hotline_12348", channel="phone", category=category,
-                                        occurred_at=now, outcome="answered", operator="op.huang")
+                                           occurred_at=now, outcome="answered", operator="op.huang")
         s.commit()
     page = desk(browser, site)
     log_in(page, site, operator, first=True)

@@ -67,7 +67,7 @@ def test_idle_session_expires_and_on_shift_reads_last_seen(session: Session) -> 
 def test_new_operator_must_change_password(session: Session) -> None:
     password = operators.create_operator(session=session, username="op.chen")
     operator = operators.operator_for_token(session=session,
-                                       token=operators.login(session=session, username="op.chen", password=password) or "")
+                                            token=operators.login(session=session, username="op.chen", password=password) or "")
     assert operator is not None and operator.must_change_password
     with pytest.raises(operators.WrongPassword):
         operators.change_password(session=session, operator=operator, old="nope", new="a-long-new-secret")
@@ -83,11 +83,11 @@ def test_transcript_and_push_cursor(session: Session) -> None:
     conv = "web:" + "a" * 64
     transcripts.record_message(session=session, conversation_id=conv, author="citizen", text="转人工")
     transcripts.record_message(session=session, conversation_id=conv, author="bot", text="已通知值班人员",
-                        buttons=[{"title": "好的", "payload": "/affirm"}])
+                               buttons=[{"title": "好的", "payload": "/affirm"}])
     rows, cursor = transcripts.pushed_since(session=session, conversation_id=conv, since=0)
     assert rows == [] and cursor == 2  # the citizen's page already showed these two
     transcripts.record_message(session=session, conversation_id=conv, author="operator", text="您好，我是王", operator="op.w",
-                        pushed=True)
+                               pushed=True)
     transcripts.record_message(session=session, conversation_id="web:" + "b" * 64, author="citizen", text="别人的话")
     rows, cursor = transcripts.pushed_since(session=session, conversation_id=conv, since=2)
     assert [(r.author, r.text, r.operator) for r in rows] == [("operator", "您好，我是王", "op.w")] and cursor == 3
@@ -101,7 +101,7 @@ def test_transcript_and_push_cursor(session: Session) -> None:
 
 def test_handoff_life(session: Session) -> None:
     first = handoffs.open_handoff(session=session, channel="web", sender_hash="a" * 64, category="wage_arrears",
-                              summary="欠薪")
+                                  summary="欠薪")
     assert (first.status, first.conversation_id) == ("waiting", "web:" + "a" * 64)
     # Asking again while one is open keeps the one handoff.
     assert handoffs.open_handoff(session=session, channel="web", sender_hash="a" * 64).id == first.id

@@ -35,9 +35,9 @@ def queue(engine: Engine) -> dict[str, Any]:
     with Session(engine) as s:
         password = operators.create_operator(session=s, username="op.zhao")
         first = handoffs.open_handoff(session=s, channel="telegram", sender_hash=sender_hash,
-                                        category="wage_arrears", summary="工地欠薪，电话13977212345")
+                                      category="wage_arrears", summary="工地欠薪，电话13977212345")
         second = handoffs.open_handoff(session=s, channel="web", sender_hash="d" * 64,
-                                         category="family_dispute", summary="抚养费")
+                                       category="family_dispute", summary="抚养费")
         s.commit()
         ids = (first.id, second.id)
     return {"login": {"username": "op.zhao", "password": password}, "id": ids[0], "other_id": ids[1],

@@ -31,7 +31,7 @@ def asks_for_a_person(sender: str, message: str) -> list[dict[str, Any]]:
         channel, sender_hash = sender.split(":", 1)
         with session_scope() as s:
             handoffs.open_handoff(session=s, channel=channel, sender_hash=sender_hash, category="wage_arrears",
-                                    summary="事项：追索劳动报酬。已了解：涉及金额约20000元；涉及12人。")
+                                  summary="事项：追索劳动报酬。已了解：涉及金额约20000元；涉及12人。")
         return [{"recipient_id": sender, "text": "已通知值班人员，有人会在这里回复您。"}]
     return [{"recipient_id": sender, "text": f"收到：{message}"}]
 
@@ -230,8 +230,8 @@ def test_the_bots_referral_becomes_the_operators_consultation(client: TestClient
     sender_hash = queued["conversation_id"].split(":", 1)[1]
     with Session(engine) as s:
         consultations.log_consultation(session=s, service="online", channel="web", category="wage_arrears",
-                                    outcome="referred", referral="人工（12348/司法所）", sender_hash=sender_hash,
-                                    source_id=f"bot:{sender_hash}:0:1")
+                                       outcome="referred", referral="人工（12348/司法所）", sender_hash=sender_hash,
+                                       source_id=f"bot:{sender_hash}:0:1")
         s.commit()
     [item] = client.get("/api/handoffs", headers=auth).json()
     for _ in range(2):  # closing twice still logs once

@@ -27,7 +27,7 @@ def client(fake_rasa: FakeRasa, tmp_path, monkeypatch: pytest.MonkeyPatch) -> It
     Base.metadata.create_all(engine)
     with Session(engine) as s:
         consultations.log_consultation(session=s, service="online", channel="wechat", category="wage_arrears",
-                                    outcome="answered", phone=PHONE, summary=f"电话{PHONE}")
+                                       outcome="answered", phone=PHONE, summary=f"电话{PHONE}")
         consultations.log_consultation(session=s, service="hotline_12348", channel="phone", outcome="answered")
         s.add(Handoff(created_at=datetime(2026, 12, 1), channel="web", sender_hash="a" * 64, status="waiting",
                       summary=f"电话{PHONE}"))

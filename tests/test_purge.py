@@ -50,8 +50,8 @@ def seed_store(session: Session) -> None:
     for at, phone, summary, source in ((OLD, OLD_PHONE, said_old, "old"),
                                        (NOW, NEW_PHONE, f"电话{NEW_PHONE}", "new")):
         consultations.log_consultation(session=session, service="online", channel="web", occurred_at=at,
-                                    category="wage_arrears", outcome="answered", phone=phone, summary=summary,
-                                    sender_hash="f" * 64, source_id=f"bot:{source}")
+                                       category="wage_arrears", outcome="answered", phone=phone, summary=summary,
+                                       sender_hash="f" * 64, source_id=f"bot:{source}")
         session.add(ChatMessage(conversation_id=f"web:{source}", seq=1, author="citizen", at=at,
                                 text=said_old if source == "old" else f"我的电话是{NEW_PHONE}"))
         session.add(Handoff(created_at=at, channel="web", sender_hash="f" * 64, summary=summary, status="closed",

@@ -31,7 +31,7 @@ def seeded(engine: Engine) -> dict[str, str]:
             (PROJECT_ROOT / "data" / "directory_sample.csv").read_text(encoding="utf-8")))
         password = operators.create_operator(session=s, username="op.li")
         handoffs.open_handoff(session=s, channel="wechat", sender_hash="a" * 64, category="wage_arrears",
-                                summary="工地欠薪，电话13977212345")
+                              summary="工地欠薪，电话13977212345")
         s.commit()
     return {"username": "op.li", "password": password}
 

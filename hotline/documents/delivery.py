@@ -64,7 +64,7 @@ def send_due(*, session: Session, today: dt.date, now: dt.datetime | None = None
         text = reminder_text(reminder)
         if reminder.channel == "web":
             transcripts.record_message(session=session, conversation_id=f"web:{reminder.sender_hash}",
-                                      author="bot", text=text, pushed=True)
+                                       author="bot", text=text, pushed=True)
             status = "sent"
         elif reminder.channel == "telegram":
             address = sealing.unseal_address(reminder.reply_address)
