@@ -195,7 +195,8 @@ def _art32(facts: AidFacts, on: dt.date, d: _Draft) -> bool:
 
 def _art42_item(facts: AidFacts, on: dt.date) -> dict[str, Any] | None:
     """Art. 42: applicants whose economic situation is not checked (免予核查)."""
-    for item in parameter("legal_aid.art42", on).value["items"]:
+    items: list[dict[str, Any]] = parameter("legal_aid.art42", on).value["items"]
+    for item in items:
         if "migrant_worker" in item:
             if facts.migrant_worker is True and facts.matter in item["matters"]:
                 return item
@@ -480,8 +481,8 @@ def _not_in_force(on: dt.date) -> Assessment:
         means_test="unknown",
         basis=[law.citation],
         threshold=None,
-        reasons=[f"法律援助法自{start.year}年{start.month}月{start.day}日起施行（{law.citation}）；{on.isoformat()}适用的是"
-                 "此前的规定，本助手没有收录，需要工作人员审核。"],
+        reasons=[(f"法律援助法自{start.year}年{start.month}月{start.day}日起施行（{law.citation}）；{on.isoformat()}适用的是"
+                  "此前的规定，本助手没有收录，需要工作人员审核。")],
         next_steps=["请转人工或拨打12348咨询。"],
     )
 
@@ -579,7 +580,8 @@ def facts_needed(slots: Mapping[str, Any], on: dt.date) -> tuple[str, ...]:
     facts = facts_from_slots(slots)
     if facts.matter in migrant_waiver_matters(on):
         needed.append("migrant_worker")
-    no_means = dict(monthly_income=None, household_size=None, has_valuable_assets=None, own_monthly_income=None)
+    no_means: dict[str, Any] = {"monthly_income": None, "household_size": None, "has_valuable_assets": None,
+                                 "own_monthly_income": None}
     bare = replace(facts, groups=(), **no_means)
     if assess(bare, on).means_test in ("waived", "not_required"):
         return tuple(needed)
@@ -589,11 +591,11 @@ def facts_needed(slots: Mapping[str, Any], on: dt.date) -> tuple[str, ...]:
     if assess(replace(facts, **no_means), on).means_test in ("waived", "not_required"):
         return tuple(needed)
     if "no_fixed_income" in needed and not isinstance(slots.get("no_fixed_income"), bool):
-        return tuple(needed + ["monthly_income", "household_size", "has_valuable_assets"])
+        return (*needed, "monthly_income", "household_size", "has_valuable_assets")
     if facts.matter in _OWN_MEANS_MATTERS:
         needed.append("lives_with_other_party")
         if facts.lives_with_other_party is None:
-            return tuple(needed + ["monthly_income", "household_size", "has_valuable_assets"])
+            return (*needed, "monthly_income", "household_size", "has_valuable_assets")
     needed += ["own_monthly_income"] if facts.own_means_only() else ["monthly_income", "household_size"]
     std = parameter_or_none("hardship.guangxi_standard", on)
     if std is None or not std.value.get("no_valuable_assets"):
@@ -626,7 +628,7 @@ def _opt_amount(body: dict[str, Any], key: str, *, positive: bool = False) -> in
     if value < 0 or (positive and value == 0):
         what = "大于0" if positive else "不能是负数"
         raise ValueError(f"{key} {what} / {key} must be {'positive' if positive else 'zero or more'}")
-    return int(round(value))
+    return round(value)
 
 
 def _criminal_from_api(raw: Any, matter: str) -> CriminalFacts | None:
