@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import json
 import logging
 import os
 import time
@@ -72,6 +73,16 @@ def replies_after(events: list[dict[str, Any]], turn: str, recipient: str) -> li
     return out
 
 
+def stored_turns_of(store: Any) -> Any:
+    """The store under Rasa's wrappers (FailSafeTrackerStore, AwaitableTrackerStore) that can say cheaply whether a
+    conversation may hold a turn id (tracker_store.KeptRowsSQLTrackerStore.may_hold), or None."""
+    for _ in range(4):
+        if store is None or callable(getattr(store, "may_hold", None)):
+            return store
+        store = getattr(store, "_tracker_store", None)
+    return None
+
+
 def _turn_once() -> None:
     from rasa.core.channels.channel import CollectingOutputChannel
     from rasa.core.processor import MessageProcessor
@@ -82,7 +93,10 @@ def _turn_once() -> None:
     async def handle_message(self: Any, message: Any) -> Any:
         turn = (message.metadata or {}).get(TURN_KEY) if isinstance(message.metadata, dict) else None
         collecting = isinstance(message.output_channel, CollectingOutputChannel)
-        if turn and collecting:
+        # Nearly every turn is new: the stored rows are searched for the id's JSON text first, and the tracker is
+        # built and serialised only when it is there (what Rasa would find is then exactly what it finds).
+        store = stored_turns_of(self.tracker_store) if turn and collecting else None
+        if turn and collecting and (store is None or store.may_hold(message.sender_id, json.dumps(str(turn)))):
             tracker = await self.tracker_store.retrieve(message.sender_id)
             if tracker is not None:
                 events = tracker.current_state(EventVerbosity.ALL).get("events") or []

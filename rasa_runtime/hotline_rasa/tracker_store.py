@@ -43,7 +43,7 @@ INTERNALS = Patch(
     install=lambda: None,
     why=__doc__ or "")
 
-# Plain SQL: the ORM's query building cost more than the queries (reports/profile_rasa_gil.md).
+# Plain SQL: the ORM's query building cost more than the queries (reports/profile_rasa_gil.md of 4551f20).
 _KEY_SQL = sa.text("SELECT max(id), count(id) FROM events WHERE sender_id = :sender")
 _ROWS_SQL = sa.text("SELECT id, timestamp, type_name, data FROM events WHERE sender_id = :sender ORDER BY id")
 
@@ -135,6 +135,16 @@ class KeptRowsSQLTrackerStore(SQLTrackerStore):
         entry = _Rows(rows, sum(len(r[3] or "") for r in rows))
         self._remember(sender_id, entry)
         return entry
+
+    def may_hold(self, sender_id: str, needle: str) -> bool:
+        """Whether a user event of the conversation may contain `needle` (a value's JSON text, as the rows hold it):
+        False only when no stored user event does (resilience.py asks it for a turn id on every turn, instead of
+        building and serialising the whole tracker). Always True with Rasa's own methods (HOTLINE_RASA_SPEEDUPS=0)."""
+        if self._kept is None:
+            return True
+        with self.session_scope() as session:
+            entry = self._stored(session, sender_id)
+        return any(needle in data for _, _, kind, data in entry.rows if kind == "user")
 
     async def _retrieve(self, sender_id: str, fetch_events_from_all_sessions: bool) -> DialogueStateTracker | None:
         if self._kept is None:
