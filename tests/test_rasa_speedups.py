@@ -104,11 +104,13 @@ marks = {name: speedups.installed_by(obj) for name, obj in {
     "serve_application's load_agent_on_start": run.serve_application.__globals__["load_agent_on_start"],
 }.items()}
 before = gc.get_freeze_count()
+gc.disable()  # as serve leaves it while Rasa is imported and the model made
 agent = asyncio.run(run.serve_application.__globals__["load_agent_on_start"]("m.tar.gz", None, None, None, None))
 frozen = gc.get_freeze_count() - before
+collecting = gc.isenabled()
 gc.unfreeze()
 print(json.dumps({"applied": applied, "stock": stock, "patched": patched, "marks": marks,
-                  "frozen": frozen, "agent": type(agent).__name__}, ensure_ascii=False))
+                  "frozen": frozen, "agent": type(agent).__name__, "collecting": collecting}, ensure_ascii=False))
 """
 
 
@@ -157,6 +159,32 @@ def test_frozen_model_objects_takes_effect(take_effect: dict[str, Any]) -> None:
     """The loader `rasa run` registers is the patched one; what it loads comes back, its objects frozen."""
     assert take_effect["marks"]["serve_application's load_agent_on_start"] == "frozen_model_objects"
     assert take_effect["agent"] == "FakeAgent" and take_effect["frozen"] >= 50_000
+    assert take_effect["collecting"] is True  # the collector serve paused is on again once the agent is loaded
+
+
+SERVE_PAUSE = r"""
+import gc, json, os, sys, types
+seen = {}
+from hotline_rasa import resilience, speedups
+resilience.apply = lambda: seen.setdefault("importing_rasa", gc.isenabled())
+speedups.apply = lambda names: seen.setdefault("patching", gc.isenabled())
+fake = types.ModuleType("rasa.__main__")
+fake.main = lambda: seen.setdefault("serving", gc.isenabled())
+sys.modules["rasa.__main__"] = fake
+os.environ.update(HOTLINE_RASA_TOKEN="t", HOTLINE_RASA_SPEEDUPS=sys.argv[1])
+sys.argv = ["serve", "--enable-api"]
+from hotline_rasa import serve
+serve.main()
+print(json.dumps(seen))
+"""
+
+
+@pytest.mark.rasa
+def test_serve_pauses_the_collector_while_rasa_is_imported_and_loaded() -> None:
+    """With the speed-ups, `serve` imports Rasa and hands over to `rasa run` (which loads the model) with the
+    collector paused — frozen_model_objects turns it on (above); as shipped it is never paused."""
+    assert run_in_rasa(SERVE_PAUSE, "1") == {"importing_rasa": False, "patching": False, "serving": False}
+    assert run_in_rasa(SERVE_PAUSE, "0") == {"importing_rasa": True, "serving": True}
 
 
 def test_the_pinned_rasa_is_a_version_the_runtime_was_checked_on() -> None:
@@ -574,3 +602,150 @@ def test_endpoints_yml_gives_rasa_the_store_that_keeps_rows_and_reads_nothing_tw
     shipped = run_in_rasa(STORE, '{"HOTLINE_RASA_SPEEDUPS": "0"}')
     assert shipped["class"] == "KeptRowsSQLTrackerStore" and shipped["keeps_rows"] is False
     assert shipped["events"] == [2, 2] and shipped["event_reads"] >= 2  # Rasa's own methods: each read queries
+
+
+TURN_ONCE = r"""
+import asyncio, json, sys, tempfile
+from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
+from rasa.core.processor import MessageProcessor
+from rasa.core.tracker_store import AwaitableTrackerStore, FailSafeTrackerStore, SQLTrackerStore
+from rasa.shared.core import events as ev
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.trackers import EventVerbosity
+
+ran = []
+async def rasa_turn(self, message):  # Rasa's own handle_message, as resilience finds it: a turn that is run
+    ran.append(message.metadata["hotline_turn"])
+    return message.output_channel.messages
+MessageProcessor.handle_message = rasa_turn
+from hotline_rasa import resilience
+from hotline_rasa.tracker_store import KeptRowsSQLTrackerStore
+resilience.apply()
+
+domain = Domain.load("domain")
+tmp = tempfile.mkdtemp()
+ids = ["t-old", "web:m-1", "消息\"1\\", "t-new", "欠钱的是哪个老板？", "bot"]
+def conversation():
+    yield ev.ActionExecuted("action_session_start"); yield ev.SessionStarted(); yield ev.ActionExecuted("action_listen")
+    yield ev.UserUttered("我要讨薪", metadata={"hotline_turn": "t-old"})
+    yield ev.BotUttered("欠钱的是哪个老板？", metadata={"utter_action": "utter_ask_employer"})
+    yield ev.ActionExecuted("action_session_start"); yield ev.SessionStarted()  # a new session: t-old is before it
+    yield ev.UserUttered("老李", metadata={"hotline_turn": "web:m-1"})
+    yield ev.BotUttered("一共欠了多少钱？")
+    yield ev.UserUttered("三万五", metadata={"hotline_turn": "消息\"1\\"})
+
+class Counted:
+    def __init__(self, store):
+        self.store, self.reads = store, 0
+    def wrap(self):
+        original = self.store.retrieve
+        async def retrieve(sender_id):
+            self.reads += 1
+            return await original(sender_id)
+        self.store.retrieve = retrieve
+        return self
+
+async def play(name, store):
+    tracker = await store.get_or_create_tracker("web:abc", append_action_listen=False)
+    for e in conversation():
+        tracker.update(e)
+    await store.save(tracker)
+    counted = Counted(store).wrap()
+    processor = type("P", (), {})()
+    processor.tracker_store = FailSafeTrackerStore(AwaitableTrackerStore(store))
+    out = {}
+    for turn in ids:
+        ran.clear()
+        channel = CollectingOutputChannel()
+        reads = counted.reads
+        answer = await MessageProcessor.handle_message(processor, UserMessage("x", channel, "web:abc",
+                                                                              metadata={"hotline_turn": turn}))
+        out[turn] = {"ran": list(ran), "answer": answer, "reads": counted.reads - reads}
+    return out
+
+result = {name: asyncio.run(play(name, store)) for name, store in {
+    "stock": SQLTrackerStore(domain, dialect="sqlite", db=f"{tmp}/stock.db"),
+    "kept": KeptRowsSQLTrackerStore(domain, dialect="sqlite", db=f"{tmp}/kept.db")}.items()}
+print(json.dumps(result, ensure_ascii=False))
+"""
+
+
+@pytest.mark.rasa
+def test_a_new_turn_id_is_looked_for_in_the_stored_rows_without_building_the_tracker() -> None:
+    """resilience's turn-once check (issue 27) built and serialised the whole tracker on every turn to look for the
+    turn id; with the kept rows it searches their JSON first (issue 28). Same turns rerun or answered as with Rasa's
+    own store — an id applied before, one in an older session, one needing JSON escapes, words that only look like
+    an id — and a new id costs no tracker read."""
+    result = run_in_rasa(TURN_ONCE)
+    kept, stock = result["kept"], result["stock"]
+    assert {t: (r["ran"], r["answer"]) for t, r in kept.items()} == {
+        t: (r["ran"], r["answer"]) for t, r in stock.items()}
+    # Not vacuous: applied ids are answered again without a run, the others run.
+    assert stock["web:m-1"]["ran"] == [] and stock["web:m-1"]["answer"] == [
+        {"recipient_id": "web:abc", "text": "一共欠了多少钱？"}]
+    assert stock['消息"1\\']["ran"] == []
+    assert [t for t, r in stock.items() if r["ran"]] == ["t-old", "t-new", "欠钱的是哪个老板？", "bot"]
+    # Takes effect: Rasa's own store reads the tracker for every id; the kept rows only for ids they hold.
+    assert all(r["reads"] == 1 for r in stock.values())
+    assert {t: r["reads"] for t, r in kept.items()} == {"t-old": 1, "web:m-1": 1, '消息"1\\': 1, "t-new": 0,
+                                                         "欠钱的是哪个老板？": 0, "bot": 0}
+
+
+DOMAIN_BODY = r"""
+import asyncio, json
+import ujson
+from aiohttp import web
+from rasa.shared.core.domain import Domain
+from rasa.utils.endpoints import EndpointConfig
+
+domain = Domain.load("domain").as_dict()  # Rasa's cached dict: the same object every call (RemoteAction)
+assert Domain.load("domain").as_dict() is not domain
+encoded = []
+dumps = ujson.dumps
+def counted(obj, *args, **kwargs):
+    encoded.append(obj is domain)
+    return dumps(obj, *args, **kwargs)
+
+async def play():
+    raw = []
+    async def answer(request):
+        raw.append((await request.read()).decode())
+        return web.json_response({"ok": True})
+    app = web.Application(client_max_size=10**7)
+    app.router.add_post("/webhook", answer)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    endpoint = EndpointConfig(f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}/webhook")
+    bodies = [{"next_action": "validate_wage_claim_form", "sender_id": "web:abc", "version": "3.6.21",
+               "tracker": {"events": [{"event": "user", "text": f"三万五/{n}", "x": 0.1 + n}]}, "domain": domain}
+              for n in range(3)]
+    bodies += [{"domain": domain}, {"next_action": "x", "domain": {"other": [1, "二"]}}, {"domain": domain, "tail": 1},
+               {"next_action": "x", "domain": domain}]
+    for body in bodies:
+        await endpoint.request(json=body, method="post")
+    await runner.cleanup()
+    return raw, [dumps(b) for b in bodies]
+
+stock, _ = asyncio.run(play())
+from hotline_rasa import speedups as rasa_speedups
+rasa_speedups.apply(["pooled_endpoint_sessions"])
+ujson.dumps = counted
+patched, expected = asyncio.run(play())
+print(json.dumps({"stock": [json.loads(r) for r in stock], "patched": [json.loads(r) for r in patched],
+                  "byte_equal": patched == expected, "domain_encodes": sum(encoded),
+                  "domain_chars": len(dumps(domain))}))
+"""
+
+
+@pytest.mark.rasa
+def test_the_domain_sent_with_every_action_call_is_encoded_once() -> None:
+    """Rasa sends its (cached) domain dict with every action call; the pooled session encodes it once per model: the
+    body is byte for byte ujson's, and carries the same values as stock Rasa's."""
+    result = run_in_rasa(DOMAIN_BODY)
+    assert result["patched"] == result["stock"] and result["byte_equal"] is True
+    assert result["domain_chars"] > 20_000
+    # 5 bodies end with that domain: encoded for the first, and again after another domain came between (the latest
+    # one is kept); stock Rasa encodes it in each.
+    assert result["domain_encodes"] == 2

@@ -10,6 +10,7 @@ HOTLINE_RASA_SPEEDUPS=0, and refuse an unknown Rasa.
 """
 from __future__ import annotations
 
+import gc
 import sys
 
 from hotline_rasa.settings import RuntimeSettings
@@ -29,6 +30,11 @@ def rasa_argv(args: list[str], settings: RuntimeSettings) -> list[str]:
 def main() -> None:
     settings = RuntimeSettings.from_env()
     argv = rasa_argv(sys.argv[1:], settings)
+    if settings.speedups:
+        # Rasa's imports and the model make ~850,000 objects, and full collections walked them again and again
+        # meanwhile (~1.3 s of CPU of the imports): the collector is paused until the agent is loaded, when
+        # speedups' frozen_model_objects collects once, freezes what is there and turns it back on.
+        gc.disable()
     from hotline_rasa import resilience
 
     resilience.apply()  # a turn applied once, actions retried across restarts (not a speed-up: always on)
