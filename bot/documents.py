@@ -19,7 +19,6 @@ from urllib.parse import quote
 from fastapi import APIRouter, HTTPException
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
-from sqlalchemy import select
 
 from bot.deps import OperatorDep, SessionDep
 from hotline import clock
@@ -188,11 +187,10 @@ def forget_answers(conversation_id: str, texts: list[str]) -> None:
     if not any(tokens_in(t) for t in texts):
         return
     from hotline.retention import tracker_store_url
-    from hotline.store.models import ChatMessage
+    from hotline.store import transcripts
 
     with session_scope() as session:
-        lines = list(session.scalars(select(ChatMessage).where(ChatMessage.conversation_id == conversation_id)
-                                     .order_by(ChatMessage.seq.desc()).limit(60)))[::-1]
+        lines = transcripts.transcript(session=session, conversation_id=conversation_id, limit=60)
         said = store.forget_personal_lines(lines, _personal_questions())
     url = tracker_store_url()
     if url:

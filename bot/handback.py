@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bot.menu import MAIN_MENU
@@ -65,9 +64,8 @@ def pressed(session: Session, conversation: str, text: str) -> str:
 
 def last_activity(session: Session, h: Handoff) -> datetime:
     """When anyone last spoke in the handoff: queued, taken, the citizen's last words or an operator's reply."""
-    replied = session.scalar(select(func.max(ChatMessage.at)).where(
-        ChatMessage.conversation_id == (h.conversation_id or ""), ChatMessage.author == "operator",
-        ChatMessage.at >= h.created_at))
+    replied = transcripts.last_line_at(session=session, conversation_id=h.conversation_id or "", author="operator",
+                                       since=h.created_at)
     return max(t for t in (h.created_at, h.taken_at, h.last_citizen_at, replied) if t is not None)
 
 

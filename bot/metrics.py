@@ -104,11 +104,10 @@ class StoreCollector(Collector):
     """Figures the database and the outbox hold, read at scrape time (so every process's writes count)."""
 
     def collect(self) -> Iterable[Metric]:
-        from sqlalchemy import func, select
-
         from hotline import outbox
+        from hotline.store import consultations
+        from hotline.store import handoffs as handoff_rows
         from hotline.store.db import session_scope
-        from hotline.store.models import Consultation, Handoff
 
         up = GaugeMetricFamily("hotline_database_up", "1 when the database answered this scrape")
         logged = CounterMetricFamily("hotline_consultations_logged", "Consultations in the log",
@@ -116,11 +115,9 @@ class StoreCollector(Collector):
         handoffs = GaugeMetricFamily("hotline_handoffs", "Handoffs to a person by status", labels=["status"])
         try:
             with session_scope() as session:
-                for service, channel, n in session.execute(
-                        select(Consultation.service, Consultation.channel, func.count())
-                        .group_by(Consultation.service, Consultation.channel)):
+                for service, channel, n in consultations.count_by_service_and_channel(session=session):
                     logged.add_metric([service, channel], n)
-                for status, n in session.execute(select(Handoff.status, func.count()).group_by(Handoff.status)):
+                for status, n in handoff_rows.count_by_status(session=session):
                     handoffs.add_metric([status], n)
             up.add_metric([], 1)
         except Exception as exc:  # a scrape during an outage shows the outage, it does not fail

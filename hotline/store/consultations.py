@@ -9,7 +9,7 @@ from datetime import date, datetime, time, timezone
 from decimal import Decimal
 from typing import Any, cast
 
-from sqlalchemy import Table, insert, select
+from sqlalchemy import Table, func, insert, select
 from sqlalchemy.orm import Session
 
 from hotline.consultation_record import ConsultationRecord, consultation_record
@@ -153,6 +153,13 @@ def list_consultations(*, session: Session, since: date | None = None, limit: in
     if limit is not None:
         query = query.limit(limit)
     return list(session.scalars(query))
+
+
+def count_by_service_and_channel(*, session: Session) -> list[tuple[str, str, int]]:
+    """(service, channel, rows) over the whole log: the metrics' counter."""
+    rows = session.execute(select(Consultation.service, Consultation.channel, func.count())
+                           .group_by(Consultation.service, Consultation.channel))
+    return [(service, channel, int(n)) for service, channel, n in rows]
 
 
 def consultation_to_dict(c: Consultation) -> dict[str, Any]:

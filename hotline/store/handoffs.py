@@ -1,7 +1,7 @@
 """Handoffs to a person: the operators' queue, taken and closed. The only SQL about the `handoffs` table."""
 from __future__ import annotations
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from hotline import codes
@@ -43,6 +43,12 @@ def list_handoffs(*, session: Session, status: str | None = "waiting") -> list[H
     if status is not None:
         query = query.where(Handoff.status == status)
     return list(session.scalars(query))
+
+
+def count_by_status(*, session: Session) -> list[tuple[str, int]]:
+    """(status, handoffs) over every handoff: the metrics' gauge."""
+    return [(status, int(n)) for status, n in session.execute(
+        select(Handoff.status, func.count()).group_by(Handoff.status))]
 
 
 def get_handoff(*, session: Session, handoff_id: int) -> Handoff | None:

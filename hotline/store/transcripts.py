@@ -66,6 +66,12 @@ def transcript(*, session: Session, conversation_id: str, since: datetime | None
     return rows[::-1]
 
 
+def last_line_at(*, session: Session, conversation_id: str, author: str, since: datetime) -> datetime | None:
+    """When `author` last spoke in the conversation, from `since` on (None: not since then)."""
+    return session.scalar(select(func.max(ChatMessage.at)).where(
+        ChatMessage.conversation_id == conversation_id, ChatMessage.author == author, ChatMessage.at >= since))
+
+
 def pushed_since(*, session: Session, conversation_id: str, since: int) -> tuple[list[ChatMessage], int]:
     """Lines to push to the web chat after cursor `since`, and the new cursor (the conversation's last seq)."""
     rows = list(session.scalars(
