@@ -219,7 +219,7 @@ def write_xlsx(report: AdvisorReport, out: Path) -> None:
 
     bold, shade, idle = Font(bold=True), PatternFill("solid", fgColor="DDEBF7"), PatternFill("solid", fgColor="FCE4D6")
     book = Workbook()
-    first = book.active
+    first = book.worksheets[0]  # a new book's one sheet: the summary
     taken: set[str] = set()
 
     def header(sheet: Any, title: str, headers: list[str]) -> None:

@@ -63,7 +63,7 @@ class AdvisorEntry:
     office_hours: str | None = None
     sample: bool = False
 
-    def to_api(self) -> dict:
+    def to_api(self) -> dict[str, object]:
         """CONTRACT §7 advisor keys, plus kind, firm and aliases."""
         return {
             "street": self.street,
@@ -112,7 +112,7 @@ def parse_roster(text: str) -> list[AdvisorEntry]:
         if len(cells) != len(header):
             problems.append(f"line {line}: expected {len(header)} fields, found {len(cells)}")
             continue
-        row = {name: (cell.strip() or None) for name, cell in zip(header, cells)}
+        row = {name: (cell.strip() or None) for name, cell in zip(header, cells, strict=True)}
         why = _row_problem(row)
         if why:
             problems.append(f"line {line}: {why}")

@@ -148,7 +148,7 @@ def write_xlsx(export: MonthExport, out: Path) -> None:
     from openpyxl.utils import get_column_letter
 
     book = Workbook()
-    book.remove(book.active)
+    book.remove(book.worksheets[0])  # a new book's one empty sheet: each table adds its own
     bold = Font(bold=True)
     shade = PatternFill("solid", fgColor="DDEBF7")
     for table in export.tables:

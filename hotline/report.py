@@ -141,11 +141,11 @@ def render_chart(stats: dict[str, Any], out: Path) -> Path:
                          "axes.unicode_minus": False}):
         fig, ax = plt.subplots(figsize=(9, 4.8), dpi=150)
         bottom = [0] * len(months)
-        for code, colour in zip(SERVICES, SERVICE_COLOURS):
+        for code, colour in zip(SERVICES, SERVICE_COLOURS, strict=True):  # a colour for each service
             values = [stats["by_month_service"][m].get(code, 0) for m in months]
             if any(values):
                 ax.bar(range(12), values, bottom=bottom, color=colour, label=SERVICES[code], width=0.7)
-                bottom = [b + v for b, v in zip(bottom, values)]
+                bottom = [b + v for b, v in zip(bottom, values, strict=True)]
         for x, total in enumerate(bottom):
             if total:
                 ax.text(x, total, str(total), ha="center", va="bottom", fontsize=8)
@@ -189,7 +189,7 @@ def _docx_table(doc: Any, headers: tuple[str, ...], rows: list[tuple[Any, ...]])
 
     table = doc.add_table(rows=1, cols=len(headers))
     table.style = "Table Grid"
-    for cell, text in zip(table.rows[0].cells, headers):
+    for cell, text in zip(table.rows[0].cells, headers, strict=True):
         cell.text = ""
         cell.paragraphs[0].add_run(text).bold = True
     for row in rows:

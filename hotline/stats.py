@@ -99,7 +99,7 @@ def _assistant(session: Session, start: datetime, end: datetime) -> dict[str, An
         .where(_c.service == "online", _in(start, end), _c.channel.in_(ASSISTANT_CHANNELS), _c.operator.is_(None))
         .group_by(_c.channel, wage)
     )
-    by_channel = {channel: 0 for channel in ASSISTANT_CHANNELS}
+    by_channel = dict.fromkeys(ASSISTANT_CHANNELS, 0)
     out = {"assistant_consultations": 0, "assistant_consultation_persons": 0,
            "assistant_wage_consultations": 0, "assistant_wage_persons": 0}
     for channel, is_wage, n, persons in session.execute(query):

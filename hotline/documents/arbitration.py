@@ -15,7 +15,7 @@ import yaml
 
 from hotline.law.params import ParameterValue, parameter_or_none
 from hotline.law.quotes import cn_number
-from hotline.wage_claim import WageFacts, WageGuidance, guidance
+from hotline.wage_claim import WageFacts, WageGuidance, guidance, limitation_start
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 BLANK = "＿＿＿＿"  # a line to fill by hand
@@ -127,7 +127,9 @@ def _months_between(start: dt.date, end: dt.date) -> int:
 
 class _Cites:
     def __init__(self, on: dt.date) -> None:
-        self.on, self.items, self.unverified = on, [], []
+        self.on = on
+        self.items: list[str] = []  # the citations quoted, in order
+        self.unverified: list[str] = []  # those not checked against the official text
 
     def get(self, name: str) -> ParameterValue | None:
         pv = parameter_or_none(name, self.on)
@@ -225,17 +227,18 @@ def _compensation(facts: WageFacts, extra: ClaimFacts, c: _Cites, for_person: li
     """第三十八、四十六条: the worker ended the job because wages were not paid; the amount by 第四十七条."""
     if not (facts.employment_ended and extra.resigned_for_arrears):
         return None
-    arts = [c.get(n) for n in ("labor_contract.art38", "labor_contract.art46", "labor_contract.art47")]
-    if any(a is None for a in arts):
+    found = [c.get(n) for n in ("labor_contract.art38", "labor_contract.art46", "labor_contract.art47")]
+    arts = [a for a in found if a is not None]
+    if len(arts) < len(found):
         return None
-    art38, art46, art47 = arts
-    basis = [a.citation for a in arts]  # type: ignore[union-attr]
+    art47 = arts[2]
+    basis = [a.citation for a in arts]
     if extra.start_date is None or facts.end_date is None or extra.monthly_wage is None:
         for_person.append("经济补偿：需要入职日期、离职日期和月工资才能计算，请补充。")
         return Claim("请求裁决被申请人支付解除劳动合同的经济补偿" + BLANK + "元。", None, basis)
     worked = _months_between(extra.start_date, facts.end_date + dt.timedelta(days=1))
     years, rest = divmod(worked, 12)
-    rule = art47.value  # type: ignore[union-attr]
+    rule = art47.value
     units = years * rule["months_per_full_year"]
     if rest >= 6 and rule["half_year_or_more_counts_as_year"]:
         units += rule["months_per_full_year"]
@@ -289,9 +292,8 @@ def arbitration_draft(facts: WageFacts, applicant: Applicant, on: dt.date,
             claims.append(more)
     # No claim for costs: labour arbitration is free (第五十三条), so the usual 「仲裁费用由被申请人承担」 asks nothing.
     limitation = c.get("labor_arbitration.limitation")
-    deadline = g.limitation.deadline
-    if deadline is not None:
-        start = _limitation_start(facts)
+    deadline, start = g.limitation.deadline, limitation_start(facts)
+    if deadline is not None and start is not None:  # a deadline is counted from a start: both or neither
         since = (f"工作结束之日（{cn_date(start)}）" if start == facts.end_date else f"最后一次讨要之日（{cn_date(start)}）")
         deadline_text = (f"申请仲裁的时效期间为一年，从{since}起算，至{cn_date(deadline)}届满；"
                          "其间向对方讨要或对方答应付款的，时效重新计算。")
@@ -320,14 +322,6 @@ def arbitration_draft(facts: WageFacts, applicant: Applicant, on: dt.date,
                             claims=claims, facts_and_reasons=_facts_and_reasons(facts, extra, g),
                             evidence=evidence, missing_evidence=list(g.missing_evidence), deadline=deadline,
                             deadline_text=deadline_text, basis=basis, for_person=for_person)
-
-
-def _limitation_start(facts: WageFacts) -> dt.date | None:
-    """The day the period runs from: the job's end, or a later demand (issue 23's `last_demand_date`)."""
-    demand = getattr(facts, "last_demand_date", None)
-    if facts.end_date is not None and demand is not None and demand > facts.end_date:
-        return demand
-    return facts.end_date
 
 
 def _evidence(facts: WageFacts) -> list[str]:

@@ -13,6 +13,7 @@ import tempfile
 from pathlib import Path
 
 from docx import Document
+from docx.document import Document as WordDocument  # the type; docx.Document is the function making one
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml.ns import qn
 from docx.shared import Cm, Pt, RGBColor
@@ -28,7 +29,7 @@ class PdfUnavailable(RuntimeError):
     """LibreOffice (soffice) is not installed or failed: the .docx is still there."""
 
 
-def _document() -> Document:
+def _document() -> WordDocument:
     doc = Document()
     section = doc.sections[0]
     section.page_height, section.page_width = Cm(29.7), Cm(21.0)
@@ -42,7 +43,7 @@ def _document() -> Document:
     return doc
 
 
-def _para(doc: Document, text: str, *, bold: bool = False, size: float | None = None, center: bool = False,
+def _para(doc: WordDocument, text: str, *, bold: bool = False, size: float | None = None, center: bool = False,
           color: RGBColor | None = None, indent: bool = False) -> None:
     p = doc.add_paragraph()
     if center:
@@ -54,14 +55,14 @@ def _para(doc: Document, text: str, *, bold: bool = False, size: float | None = 
     run.bold = bold
     font = get_settings().document_font
     run.font.name = font
-    run.element.rPr.rFonts.set(qn("w:eastAsia"), font)
+    run.element.get_or_add_rPr().get_or_add_rFonts().set(qn("w:eastAsia"), font)  # made by font.name above
     if size:
         run.font.size = Pt(size)
     if color is not None:
         run.font.color.rgb = color
 
 
-def _table(doc: Document, rows: list[tuple[str, str]]) -> None:
+def _table(doc: WordDocument, rows: list[tuple[str, str]]) -> None:
     table = doc.add_table(rows=0, cols=2)
     table.style = "Table Grid"
     table.autofit = False
@@ -69,14 +70,14 @@ def _table(doc: Document, rows: list[tuple[str, str]]) -> None:
     for label, value in rows:
         cells = table.add_row().cells
         cells[0].text, cells[1].text = label, value or BLANK
-    for column, width in zip(table.columns, widths):
+    for column, width in zip(table.columns, widths, strict=True):
         column.width = width
         for cell in column.cells:  # Word reads the cells' widths, LibreOffice the grid's
             cell.width = width
     doc.add_paragraph()
 
 
-def _bytes(doc: Document) -> bytes:
+def _bytes(doc: WordDocument) -> bytes:
     out = io.BytesIO()
     doc.save(out)
     return out.getvalue()

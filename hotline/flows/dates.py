@@ -54,8 +54,8 @@ def cn_int(text: str) -> int | None:
         tens, _, ones = text.partition("十")
         if len(tens) > 1 or len(ones) > 1:
             return None
-        t = _CN.get(tens, None) if tens else 1
-        o = _CN.get(ones, None) if ones else 0
+        t = _CN.get(tens) if tens else 1
+        o = _CN.get(ones) if ones else 0
         return None if t is None or o is None else t * 10 + o
     digits = [_CN.get(c) for c in text]
     if any(d is None for d in digits):

@@ -6,6 +6,7 @@ list functions return what is not personal (kind, dates, channel, counts). Purge
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -167,7 +168,7 @@ def forget_personal_answers(*, session: Session, conversation_id: str, questions
 def forget_personal_lines(lines: Sequence[Any], questions: set[str]) -> list[str]:
     """Blank the citizen lines that answer one of `questions` (in order); the words they held."""
     said: list[str] = []
-    for before, line in zip(lines, lines[1:]):
+    for before, line in itertools.pairwise(lines):
         if line.author == "citizen" and before.author == "bot" and before.text.strip() in questions \
                 and line.text != FORGOTTEN:
             said.append(line.text)
