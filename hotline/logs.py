@@ -66,7 +66,7 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(payload, ensure_ascii=False, default=str)
 
 
-class _OurHandler(logging.StreamHandler):  # type: ignore[type-arg]
+class _OurHandler(logging.StreamHandler):  # type: ignore[type-arg]  # StreamHandler[TextIO] fails at run time on 3.10
     """Marks the handler this module installed, so configuring twice replaces it instead of doubling lines."""
 
 
