@@ -13,7 +13,7 @@ MODEL := models/current.tar.gz
 NLU_SOURCES := $(shell find data domain -name '*.yml' -o -name '*.txt' 2>/dev/null) config.yml \
                $(wildcard nlu/hotline_nlu/*.py) data/directory_sample.csv
 
-.PHONY: help setup train run shell test test-app test-rasa eval bench lock lookups clean
+.PHONY: help setup train run shell test lint test-app test-rasa eval bench lock lookups clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*##/\t/'
@@ -59,11 +59,17 @@ shell: setup train  ## talk to the bot in the terminal (starts the action server
 	@source scripts/local_env.sh; $(APP)/python -m actions.server -p 5055 >var/actions.log 2>&1 & pid=$$!; \
 	trap "kill $$pid 2>/dev/null" EXIT INT TERM HUP; $(RASA)/rasa shell -m $(MODEL) --endpoints endpoints.yml
 
-test: setup train  ## every test: pytest, rasa data validate, conversation tests, NLU smoke test
+test: setup train  ## every test: lint, types, rasa data validate, pytest, conversation tests
+	$(APP)/ruff check .
+	$(APP)/mypy
 	$(RASA)/rasa data validate --config config.yml --domain domain --data data --fail-on-warnings
 	HOTLINE_REQUIRE_MODEL=1 $(APP)/pytest -q
 	source scripts/local_env.sh && $(RASA)/rasa test core --model $(MODEL) --stories tests/test_stories.yml --endpoints endpoints.yml \
 	  --fail-on-prediction-errors --out var/rasa-test-results
+
+lint: .venv/.installed  ## ruff (lint) and mypy (types: hotline/ strict), as make test runs them first
+	$(APP)/ruff check .
+	$(APP)/mypy
 
 eval: setup train  ## score the model on the test sets: reports/nlu_eval.md (dev), nlu_holdout.md, nlu_holdout_2/3/4/5/6.md (blind)
 	$(RASA)/python scripts/eval_nlu.py --model $(MODEL) --test tests/nlu/*.yml --name nlu_eval
