@@ -204,6 +204,22 @@ def test_a_paperwork_question_about_a_matter_gets_the_list_the_spec_names(matter
     assert answers.materials_response(said) == (owner.materials if owner and owner.materials else "utter_materials")
 
 
+@pytest.mark.parametrize(("said", "response"), [("仲裁需要什么手续", "utter_materials_arbitration"),
+                                                ("申请法援要带什么", "utter_materials_legal_aid"),
+                                                ("离婚调解需要什么材料", "utter_materials_mediation")])
+def test_a_paperwork_question_naming_a_step_gets_the_steps_list_from_the_spec(said: str, response: str) -> None:
+    first = next(name for words, name in flows.spec().paperwork_steps if words.search(said))
+    owner = flows.spec().flows.get(first) or flows.spec().topics.get(first)
+    assert owner is not None and answers.materials_response(said) == owner.materials == response
+
+
+def test_the_spec_refuses_a_paperwork_step_without_a_list() -> None:
+    text = flows.SPEC.read_text(encoding="utf-8")
+    with pytest.raises(flows.SpecError, match="paperwork_steps: 'other_legal_question'"):
+        flows.parse_spec(text.replace("{words: 仲裁, materials: labor_dispute}",
+                                      "{words: 仲裁, materials: other_legal_question}"))
+
+
 # --- no second table ------------------------------------------------------------------------------------------
 
 def _pairs(node: ast.AST) -> list[tuple[str, str]]:

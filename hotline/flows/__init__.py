@@ -122,6 +122,7 @@ class Spec:
     words: dict[str, re.Pattern[str]]  # the answer words every question shares (flows.yaml `words`)
     categories: dict[str, Category]
     matters: dict[str, Matter]  # in the order their words are tried
+    paperwork_steps: tuple[tuple[re.Pattern[str], str], ...] = ()  # (words, flow or topic), in order
 
     @property
     def intent_matters(self) -> dict[str, str]:
@@ -191,6 +192,11 @@ def parse_spec(text: str) -> Spec:
     for c in categories.values():
         if c.matter is not None and (c.matter not in matters or matters[c.matter].category != c.code):
             raise SpecError(f"category {c.code}: matter '{c.matter}' is not a matter logged under it")
+    steps = tuple((re.compile(str(step["words"])), str(step["materials"])) for step in doc.get("paperwork_steps") or ())
+    for _, name in steps:
+        answered_by = flows.get(name) or topics.get(name)
+        if answered_by is None or answered_by.materials is None:
+            raise SpecError(f"paperwork_steps: '{name}' is no flow or topic with materials")
     words = {key: re.compile(str(pattern)) for key, pattern in (doc.get("words") or {}).items()}
     if missing_words := [w for w in WORDS if w not in words]:
         raise SpecError(f"words: missing {', '.join(missing_words)}")
@@ -200,7 +206,8 @@ def parse_spec(text: str) -> Spec:
             raise SpecError(f"slot {name}: asked by {' and '.join(asked_by)}, so it must be `shared: true`")
         if asked_by and slots[name].reader is None:
             raise SpecError(f"slot {name}: asked by {asked_by[0]} but has no reader")
-    return Spec(slots=slots, flows=flows, topics=topics, words=words, categories=categories, matters=matters)
+    return Spec(slots=slots, flows=flows, topics=topics, words=words, categories=categories, matters=matters,
+                paperwork_steps=steps)
 
 
 def _categories(raw: Mapping[str, Any]) -> dict[str, Category]:

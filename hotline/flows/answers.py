@@ -333,20 +333,14 @@ def read(slot: str, text: str, *, entities: Entities = (), intent: str | None = 
 
 # --- what to bring: a paperwork question answered for the matter it names ---------------------------------------
 
-# The legal step a paperwork question names, before its matter words: 「仲裁需要什么手续」 is the arbitration list
-# whatever the dispute; values are flows or topics of flows.yaml, whose `materials` response answers (a matter's
-# own list is its `materials` in flows.yaml `matters`).
-_STEPS: tuple[tuple[str, str], ...] = (
-    (r"仲裁", "labor_dispute"), (r"法律援助|法援", "legal_aid"), (r"工伤认定|认定工伤", "work_injury"),
-    (r"调解", "mediation"), (r"离婚", "family_dispute"),
-)
 
 
 def materials_response(text: str, form: str | None = None) -> str:
     """The domain response listing what to bring for what the message asks about (「离婚需要什么材料」 → the divorce
     list); else for the form being filled in; else the general list."""
     t = normalised(text)
-    name = next((topic for words, topic in _STEPS if re.search(words, t)), None)
+    # the legal step named first (flows.yaml paperwork_steps), else the matter's own list (flows.yaml matters)
+    name = next((owner for words, owner in spec().paperwork_steps if words.search(t)), None)
     matter = spec().matters.get(reading.matter_code(t) or "")
     name = name or (matter.materials if matter else None)
     if name is None and form:
