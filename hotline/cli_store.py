@@ -6,7 +6,7 @@ click.ClickException messages here and nowhere else.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date, datetime, timezone
 from pathlib import Path
@@ -75,7 +75,7 @@ def db_downgrade(revision: str) -> None:
     click.echo(f"Database {migrate.display_url()} is at revision {now or 'base'}.")
 
 
-def _migrate(step, *args: str) -> str | None:  # type: ignore[no-untyped-def]
+def _migrate(step: Callable[..., str | None], *args: str) -> str | None:
     try:
         return step(None, *args)
     except (OperationalError, ProgrammingError) as exc:

@@ -69,10 +69,10 @@ def _first_number(text: str) -> tuple[float, int, int] | None:
     if not isinstance(text, str) or not text:
         return None
     norm = text.translate(_FULLWIDTH)
-    for word, value in _WORD_VALUES.items():
+    for word, worth in _WORD_VALUES.items():
         idx = norm.find(word)
         if idx >= 0:
-            return float(value), idx, idx + len(word)
+            return float(worth), idx, idx + len(word)
     if m := _K_RE.search(norm):
         mult = 1000 if m.group(2) in "kK" else 10000
         # 「2w3」 is 2万3 (23000), 「3k5」 3千5: the digit after the unit is the next place down.
