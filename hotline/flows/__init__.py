@@ -29,7 +29,10 @@ READER_KINDS: tuple[str, ...] = ("yes_no", "money", "count", "months", "name", "
                                  "place", "phone")
 # Issue 23's readers (hotline/flows/fact_readers.py): a said day, who hired the worker on a site.
 READER_KINDS += ("date", "hirer")
-NUMBER_READERS = ("money", "count", "months")
+# The number readers, each with the CONTRACT §3 entity kinds a number of its kind is found as in free words
+# (hotline_nlu.numbers.extract): money for money, heads for heads — 「欠了两万三」 is no head count.
+NUMBER_READERS: dict[str, tuple[str, ...]] = {
+    "money": ("amount", "monthly_income"), "count": ("people_count", "household_size"), "months": ("months_owed",)}
 WORDS = ("dont_know", "affirm", "deny", "none", "zero_income")
 _CORES = {"legal_aid": legal_aid.facts_needed, "wage_claim": wage_claim.facts_needed}
 

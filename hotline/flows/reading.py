@@ -10,7 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 from hotline.codes import GROUPS, MATTERS, code_for
-from hotline.flows import spec
+from hotline.flows import NUMBER_READERS, spec
 
 # A whole-message "nothing": 没有, 都不是, 无.
 _NONE = re.compile(r"^(都不是|都没有|没有|不是|无|没|啥也没有|什么都没有|没得|冇)[。.!！了啊的]*$")
@@ -34,17 +34,6 @@ _GROUP_WORDS: tuple[tuple[str, str, str], ...] = (
     (r"无固定|没有收入|没收入", r"没有固定收入|无固定收入", "no_fixed_income"),
     (r"妇女|女的|女性|我是女", r"妇女", "woman"),
 )
-# Which extracted number kinds may answer a question about a number: money for money, heads for heads.
-_KINDS = {
-    "amount": ("amount", "monthly_income"),
-    "monthly_income": ("monthly_income", "amount"),
-    "people_count": ("people_count", "household_size"),
-    "household_size": ("household_size", "people_count"),
-    "months_owed": ("months_owed",),
-    # issue 23: months worked are months, the applicant's own income is money
-    "months_worked": ("months_owed",),
-    "own_monthly_income": ("monthly_income", "amount"),
-}
 _ONLY_ME = re.compile(r"^(就|只有)?(我|我自己|我一个|自己|本人)(一个人?)?[。.]*$")
 
 
@@ -206,7 +195,8 @@ def number_from(entity: str, value: Any, parse: Callable[[str], int | None]) -> 
     if entity in ("people_count", "household_size") and _ONLY_ME.match(value.strip()):
         return 1
     found = extract(value)
-    own = [f.value for f in found if f.entity in _KINDS[entity] and isinstance(f.value, int)]
+    kinds = NUMBER_READERS[spec().slots[entity].reader or ""]  # the slot's kind (flows.yaml reader)
+    own = [f.value for f in found if f.entity in kinds and isinstance(f.value, int)]
     if own:
         return own[0]
     if found:
