@@ -220,6 +220,44 @@ def test_the_spec_refuses_a_paperwork_step_without_a_list() -> None:
                                       "{words: 仲裁, materials: other_legal_question}"))
 
 
+# --- edit the spec, and every reader follows ----------------------------------------------------------------------
+
+@pytest.fixture
+def edited_spec(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Any:
+    """Writes an edited flows.yaml and points hotline.flows at it; every reader calls flows.spec()."""
+    def edit(*replacements: tuple[str, str]) -> None:
+        text = flows.SPEC.read_text(encoding="utf-8")
+        for old, new in replacements:
+            assert text.count(old) == 1, old
+            text = text.replace(old, new)
+        path = tmp_path / "flows.yaml"
+        path.write_text(text, encoding="utf-8")
+        monkeypatch.setattr(flows, "SPEC", path)
+        flows.spec.cache_clear()
+    yield edit
+    flows.spec.cache_clear()
+
+
+def test_an_edit_of_the_spec_reaches_the_bot_the_copilot_the_forms_and_the_drafts(edited_spec: Any) -> None:
+    """One home: change a table in flows.yaml and nothing else, and every reader says the new thing."""
+    edited_spec(("    category: neighbor_dispute\n    category_words: true", "    category: family_dispute"),
+                ("  pension:\n    category: administrative", "  pension:\n    category: other"),
+                ("    answer: 妇女|女的|女性|我是女", "    answer: 妇女|女的|女性|我是女|姑娘"),
+                ("    words: 抚恤\n", "    words: 抚恤|烈属补助\n"),
+                ("household_size: {label: 家里人口, unit: 口人, reader: count, bounds: [1, 30]}",
+                 "household_size: {label: 家里人口, unit: 口人, reader: count, bounds: [1, 40]}"),
+                ("  - {words: 调解, materials: mediation}\n", ""))
+    assert flows.category_of("mediation", "楼上漏水想调解") == "family_dispute"  # no words refine it any more
+    assert copilot_category("mediation", "楼上漏水想调解") == "family_dispute"
+    assert copilot_category("legal_aid", "", {"matter": "pension"}) == flows.matter_category("pension") == "other"
+    assert reading.group_codes("姑娘") == ["woman"] and reading.groups_answered("我是个姑娘") == ["woman"]
+    assert reading.matter_code("烈属补助没发") == "pension"
+    assert answers.read("household_size", "35口人").value == 35 == _typed({"household_size": "35口人"})["household_size"]
+    state = copilot.CallState()
+    assert copilot.apply_corrections(state, {"household_size": "35"}, []) == [] and state.slots["household_size"] == 35
+    assert answers.materials_response("调解需要什么材料") == "utter_materials"  # the step is gone from the spec
+
+
 # --- no second table ------------------------------------------------------------------------------------------
 
 def _pairs(node: ast.AST) -> list[tuple[str, str]]:

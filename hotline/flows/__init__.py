@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -126,6 +126,7 @@ class Spec:
     categories: dict[str, Category]
     matters: dict[str, Matter]  # in the order their words are tried
     paperwork_steps: tuple[tuple[re.Pattern[str], str], ...] = ()  # (words, flow or topic), in order
+    groups: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = field(default_factory=dict)  # (answer, said) words
 
     @property
     def intent_matters(self) -> dict[str, str]:
@@ -209,8 +210,13 @@ def parse_spec(text: str) -> Spec:
             raise SpecError(f"slot {name}: asked by {' and '.join(asked_by)}, so it must be `shared: true`")
         if asked_by and slots[name].reader is None:
             raise SpecError(f"slot {name}: asked by {asked_by[0]} but has no reader")
+    groups = {}
+    for code, entry in (doc.get("groups") or {}).items():
+        if code not in GROUPS or set(entry) != {"answer", "said"}:
+            raise SpecError(f"groups: '{code}' is no group code, or lacks its answer and said words")
+        groups[code] = (re.compile(str(entry["answer"])), re.compile(str(entry["said"])))
     return Spec(slots=slots, flows=flows, topics=topics, words=words, categories=categories, matters=matters,
-                paperwork_steps=steps)
+                paperwork_steps=steps, groups=groups)
 
 
 def _categories(raw: Mapping[str, Any]) -> dict[str, Category]:

@@ -15,25 +15,6 @@ from hotline.flows import NUMBER_READERS, spec
 # A whole-message "nothing": 没有, 都不是, 无.
 _NONE = re.compile(r"^(都不是|都没有|没有|不是|无|没|啥也没有|什么都没有|没得|冇)[。.!！了啊的]*$")
 
-# Group words: (as an answer to 「您属于哪种情况」, as a statement anywhere in a message). A statement needs the
-# stricter words: 「孩子的抚养费」 does not make the caller a minor.
-_GROUP_WORDS: tuple[tuple[str, str, str], ...] = (
-    (r"未成年|小孩|孩子", r"未成年", "minor"),
-    (r"老人|老年|孤寡|60岁|七十|八十", r"老年人|[六七八九]十多?岁", "elderly"),
-    (r"残疾|残障|聋|哑|盲人|瞎|瘫", r"残疾", "disabled"),
-    (r"低保|救助|特困|五保", r"低保|特困|五保", "social_assistance"),
-    (r"司法救助", r"司法救助", "judicial_assistance"),
-    # issue 23 item 5: 广西条例 (2025-09-01) lets veterans and women claim other personal injury; a veteran is not
-    # by that an 优抚对象
-    (r"退役军人|退伍", r"退役军人|退伍军人", "veteran"),
-    (r"优抚|军属|退役", r"优抚对象|军属", "preferential_care"),
-    (r"家暴|家庭暴力|打我", r"家暴|家庭暴力", "domestic_violence_victim"),
-    (r"虐待|遗弃", r"虐待|遗弃", "abuse_or_abandonment_victim"),
-    (r"见义勇为", r"见义勇为", "heroic_act"),
-    (r"烈士", r"烈士", "martyr_relative"),
-    (r"无固定|没有收入|没收入", r"没有固定收入|无固定收入", "no_fixed_income"),
-    (r"妇女|女的|女性|我是女", r"妇女", "woman"),
-)
 _ONLY_ME = re.compile(r"^(就|只有)?(我|我自己|我一个|自己|本人)(一个人?)?[。.]*$")
 
 
@@ -89,7 +70,8 @@ def group_codes(value: Any) -> list[str] | None:
     for item in (str(v).strip() for v in values if v):
         if item == "无" or is_none_answer(item):
             continue
-        code = code_for(item, GROUPS) or next((c for p, _, c in _GROUP_WORDS if re.search(p, item)), None)
+        code = code_for(item, GROUPS) or next((c for c, (words, _) in spec().groups.items() if words.search(item)),
+                                              None)
         if code is None:
             return None
         if code not in codes:
@@ -121,7 +103,7 @@ def age_groups(text: str) -> list[str]:
 
 def groups_answered(text: str) -> list[str]:
     """Every group an answer to 「您属于哪种情况」 names (「吃低保的 腿也有残疾」 is two), in the table's order."""
-    found = [code for pattern, _, code in _GROUP_WORDS if re.search(pattern, text)]
+    found = [code for code, (words, _) in spec().groups.items() if words.search(text)]
     return found
 
 
@@ -138,7 +120,7 @@ def place_candidates(text: str) -> list[str]:
 
 def groups_said(text: str) -> list[str]:
     """Groups a message states unasked (「我是残疾人」), with the stricter statement words."""
-    return [code for _, pattern, code in _GROUP_WORDS if re.search(pattern, text)]
+    return [code for code, (_, words) in spec().groups.items() if words.search(text)]
 
 
 def evidence_items(value: Any) -> list[str] | None:
