@@ -152,9 +152,14 @@ async def send_telegram_documents(bot: Any, chat_id: int | str, text: str) -> in
 REMINDER_SET_MARK = "提醒已设好"  # the start of domain/documents.yml's utter_reminder_set
 
 
+def reminders_agreed(channel: str, texts: list[str]) -> bool:
+    """Whether the answer confirmed reminders on a channel that needs the chat id to reach the citizen."""
+    return channel != "web" and any(REMINDER_SET_MARK in (t or "") for t in texts)
+
+
 def note_reminder_address(channel: str, raw_sender: str, sender_hash: str, texts: list[str]) -> None:
     """After a turn whose answer confirmed reminders: seal the raw chat id on them (needed to reach Telegram)."""
-    if channel == "web" or not any(REMINDER_SET_MARK in (t or "") for t in texts):
+    if not reminders_agreed(channel, texts):
         return
     with session_scope() as session:
         store.attach_address(session=session, sender_hash=sender_hash, address=raw_sender)
@@ -203,8 +208,12 @@ async def after_turn(channel: str, raw_sender: str, conversation_id: str, texts:
     turn: a store error is logged and the answer goes out as it is."""
     sender_hash = conversation_id.split(":", 1)[-1]
     try:
-        await asyncio.to_thread(forget_answers, conversation_id, texts)
-        await asyncio.to_thread(note_reminder_address, channel, raw_sender, sender_hash, texts)
+        # Each step's own check first, here: most turns have nothing to do, and a hop to a worker thread and back
+        # costs the door more than the check (issue 28).
+        if any(tokens_in(t) for t in texts):
+            await asyncio.to_thread(forget_answers, conversation_id, texts)
+        if reminders_agreed(channel, texts):
+            await asyncio.to_thread(note_reminder_address, channel, raw_sender, sender_hash, texts)
         return await asyncio.to_thread(take_held_reminders, sender_hash) if channel == "wechat" else []
     except Exception:
         log.exception("reminders not updated after a %s turn", channel)
