@@ -86,7 +86,7 @@ bench: setup train  ## speed, memory and chaos benchmarks; writes reports/bench_
 	$(APP)/python scripts/bench_ledger.py | tee reports/bench_ledger.txt
 	$(APP)/python scripts/bench_stats.py | tee reports/bench_stats.txt
 	$(APP)/python scripts/bench_stats.py --one-year | tee -a reports/bench_stats.txt
-	$(APP)/python scripts/bench_load.py  # a crowd through /api/chat, ours (1 and 2 Rasa processes) vs stock Rasa: reports/bench_load.md
+	$(APP)/python scripts/bench_load.py --processes 2 --slot-source words,tracker  # a crowd through /api/chat, ours vs stock Rasa (2 Rasa processes each), citizens reading the bot's words and (issue 13's way) the tracker: reports/bench_load.md
 	@# Processes killed mid-conversation (issue 27): 150 wage claims, 6 SIGKILLs of each kind, after a control run.
 	$(APP)/python scripts/chaos.py --conversations 150 --concurrency 6 --kills 6 --control 30 --crash-loop 5 --out reports/chaos.md
 

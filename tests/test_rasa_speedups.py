@@ -200,7 +200,7 @@ def test_the_pinned_rasa_is_a_version_the_runtime_was_checked_on() -> None:
     spec.loader.exec_module(versions)  # no Rasa import at the top: readable from this environment
     [pinned] = re.findall(r"^rasa==(\S+)$", (ROOT / "requirements" / "rasa.txt").read_text(), flags=re.M)
     assert pinned in versions.KNOWN_RASA_VERSIONS
-    with pytest.raises(versions.UnknownRasaVersion, match="this is Rasa 3.7.0"):
+    with pytest.raises(versions.UnknownRasaVersion, match=r"this is Rasa 3\.7\.0"):
         versions.check_rasa_version("3.7.0")
 
 

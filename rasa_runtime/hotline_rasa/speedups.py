@@ -68,7 +68,7 @@ def missing_internals(patch: Patch) -> list[str]:
         except (ImportError, AttributeError):
             missing.append(path)
             continue
-        if used_name and used_name not in getattr(getattr(obj, "__func__", obj), "__code__").co_names:
+        if used_name and used_name not in getattr(obj, "__func__", obj).__code__.co_names:
             missing.append(path)
     return missing
 
@@ -365,8 +365,8 @@ TRAINING: dict[str, Patch] = {p.name: p for p in [
           replaces=("rasa.shared.utils.io.read_yaml", "rasa.shared.utils.validation.validate_yaml_schema"),
           reads=("rasa.shared.nlu.training_data.formats.rasa_yaml.RasaYAMLReader.reads:read_yaml",
                  "rasa.shared.nlu.training_data.formats.rasa_yaml.RasaYAMLReader.validate:validate_yaml_schema",
-                 "rasa.shared.core.training_data.story_reader.yaml_story_reader.YAMLStoryReader.read_from_string"
-                 ":read_yaml",
+                 ("rasa.shared.core.training_data.story_reader.yaml_story_reader.YAMLStoryReader.read_from_string"
+                  ":read_yaml"),
                  "rasa.shared.core.domain.Domain.from_yaml:read_yaml",
                  "rasa.shared.core.domain.Domain.from_yaml:validate_yaml_schema",
                  "rasa.shared.utils.validation.PACKAGE_NAME"),
