@@ -75,7 +75,7 @@ class CallMemory:
 domain_responses = responses
 
 
-class _Blank(dict):  # type: ignore[type-arg]
+class _Blank(dict[str, str]):
     def __missing__(self, key: str) -> str:
         return ""
 
@@ -242,11 +242,16 @@ def eligibility_for(state: CallState, on: dt.date) -> dict[str, Any] | None:
     return legal_aid.assess(legal_aid.facts_from_slots(slots), on).to_api()
 
 
+def is_wage_claim(state: CallState) -> bool:
+    """The call is about unpaid wages: its flow, or the category that flow is logged under (flows.yaml)."""
+    return state.flow == "wage_claim" or state.category == flows.flow("wage_claim").category
+
+
 def wage_points(state: CallState, on: dt.date) -> list[str]:
     """The points that matter for these facts (a deadline close, 总包先行清偿, 二倍工资 without a contract…): the same
     core calls and domain lines as the citizen's answer (actions/answers.py: guidance → key_points →
     utter_point_<key>), so the operator and the citizen are told the same."""
-    if state.flow != "wage_claim" and state.category != "wage_arrears":
+    if not is_wage_claim(state):
         return []
     facts = wage_claim.facts_from_slots(state.slots)
     said = [wording(f"utter_point_{p.key}", **p.values)
@@ -257,7 +262,7 @@ def wage_points(state: CallState, on: dt.date) -> list[str]:
 def wage_steps(state: CallState, on: dt.date) -> list[str]:
     """The points that matter first (wage_points), then the wage-claim routes in their usual order and the
     deadline, one short line each."""
-    if state.flow != "wage_claim" and state.category != "wage_arrears":
+    if not is_wage_claim(state):
         return []
     g = wage_claim.guidance(wage_claim.facts_from_slots(state.slots), on)
     steps = [*wage_points(state, on)]
