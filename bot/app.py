@@ -72,8 +72,9 @@ def create_app() -> FastAPI:
     logs.configure_from_env("web")  # JSON lines without personal data when HOTLINE_LOG_FORMAT=json
     app = FastAPI(title="城中区12348法律服务助手", docs_url="/api/docs", redoc_url=None, openapi_url="/api/openapi.json",
                   lifespan=_lifespan)
-    app.add_exception_handler(RequestValidationError, _on_validation_error)  # type: ignore[arg-type]
-    app.add_exception_handler(StarletteHTTPException, _on_http_error)  # type: ignore[arg-type]
+    # FastAPI's decorator form: add_exception_handler is typed for handlers of any Exception, these take one kind.
+    app.exception_handler(RequestValidationError)(_on_validation_error)
+    app.exception_handler(StarletteHTTPException)(_on_http_error)
     app.add_exception_handler(Exception, _on_unexpected_error)
     # Outermost last: metrics see every answer, the guard bounds and cleans the body before the rate limit reads it.
     app.add_middleware(limits.RateLimit)

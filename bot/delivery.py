@@ -85,7 +85,7 @@ class Deliverer:
         token = get_settings().telegram_bot_token
         if not token:
             raise NotDelivered("未配置Telegram机器人（TELEGRAM_BOT_TOKEN），无法回复。")
-        kwargs = {"base_url": self.telegram_base_url} if self.telegram_base_url else {}
+        kwargs: dict[str, Any] = {"base_url": self.telegram_base_url} if self.telegram_base_url else {}
         try:
             async with Bot(token, **kwargs) as bot:
                 await bot.send_message(int(chat_id) if chat_id.lstrip("-").isdigit() else chat_id, text)

@@ -78,7 +78,7 @@ def handoff_to_api(session: Session, h: Handoff, *, now: datetime | None = None)
         "status_label": STATUS_LABELS.get(h.status, h.status),
         "summary": handback.summary(h, lines),
         "transcript": [{"from": m.author, "text": text, "at": _iso(m.at), "operator": m.operator}
-                       for m, text in zip(lines, _readable(lines))],
+                       for m, text in zip(lines, _readable(lines), strict=True)],
         "created_at": _iso(h.created_at),
         "taken_at": _iso(h.taken_at),
         "closed_at": _iso(h.closed_at),

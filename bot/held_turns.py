@@ -137,13 +137,18 @@ class RedisHeld:
     async def hold(self, conversation: str, items: list[HeldTurn]) -> None:
         if items:
             async with self._redis.pipeline(transaction=True) as pipe:
-                await pipe.rpush(self._key(conversation), *[i.dumps() for i in items]) \
-                    .expire(self._key(conversation), KEEP_S).sadd("hotline:held", conversation).execute()
+                # Queued, not sent: a MULTI pipeline returns itself from each command until execute().
+                pipe.rpush(self._key(conversation), *[i.dumps() for i in items])
+                pipe.expire(self._key(conversation), KEEP_S)
+                pipe.sadd("hotline:held", conversation)
+                await pipe.execute()
 
     async def take(self, conversation: str) -> list[HeldTurn]:
         async with self._redis.pipeline(transaction=True) as pipe:
-            texts, _, _ = await pipe.lrange(self._key(conversation), 0, -1).delete(self._key(conversation)) \
-                .srem("hotline:held", conversation).execute()
+            pipe.lrange(self._key(conversation), 0, -1)
+            pipe.delete(self._key(conversation))
+            pipe.srem("hotline:held", conversation)
+            texts, _, _ = await pipe.execute()
         return [HeldTurn.loads(t) for t in texts]
 
     async def waiting(self) -> list[str]:
@@ -151,7 +156,7 @@ class RedisHeld:
 
 
 _store: HeldStore | None = None
-_store_key: tuple[str | None, str, int] | None = None
+_store_key: tuple[str | None, Path, int] | None = None
 
 
 def held_store() -> HeldStore:

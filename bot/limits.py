@@ -23,9 +23,11 @@ import math
 import re
 import time
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from hotline import wording
 from hotline.settings import get_settings
@@ -88,12 +90,7 @@ def _finite(text: str) -> float:
     return value
 
 
-# --- ASGI plumbing -------------------------------------------------------------------------------------------
-
-Scope = dict[str, Any]
-Receive = Callable[[], Awaitable[dict[str, Any]]]
-Send = Callable[[dict[str, Any]], Awaitable[None]]
-ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+# --- ASGI plumbing (Starlette's types: Scope and messages are mutable mappings) -----------------------------
 
 
 class HttpMiddleware:

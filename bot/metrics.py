@@ -13,15 +13,15 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Iterable
-from typing import Any
 
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.types import Message, Receive, Scope, Send
 
-from bot.limits import HttpMiddleware, Receive, Scope, Send
+from bot.limits import HttpMiddleware
 from hotline.settings import get_settings
 
 log = logging.getLogger(__name__)
@@ -76,7 +76,7 @@ class MetricsMiddleware(HttpMiddleware):
         started = time.perf_counter()
         status = 500
 
-        async def send_and_see(message: dict[str, Any]) -> None:
+        async def send_and_see(message: Message) -> None:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = int(message["status"])
@@ -84,20 +84,22 @@ class MetricsMiddleware(HttpMiddleware):
 
         try:
             await self.app(scope, receive, send_and_see)
-        finally:
-            elapsed = time.perf_counter() - started
-            method, route = scope["method"], route_of(scope)
-            if route == "/metrics":
-                return
-            REQUESTS.labels(route, method, str(status)).inc()
-            REQUEST_SECONDS.labels(route, method).observe(elapsed)
-            if status >= 500:
-                ERRORS.labels(route).inc()
-            if status in (400, 413, 429):
-                REJECTED.labels({400: "malformed", 413: "too_large", 429: "rate_limited"}[status]).inc()
-            channel = TURN_ROUTES.get((method, route))
-            if channel and status < 400:
-                observe_turn(channel, elapsed)
+        finally:  # no `return` in here: it would swallow the app's exception
+            route = route_of(scope)
+            if route != "/metrics":
+                _count(scope["method"], route, status, time.perf_counter() - started)
+
+
+def _count(method: str, route: str, status: int, elapsed: float) -> None:
+    REQUESTS.labels(route, method, str(status)).inc()
+    REQUEST_SECONDS.labels(route, method).observe(elapsed)
+    if status >= 500:
+        ERRORS.labels(route).inc()
+    if status in (400, 413, 429):
+        REJECTED.labels({400: "malformed", 413: "too_large", 429: "rate_limited"}[status]).inc()
+    channel = TURN_ROUTES.get((method, route))
+    if channel and status < 400:
+        observe_turn(channel, elapsed)
 
 
 class StoreCollector(Collector):

@@ -93,7 +93,7 @@ class RedisJournal:
 
 
 _journal: Journal | None = None
-_journal_key: tuple[str | None, str, int] | None = None
+_journal_key: tuple[str | None, Path, int] | None = None
 
 
 def journal() -> Journal:
