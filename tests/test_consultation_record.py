@@ -213,3 +213,16 @@ def test_a_record_holds_codes_digits_and_naive_utc() -> None:
         migrant_worker=False, persons=1, street=None, community=None, outcome="referred", referral=None,
         amount=Decimal("35000.00"), eligibility=None, legal_basis=None, summary="说了", phone="13977212345",
         sender_hash=None, operator=None, source_id=None)
+
+
+def test_what_the_wage_form_accepts_the_log_accepts() -> None:
+    """The form's bounds (flows.yaml) stay inside the record's caps: a wage claim a citizen finishes is logged (the
+    action's row would otherwise be refused after the answer was given)."""
+    from hotline import flows
+
+    slots = flows.spec().slots
+    people, amount = slots["people_count"].bounds, slots["amount"].bounds
+    assert people is not None and amount is not None
+    record = consultation_record(service="online", channel="web", category="wage_arrears", outcome="answered",
+                                 persons=people[1], amount=amount[1])
+    assert (record.persons, record.amount) == (people[1], Decimal(amount[1]))
