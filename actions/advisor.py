@@ -9,7 +9,14 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.common import (
-    FlowFormValidation, community_for, latest_text, message_entities, new_run, office_kwargs, office_of, roster, street_for, user_texts,
+    FlowFormValidation,
+    latest_text,
+    message_entities,
+    new_run,
+    office_kwargs,
+    office_of,
+    roster,
+    user_texts,
 )
 from actions.consultation_log import record_consultation
 from hotline.directory import ambiguous_former_name, communities_of, former_name_in
@@ -60,7 +67,7 @@ class ActionAskCommunity(Action):
         street = tracker.get_slot("street")
         entries = roster() if street else []
         names = communities_of(entries, street) if street else []
-        if not names:
+        if not street or not names:
             dispatcher.utter_message(response="utter_ask_community")
             return []
         old = say_renamed(dispatcher, tracker, street)

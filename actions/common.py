@@ -86,8 +86,10 @@ def skip_or_stop(tracker: Tracker, form: str, skippable: set[str] | frozenset[st
     """Events for a whole-message 跳过/不知道 (the asked slot is dropped) or 算了 (the form hands over to the rules
     that ask "还要继续吗？"); None for any other message."""
     slot = tracker.get_slot("requested_slot")
+    if not slot:
+        return None
     text = latest_text(tracker)
-    if slot and is_stop(text):
+    if is_stop(text):
         return [SlotSet(slot, None), ActionExecutionRejected(form)]
     if slot in skippable and is_skip(text):
         skipped = list(tracker.get_slot("skipped_slots") or [])
@@ -156,7 +158,7 @@ def office_of(street: str | None, entries: list[AdvisorEntry] | None = None) -> 
     return next((e for e in entries if e.street == street and e.justice_office), None)
 
 
-def office_kwargs(entry: AdvisorEntry) -> dict[str, str]:
+def office_kwargs(entry: AdvisorEntry) -> dict[str, Any]:  # utter_message's keywords are typed Any
     return {
         "office": entry.justice_office or f"{entry.street}司法所",
         "address": entry.office_address or "地址请拨12348询问",
@@ -268,11 +270,11 @@ class FlowFormValidation(FormValidationAction):
         for slot, value in stated.items():
             fill(slot, value, required)
         # Issue 23: who hired the worker, named unasked (「包工头跑了」 → person), once the facts above make it asked.
-        hirer = next((found for text in texts if (found := fact_readers.said(text))), {})
+        hirer = next((named for text in texts if (named := fact_readers.said(text))), {})
         if hirer:
             required = set(await self.required_slots([], dispatcher, tracker, domain))
-            for slot, value in hirer.items():
-                fill(slot, value, required)
+            for slot, who in hirer.items():
+                fill(slot, who, required)
         # The message that starts the form fills this flow's empty slots with what the NER found in it (「包工头跑了，
         # 欠我们12个工友三万五」, 「东台社区的法律顾问是谁」). A message answering one question fills others only with
         # numbers the rule reader places beyond doubt (「一共一万二，欠了三个月」; 「干了三个月」 is no months owed),
@@ -280,6 +282,7 @@ class FlowFormValidation(FormValidationAction):
         # owed (flows.yaml `shared`).
         asked = tracker.get_slot("requested_slot")
         own = flows.flow(self.flow_name).slot_names
+        found: list[tuple[str, Any]]  # (slot, value) from the NER or the rule reader
         if asked is None:
             found = [(str(e.get("entity") or ""), e.get("value")) for e in message_entities(tracker)]
         else:
@@ -287,9 +290,9 @@ class FlowFormValidation(FormValidationAction):
 
             # Not an income: 「我一个月挣四千」 is the citizen's wage, not the household's income the form asks for.
             found = [(f.entity, f.value) for f in extract(latest_text(tracker)) if f.entity != "monthly_income"]
-        for slot, value in found:
-            if slot in own and slot != asked and spec_reader(slot) != "yes_no" and value not in (None, ""):
-                fill(slot, value, required)
+        for slot, entity_value in found:
+            if slot in own and slot != asked and spec_reader(slot) != "yes_no" and entity_value not in (None, ""):
+                fill(slot, entity_value, required)
         return events
 
     def heard(self, slot: str, tracker: Tracker, text: str | None = None) -> answers.Answer:
