@@ -4,6 +4,9 @@ figures and articles they quote filled from the law data (hotline.topic_answers)
 that helps."""
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
@@ -12,7 +15,13 @@ from rasa_sdk.types import DomainDict
 from actions.common import disclaimer_once, latest_intent, latest_text, today
 from actions.consultation_log import record_consultation
 from hotline import flows
-from hotline.topic_answers import citations, materials_line, topic_lines
+from hotline.topic_answers import TopicLine, citations, materials_line, topic_lines
+
+
+def _say(dispatcher: CollectingDispatcher, line: TopicLine) -> None:
+    """The line's response with its placeholders' values (utter_message types its keywords Any, not str)."""
+    values: Mapping[str, Any] = line.values
+    dispatcher.utter_message(response=line.response, **values)
 
 
 class ActionAnswerTopic(Action):
@@ -30,7 +39,7 @@ class ActionAnswerTopic(Action):
         lines = topic_lines(intent, today())
         events = disclaimer_once(dispatcher, tracker)
         for line in lines:
-            dispatcher.utter_message(response=line.response, **line.values)
+            _say(dispatcher, line)
         # The flow spec's category for these words, as the copilot logs it (hotline.flows.category_of).
         category = flows.category_of(intent, latest_text(tracker)) or topic.category
         return events + record_consultation(tracker, category=category, outcome="answered",
@@ -49,5 +58,5 @@ class ActionMaterials(Action):
 
         form = (tracker.active_loop or {}).get("name")
         line = materials_line(materials_response(latest_text(tracker), form), today())
-        dispatcher.utter_message(response=line.response, **line.values)
+        _say(dispatcher, line)
         return []
