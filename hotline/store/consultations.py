@@ -107,8 +107,12 @@ def insert_records(*, session: Session, records: Sequence[ConsultationRecord]) -
     columns = list(params[0])
     if dialect.name == "postgresql":
         # psycopg's executemany sends one statement per row; COPY is ten times cheaper for 100,000 rows.
+        import psycopg
+
         raw = connection.connection.driver_connection
-        with raw.cursor() as cursor, cursor.copy(  # type: ignore[union-attr]
+        if not isinstance(raw, psycopg.Connection):  # the dialect's driver is psycopg 3 (postgresql+psycopg URLs)
+            raise TypeError(f"COPY needs psycopg 3, not {type(raw).__name__}")
+        with raw.cursor() as cursor, cursor.copy(
                 f"COPY {_consultations.name} ({', '.join(columns)}) FROM STDIN") as copy:
             for row in params:
                 copy.write_row([row[c] for c in columns])
