@@ -16,7 +16,7 @@ import pytest
 from tests.stack import MODEL, require_model, run_in_rasa
 
 SERVING = ["compiled_action_validation", "cached_event_lookup", "sequential_graph_runs", "quiet_interpolation",
-           "pooled_endpoint_sessions", "frozen_model_objects"]
+           "pooled_endpoint_sessions", "plain_slot_copies", "frozen_model_objects"]
 
 TAKE_EFFECT = r"""
 import asyncio, gc, json
@@ -100,6 +100,7 @@ marks = {name: speedups.installed_by(obj) for name, obj in {
     "DaskGraphRunner.run": DaskGraphRunner.run,
     "interpolator.interpolate_text": interpolator.interpolate_text,
     "EndpointConfig.session": EndpointConfig.session,
+    "Slot.__copy__": getattr(__import__("rasa.shared.core.slots", fromlist=["Slot"]).Slot, "__copy__", None),
     # What `rasa run` registers to load the model: the name serve_application's code looks up when it runs.
     "serve_application's load_agent_on_start": run.serve_application.__globals__["load_agent_on_start"],
 }.items()}
@@ -126,7 +127,7 @@ def test_all_serving_patches_install_where_rasa_looks(take_effect: dict[str, Any
         "RemoteAction._validate_action_result": "compiled_action_validation",
         "Event.resolve_by_type": "cached_event_lookup", "DaskGraphRunner.run": "sequential_graph_runs",
         "interpolator.interpolate_text": "quiet_interpolation", "EndpointConfig.session": "pooled_endpoint_sessions",
-        "serve_application's load_agent_on_start": "frozen_model_objects"}
+        "Slot.__copy__": "plain_slot_copies", "serve_application's load_agent_on_start": "frozen_model_objects"}
 
 
 @pytest.mark.rasa
@@ -749,3 +750,66 @@ def test_the_domain_sent_with_every_action_call_is_encoded_once() -> None:
     # 5 bodies end with that domain: encoded for the first, and again after another domain came between (the latest
     # one is kept); stock Rasa encodes it in each.
     assert result["domain_encodes"] == 2
+
+
+SLOT_COPY = r"""
+import copy, json
+from rasa.shared.core import events as ev
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.trackers import DialogueStateTracker, EventVerbosity
+
+domain = Domain.load("domain")
+reconstructs = [0]
+original = copy._reconstruct
+def counted(*args, **kwargs):
+    reconstructs[0] += 1
+    return original(*args, **kwargs)
+copy._reconstruct = counted
+values = {"float": 35000.0, "bool": True, "text": "老李", "list": ["欠条", "微信聊天记录"], "categorical": "wage_arrears",
+          "any": {"x": [1]}}
+conversation = [ev.ActionExecuted("action_session_start"), ev.SessionStarted(), ev.ActionExecuted("action_listen"),
+                ev.UserUttered("我想讨薪", {"name": "wage_arrears", "confidence": 0.9}),
+                ev.ActionExecuted("wage_claim_form"), ev.ActiveLoop("wage_claim_form"),
+                ev.SlotSet("requested_slot", "employer"), ev.ActionExecuted("action_listen"),
+                ev.UserUttered("老李"), ev.SlotSet("employer", "老李"), ev.SlotSet("amount", 35000.0)]
+
+def play():
+    out = {}
+    for slot in domain.slots:
+        kind = type(slot).__name__.replace("Slot", "").lower()
+        if kind in values:
+            slot.value = values[kind]
+        twin = copy.copy(slot)
+        out[slot.name] = [type(twin).__name__, {k: repr(v) for k, v in vars(twin).items()}, twin is slot,
+                          twin.value is slot.value]
+        slot.reset()
+    reconstructs[0] = 0
+    tracker = DialogueStateTracker.from_events("web:abc", conversation, domain.slots)
+    states = domain.states_for_tracker_history(tracker)
+    made = reconstructs[0]
+    tracker.slots["employer"].value = "别人"  # a tracker's slots are its own
+    other = DialogueStateTracker.from_events("web:abc", conversation, domain.slots)
+    return {"slots": out, "state": tracker.current_state(EventVerbosity.ALL), "states": json.dumps(states, sort_keys=True),
+            "reconstructs": made, "own": other.get_slot("employer"), "n": len(domain.slots)}
+
+stock = play()
+from hotline_rasa import speedups
+speedups.apply(["plain_slot_copies"])
+patched = play()
+print(json.dumps({"stock": stock, "patched": patched}, ensure_ascii=False, default=str))
+"""
+
+
+@pytest.mark.rasa
+def test_slots_are_copied_as_rasa_copies_them_without_the_generic_path() -> None:
+    """Every tracker copies the domain's slots (its retrieve, and each policy's prior trackers): Slot.__copy__ gives
+    what copy.copy's generic path gave — same class, same attributes, shared values as a shallow copy shares them —
+    and the trackers and their states are the same; copy's generic path is no longer taken."""
+    result = run_in_rasa(SLOT_COPY)
+    stock, patched = result["stock"], result["patched"]
+    made = stock.pop("reconstructs"), patched.pop("reconstructs")
+    assert patched == stock
+    assert stock["n"] > 30 and stock["own"] == "老李"
+    assert {v[0] for v in stock["slots"].values()} >= {"FloatSlot", "BooleanSlot", "TextSlot", "ListSlot"}
+    assert all(v[2] is False and v[3] is True for v in stock["slots"].values())  # a new slot, its value shared
+    assert made[0] >= 2 * stock["n"] and made[1] == 0

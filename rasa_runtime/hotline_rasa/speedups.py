@@ -273,6 +273,29 @@ def _frozen_model_objects() -> None:
     _replace(run, "load_agent_on_start", load_agent_on_start, "frozen_model_objects")
 
 
+# What makes copy.copy take another path than an instance's class and __dict__: a slot class defining any of these
+# would be copied differently by Rasa, so the patch refuses it.
+_COPY_HOOKS = ("__copy__", "__reduce__", "__reduce_ex__", "__getstate__", "__setstate__", "__slots__",
+               "__getnewargs__", "__getnewargs_ex__")
+
+
+def _plain_slot_copies() -> None:
+    from rasa.shared.core.slots import Slot
+    from rasa.shared.utils.common import all_subclasses
+
+    hooked = [f"{cls.__name__}.{hook}" for cls in [Slot, *all_subclasses(Slot)] for hook in _COPY_HOOKS
+              if hook in vars(cls)]
+    if hooked:
+        raise RasaInternalsMoved(f"plain_slot_copies: Rasa's slots define their own copying ({', '.join(hooked)})")
+
+    def __copy__(self: Any) -> Any:
+        new = type(self).__new__(type(self))
+        new.__dict__.update(self.__dict__)
+        return new
+
+    _replace(Slot, "__copy__", __copy__, "plain_slot_copies")
+
+
 def _parsed_yaml_once() -> None:
     import copy
 
@@ -350,6 +373,16 @@ SERVING: dict[str, Patch] = {p.name: p for p in [
               "connections closed after 2 s, before the action server's 5 s keep-alive ends them; the body (the "
               "whole tracker and the domain) is written by ujson, a Rasa dependency: the same JSON values, the "
               "domain's encoded once per model (domain_encoded_once)."),
+    Patch("plain_slot_copies",
+          replaces=(),  # adds Slot.__copy__, which Rasa does not define (checked when installed)
+          reads=("rasa.shared.core.trackers.copy.copy", "rasa.shared.core.slots.Slot",  # the copy trackers use
+                 "rasa.shared.utils.common.all_subclasses"),
+          install=_plain_slot_copies,
+          why="every tracker Rasa makes copies each of the domain's slots with copy.copy — its retrieve, and one "
+              "more per policy per prediction (generate_all_prior_trackers) — and copy.copy takes the generic "
+              "__reduce_ex__ path for a slot (~5% of a Rasa process's turn). Slot.__copy__ does what that path "
+              "does for a class without copy hooks: a new instance of the same class with the same __dict__ "
+              "(a class with a hook is refused)."),
     Patch("frozen_model_objects",
           replaces=("rasa.core.run.load_agent_on_start",),
           reads=("rasa.core.run.serve_application:load_agent_on_start",),
