@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import sqlite3
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
@@ -39,11 +40,23 @@ def get_engine(url: str | None = None) -> Engine:
     return make_engine(url)
 
 
+# One session factory per engine: sessionmaker makes a Session subclass, and SQLAlchemy sets up its events for each
+# new class — made anew for every unit of work, that was half of its cost (0.26 ms against 0.11, issue 28). Keyed by
+# the engine itself, so a new engine (get_engine.cache_clear in tests) gets its own.
+_factories: weakref.WeakKeyDictionary[Engine, sessionmaker[Session]] = weakref.WeakKeyDictionary()
+
+
+def session_factory(engine: Engine) -> sessionmaker[Session]:
+    factory = _factories.get(engine)
+    if factory is None:
+        factory = _factories[engine] = sessionmaker(bind=engine, expire_on_commit=False)
+    return factory
+
+
 @contextmanager
 def session_scope(url: str | None = None) -> Iterator[Session]:
     """A session that commits on success and rolls back on error."""
-    factory = sessionmaker(bind=get_engine(url), expire_on_commit=False)
-    with factory() as session:
+    with session_factory(get_engine(url))() as session:
         try:
             yield session
             session.commit()
