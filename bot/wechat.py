@@ -21,13 +21,13 @@ from wechatpy.exceptions import InvalidAppIdException, InvalidSignatureException
 from wechatpy.replies import TextReply
 from wechatpy.utils import check_signature
 
-from bot.limits import TOO_FAST, TOO_LONG, app_limiter, clean_text, safe_xml, too_long
-from bot.menu import HELP, welcome_message
 from bot.conversation import handle_turn
 from bot.documents import after_turn
+from bot.limits import TOO_FAST, TOO_LONG, app_limiter, clean_text, safe_xml, too_long
+from bot.menu import HELP, welcome_message
 from bot.rasa_client import BotMessage, Button
 from bot.ttl import TTLCache
-from bot.wechat_api import MAX_TEXT_BYTES, WeChatApi, mask_openid, split_for_wechat
+from bot.wechat_api import WeChatApi, mask_openid, split_for_wechat
 from hotline.settings import get_settings
 
 log = logging.getLogger(__name__)

@@ -21,14 +21,13 @@ from bot.wechat import (
     ASK_TO_TYPE,
     IMAGE_REPLY,
     LOCATION_REPLY,
-    MAX_TEXT_BYTES,
     WeChatBridge,
     parse_message,
     render,
     split_for_wechat,
     verify_signature,
 )
-from bot.wechat_api import WeChatApi
+from bot.wechat_api import MAX_TEXT_BYTES, WeChatApi
 from hotline.office_hours import office_hours
 from hotline.privacy import hash_sender
 from tests.fakes.rasa import FakeRasa
