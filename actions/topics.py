@@ -15,7 +15,7 @@ from rasa_sdk.types import DomainDict
 from actions.common import disclaimer_once, latest_intent, latest_text, today
 from actions.consultation_log import record_consultation
 from hotline import flows
-from hotline.topic_answers import TopicLine, citations, materials_line, topic_lines
+from hotline.topic_answers import TopicLine, citations, materials_line, response_line, topic_lines
 
 
 def _say(dispatcher: CollectingDispatcher, line: TopicLine) -> None:
@@ -59,4 +59,16 @@ class ActionMaterials(Action):
         form = (tracker.active_loop or {}).get("name")
         line = materials_line(materials_response(latest_text(tracker), form), today())
         _say(dispatcher, line)
+        return []
+
+
+class ActionLegalAidInWageForm(Action):
+    """「能申请法律援助吗」 asked inside the wage form: the answer with its article from the law data (the domain's
+    condition on migrant_worker picks the variation), then back to the same question."""
+
+    def name(self) -> str:
+        return "action_legal_aid_in_wage_form"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        _say(dispatcher, response_line("utter_legal_aid_in_wage_form", today()))
         return []

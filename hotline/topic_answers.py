@@ -61,6 +61,13 @@ def materials_line(response: str, on: dt.date, *, citizen: bool = True) -> Topic
     return line if line is not None else TopicLine(NEEDS_REVIEW)
 
 
+def response_line(response: str, on: dt.date, *, citizen: bool = True) -> TopicLine:
+    """A response sent outside a topic (flows.yaml `response_figures`), its figures filled the same way."""
+    found = quotes(dict(flows.spec().response_figures.get(response, ())), on)
+    line = _line(response, found, citizen)
+    return line if line is not None else TopicLine(NEEDS_REVIEW)
+
+
 def _line(response: str, found: dict[str, Quote | None], citizen: bool) -> TopicLine | None:
     """The response with its placeholders filled, or None when a figure it states cannot be sent as fact."""
     used = {name: found.get(name) for name in placeholders(response)}

@@ -183,3 +183,44 @@ async def test_the_materials_action_fills_the_basis() -> None:
     _, d = await run(ActionMaterials(), tracker("topic_work_injury.json", text="工伤认定要带什么材料",
                                                 intent="ask_materials"))
     assert responses(d) == ["utter_materials_work_injury"] and d.messages[0]["basis"] == ""
+
+
+ARTICLE = re.compile(r"第[一二三四五六七八九十百]+[条项款]")
+
+
+def test_no_response_anywhere_types_an_article() -> None:
+    """Every article a citizen reads is quoted from the law data: no response text of domain/*.yml names one (the
+    YAML comments may; they are not sent)."""
+    typed = [(name, str(v.get("text"))) for name, variations in wording.responses().items()
+             for v in variations if ARTICLE.search(str(v.get("text") or ""))]
+    assert not typed, typed
+
+
+def test_every_response_figure_resolves_and_fills_its_response() -> None:
+    for response, figures in flows.spec().response_figures.items():
+        assert set(wording.placeholders(response)) <= {name for name, _ in figures}, response
+        for _, path in figures:
+            check_path(path)
+
+
+async def test_legal_aid_asked_inside_the_wage_form_quotes_the_record(tmp_path: Path) -> None:
+    """「能申请法律援助吗」 inside the wage form: the migrant worker's variation with 第四十二条第三项 from the data;
+    a renamed citation is what is sent; unverified, a person answers instead."""
+    from actions.topics import ActionLegalAidInWageForm
+
+    t = tracker("topic_work_injury.json", text="能申请法律援助吗", intent="legal_aid", slots={"migrant_worker": True})
+    _, d = await run(ActionLegalAidInWageForm(), t)
+    assert responses(d) == ["utter_legal_aid_in_wage_form"]
+    assert d.messages[0]["aid_art42_3"] == "《法律援助法》第四十二条第三项"
+    migrant = next(v for v in wording.responses()["utter_legal_aid_in_wage_form"] if v.get("condition"))
+    assert "不用审查经济状况（《法律援助法》第四十二条第三项）" in str(migrant["text"]).format(**d.messages[0])
+
+    # each edit in its own patch: use_law_data reads params._load, which a patch replaces
+    with pytest.MonkeyPatch.context() as mp:
+        use_law_data(mp, tmp_path / "renamed", {"legal_aid": setting("art42", citation="《法律援助法》第四十二条（测试）")})
+        _, d = await run(ActionLegalAidInWageForm(), t)
+        assert d.messages[0]["aid_art42_3"] == "《法律援助法》第四十二条（测试）第三项"
+    with pytest.MonkeyPatch.context() as mp:
+        use_law_data(mp, tmp_path / "unverified", {"legal_aid": setting("art42", verified=False, note="测试：未核实。")})
+        _, d = await run(ActionLegalAidInWageForm(), t)
+        assert responses(d) == [NEEDS_REVIEW]

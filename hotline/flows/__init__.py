@@ -127,6 +127,8 @@ class Spec:
     matters: dict[str, Matter]  # in the order their words are tried
     paperwork_steps: tuple[tuple[re.Pattern[str], str], ...] = ()  # (words, flow or topic), in order
     groups: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = field(default_factory=dict)  # (answer, said) words
+    # responses outside topics that quote the law: response → ((placeholder, quote path), ...)
+    response_figures: dict[str, tuple[tuple[str, str], ...]] = field(default_factory=dict)
 
     @property
     def intent_matters(self) -> dict[str, str]:
@@ -215,8 +217,10 @@ def parse_spec(text: str) -> Spec:
         if code not in GROUPS or set(entry) != {"answer", "said"}:
             raise SpecError(f"groups: '{code}' is no group code, or lacks its answer and said words")
         groups[code] = (re.compile(str(entry["answer"])), re.compile(str(entry["said"])))
+    response_figures = {str(response): tuple((str(k), str(v)) for k, v in (figures or {}).items())
+                        for response, figures in (doc.get("response_figures") or {}).items()}
     return Spec(slots=slots, flows=flows, topics=topics, words=words, categories=categories, matters=matters,
-                paperwork_steps=steps, groups=groups)
+                paperwork_steps=steps, groups=groups, response_figures=response_figures)
 
 
 def _categories(raw: Mapping[str, Any]) -> dict[str, Category]:
