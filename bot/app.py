@@ -18,7 +18,7 @@ from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from bot import api, chat, copilot, documents, limits, metrics, rasa_client, security, wechat
+from bot import api, chat, copilot, documents, limits, menu, metrics, rasa_client, security, wechat
 from hotline import logs, wording
 from hotline.privacy import mask_text
 
@@ -107,10 +107,17 @@ def create_app() -> FastAPI:
 
     @app.get("/", include_in_schema=False)
     def web_chat() -> HTMLResponse:
-        """The citizen web chat page, its office hours and offline line filled from their homes (doors.yml)."""
+        """The citizen web chat page: its office hours, offline line, welcome and message limit filled from their
+        homes (doors.yml, bot/limits.py), its service chips from the menu every channel offers (bot/menu.py)."""
         page = (STATIC / "index.html").read_text(encoding="utf-8")
         for marker, name in (("{{footer}}", "utter_door_footer"), ("{{offline}}", "utter_door_offline")):
             page = page.replace(marker, html.escape(wording.door(name)))
+        chips = "\n    ".join(f'<button type="button" class="chip" data-payload="{html.escape(b.payload)}">'
+                              f"{html.escape(b.title)}</button>" for b in menu.MAIN_MENU)
+        for marker, value in (("{{welcome}}", menu.WELCOME), ("{{too_long}}", limits.TOO_LONG),
+                              ("{{max_chars}}", str(limits.MAX_MESSAGE_CHARS))):
+            page = page.replace(marker, html.escape(value))
+        page = page.replace("{{chips}}", chips)
         return HTMLResponse(page, media_type="text/html; charset=utf-8")
 
     @app.get("/console", include_in_schema=False)

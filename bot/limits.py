@@ -40,7 +40,7 @@ MAX_MESSAGE_CHARS = 2000
 MAX_DEPTH = 16  # no request of ours nests deeper than 3; junk deeper than this is refused, not parsed further
 
 BAD_REQUEST = "请求格式不正确，请检查后重试。"
-TOO_LONG = f"您的消息太长了（最多{MAX_MESSAGE_CHARS}字）。请把问题分成几段、分几次发给我。"
+TOO_LONG = wording.door("utter_door_too_long", max_chars=MAX_MESSAGE_CHARS)  # the web chat's page says it too
 BODY_TOO_LARGE = "提交的内容太大了，请缩短后再试。"
 TOO_FAST = wording.door("utter_door_too_fast")  # domain/doors.yml
 

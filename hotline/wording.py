@@ -52,9 +52,10 @@ def placeholders(name: str) -> tuple[str, ...]:
     return tuple(seen)
 
 
-def door(name: str) -> str:
+def door(name: str, **values: Any) -> str:
     """A sentence a door says without Rasa (domain/doors.yml), with the 12348 line (utter_hotline_12348) and the
-    office hours in force (hotline/office_hours.yml, read again when it changes) filled in."""
+    office hours in force (hotline/office_hours.yml, read again when it changes) filled in, and any `values` the
+    sentence names (a limit the door enforces)."""
     from hotline.office_hours import office_hours
 
-    return text(name, hotline=text("utter_hotline_12348"), hours=office_hours().label)
+    return text(name, hotline=text("utter_hotline_12348"), hours=office_hours().label, **values)

@@ -74,6 +74,25 @@ def test_the_web_chat_offline_line_is_the_domains() -> None:
     assert "document.body.dataset.offline" in (ROOT / "bot" / "static" / "chat.js").read_text(encoding="utf-8")
 
 
+def test_the_web_chat_says_what_every_channel_says() -> None:
+    """The web page's welcome, service chips and message limit are the ones WeChat and Telegram use (bot/menu.py,
+    bot/limits.py, domain/doors.yml): the page types none of them."""
+    import html as html_lib
+
+    from bot import limits, menu
+    from bot.app import create_app
+
+    page = TestClient(create_app()).get("/").text
+    assert f'data-welcome="{html_lib.escape(menu.WELCOME)}"' in page
+    assert wording.door("utter_door_welcome") == menu.WELCOME and "法律服务助手" in menu.WELCOME
+    assert f'data-too-long="{html_lib.escape(limits.TOO_LONG)}"' in page
+    assert f'data-max-chars="{limits.MAX_MESSAGE_CHARS}"' in page and str(limits.MAX_MESSAGE_CHARS) in limits.TOO_LONG
+    chips = re.findall(r'class="chip" data-payload="([^"]+)">([^<]+)<', page)
+    assert chips == [(b.payload, b.title) for b in menu.MAIN_MENU]
+    script = (ROOT / "bot" / "static" / "chat.js").read_text(encoding="utf-8")
+    assert "法律服务助手" not in script and "MAX_CHARS = 2" not in script and "太长" not in script
+
+
 def test_one_reader_of_the_domain_files() -> None:
     """Only hotline/wording.py opens domain/*.yml (actions get the domain from Rasa)."""
     opens_domain = re.compile(r"""["']domain["']\s*\)?\s*/|/\s*["']domain["']|glob\(["']\*\.yml""")

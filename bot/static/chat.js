@@ -4,11 +4,12 @@
 // when it has one, else this phone's own copy); without either, a reload starts a clearly new conversation.
 "use strict";
 (function () {
-  const WELCOME = "您好！我是城中区司法局12348法律服务助手，可以帮您讨要工资、了解能否申请法律援助、找到所在社区（村）的法律顾问。\n请直接说说您的问题，或点下面的按钮。";
-  // domain/doors.yml's utter_door_offline, put in the page by the server (bot/app.py web_chat).
+  // Put in the page by the server (bot/app.py web_chat) from their one home: domain/doors.yml's welcome and
+  // offline line, bot/limits.py's message limit and its sentence (the same every channel says).
+  const WELCOME = document.body.dataset.welcome;
   const OFFLINE = document.body.dataset.offline;
-  const MAX_CHARS = 2000;  // bot/limits.py MAX_MESSAGE_CHARS
-  const TOO_LONG = "您的消息太长了（最多" + MAX_CHARS + "字，现在是{n}字）。请把问题分成几段、分几次发给我。";
+  const MAX_CHARS = Number(document.body.dataset.maxChars);
+  const TOO_LONG = document.body.dataset.tooLong;
   const DETAILS = "【详细】";
   const KEY_SENDER = "hotline_sender";
   const KEY_LOG = "hotline_transcript";
@@ -160,7 +161,7 @@
   async function talk(message, shown) {
     if (busy || !message.trim()) return;
     if (message.length > MAX_CHARS) {  // refused whole, never cut: the text stays in the box to shorten
-      scrollToStart(add({ from: "bot", text: TOO_LONG.replace("{n}", message.length), buttons: [] }));
+      scrollToStart(add({ from: "bot", text: TOO_LONG, buttons: [] }));
       return false;
     }
     retireButtons();
