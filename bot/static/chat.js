@@ -10,12 +10,10 @@
   const OFFLINE = document.body.dataset.offline;
   const MAX_CHARS = Number(document.body.dataset.maxChars);
   const TOO_LONG = document.body.dataset.tooLong;
-  const DETAILS = "【详细】";
   const KEY_SENDER = "hotline_sender";
   const KEY_LOG = "hotline_transcript";
   const KEEP = 200;  // transcript items kept on the phone
-  // Numbers a citizen may call: mobiles, landlines with area code, the service hotlines.
-  const PHONE = /(0\d{2,3}-?\d{7,8}|1[3-9]\d{9}|12348|12333|12345|12351|110|120)(?!\d)/g;
+  const { phoneSegments, fold } = window.HotlineText;  // text.js: the pure text logic, tested under node
 
   const log = document.getElementById("log");
   const form = document.getElementById("form");
@@ -51,17 +49,17 @@
 
   // Text with phone numbers as tel: links; never innerHTML: bot and user text are data, not markup.
   function fill(el, text) {
-    let last = 0;
-    for (const m of text.matchAll(PHONE)) {
-      if (m.index > last) el.appendChild(document.createTextNode(text.slice(last, m.index)));
+    for (const part of phoneSegments(text)) {
+      if (!part.tel) {
+        el.appendChild(document.createTextNode(part.text));
+        continue;
+      }
       const a = document.createElement("a");
-      a.href = "tel:" + m[0].replace(/-/g, "");
+      a.href = "tel:" + part.tel;
       a.className = "tel";
-      a.textContent = m[0];
+      a.textContent = part.text;
       el.appendChild(a);
-      last = m.index + m[0].length;
     }
-    if (last < text.length) el.appendChild(document.createTextNode(text.slice(last)));
   }
 
   function bubble(text, who, label) {
@@ -73,15 +71,15 @@
       name.textContent = label;
       div.appendChild(name);
     }
-    if (who !== "me" && text.startsWith(DETAILS)) {
-      const lines = text.slice(DETAILS.length).split("\n");
+    const folded = who !== "me" ? fold(text) : null;
+    if (folded) {
       const details = document.createElement("details");
       const summary = document.createElement("summary");
-      summary.textContent = "展开：" + (lines.shift() || "详细说明");
+      summary.textContent = folded.summary;
       details.appendChild(summary);
       const body = document.createElement("div");
       body.className = "details-body";
-      fill(body, lines.join("\n"));
+      fill(body, folded.body);
       details.appendChild(body);
       div.classList.add("folded");
       div.appendChild(details);

@@ -2,6 +2,7 @@
 // the copilot for a phone call, and the dashboard. It draws what the API returns; no codes are shown to people.
 "use strict";
 (function () {
+  const { waited, queueOrder, fmt } = window.HotlineText;
   const $ = (id) => document.getElementById(id);
   const CHANNEL = { web: "网页", wechat: "微信", telegram: "Telegram", phone: "电话" };
   const FROM = { citizen: "群众", bot: "智能助手", operator: "接线员" };
@@ -115,19 +116,7 @@
 
   // --- the handoff queue -------------------------------------------------------------------------------------------
 
-  // Waiting time as an operator reads it, from the server's count of seconds (not this computer's clock).
-  function waited(seconds) {
-    if (seconds < 60) return "不到1分钟";
-    if (seconds < 3600) return Math.floor(seconds / 60) + "分钟";
-    return Math.floor(seconds / 3600) + "小时" + Math.floor((seconds % 3600) / 60) + "分钟";
-  }
-
-  // The longest wait first: waiting citizens oldest first, then those a person is answering.
-  function queueOrder(items) {
-    const rank = (h) => (h.status === "waiting" ? 0 : 1);
-    return items.slice().sort((a, b) => rank(a) - rank(b) ||
-      String(a.created_at || "").localeCompare(String(b.created_at || "")) || a.id - b.id);
-  }
+  // waited, queueOrder and fmt: text.js (the pure text logic, tested under node)
 
   // A new citizen waiting: the tab's title says how many wait (seen from another tab), and a short tone if wanted.
   function announce(items) {
@@ -269,11 +258,6 @@
     $("outcome").value = "answered";
   }
 
-  function fmt(v) {
-    if (v === true) return "是";
-    if (v === false) return "否";
-    return Array.isArray(v) ? v.join("、") : (v == null ? "" : String(v));
-  }
 
   function factRow(f) {
     const tr = el("tr");
