@@ -10,6 +10,7 @@ import pytest
 
 from tests.stack import ROOT
 
+sys.path.insert(0, str(ROOT / "rasa_runtime"))  # its settings (hotline_rasa.settings imports no Rasa)
 _spec = importlib.util.spec_from_file_location("resilience", ROOT / "rasa_runtime" / "hotline_rasa" / "resilience.py")
 assert _spec and _spec.loader
 resilience = importlib.util.module_from_spec(_spec)

@@ -23,15 +23,16 @@ import asyncio
 import copy
 import json
 import logging
-import os
 import time
 from typing import Any
+
+from hotline_rasa.settings import RuntimeSettings
 
 logger = logging.getLogger(__name__)
 
 TURN_KEY = "hotline_turn"  # the metadata key of the turn id (bot/rasa_client.py sends it)
 UNAVAILABLE = {"hotline": "actions_unavailable"}
-RETRY_S = float(os.environ.get("HOTLINE_ACTIONS_RETRY_S", "6"))
+RETRY_S = RuntimeSettings.from_env().actions_retry_s
 FIRST_PAUSE_S, MAX_PAUSE_S = 0.1, 1.0
 
 
@@ -45,7 +46,7 @@ class ActionsUnavailable(BaseException):
 
 def action_urls(first: str) -> list[str]:
     """The action servers to try, the configured one first, then HOTLINE_ACTIONS_URLS' others."""
-    others = [u.strip() for u in os.environ.get("HOTLINE_ACTIONS_URLS", "").split(",") if u.strip()]
+    others = RuntimeSettings.from_env().actions_urls  # read at each call: tests and restarts may change it
     return [first, *[u for u in others if u != first]]
 
 

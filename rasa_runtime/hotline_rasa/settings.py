@@ -1,6 +1,6 @@
-"""The environment variables serve, train, the speed-ups and the tracker store read, read here (hotline.settings is
-the app's own: it lives in the other environment, with SQLAlchemy 2). resilience.py still reads its two itself
-(HOTLINE_ACTIONS_URLS, HOTLINE_ACTIONS_RETRY_S)."""
+"""Every environment variable the Rasa runtime reads (serve, train, the speed-ups, the tracker store, resilience),
+read here. hotline.settings is the app's own: it lives in the other environment, with SQLAlchemy 2, and reads
+HOTLINE_ACTIONS_URLS the same way (a comma list, blanks dropped) for the web app's health checks."""
 from __future__ import annotations
 
 import os
@@ -13,6 +13,8 @@ class RuntimeSettings:
     rasa_host: str           # HOTLINE_RASA_HOST: the interface `serve` binds when `-i` is not given
     speedups: bool           # HOTLINE_RASA_SPEEDUPS: "0" runs Rasa as shipped
     tracker_cache_chars: int  # HOTLINE_TRACKER_CACHE_CHARS: event JSON each process keeps (tracker_store)
+    actions_urls: tuple[str, ...] = ()  # HOTLINE_ACTIONS_URLS: the other action servers to try (resilience)
+    actions_retry_s: float = 6.0  # HOTLINE_ACTIONS_RETRY_S: how long an action call is retried (resilience)
 
     @classmethod
     def from_env(cls) -> RuntimeSettings:
@@ -20,4 +22,7 @@ class RuntimeSettings:
                    rasa_host=os.environ.get("HOTLINE_RASA_HOST", "127.0.0.1"),
                    speedups=os.environ.get("HOTLINE_RASA_SPEEDUPS", "1") != "0",
                    # A few hundred conversations' worth; least recently used ones are dropped first.
-                   tracker_cache_chars=int(os.environ.get("HOTLINE_TRACKER_CACHE_CHARS", str(64 * 1024 * 1024))))
+                   tracker_cache_chars=int(os.environ.get("HOTLINE_TRACKER_CACHE_CHARS", str(64 * 1024 * 1024))),
+                   actions_urls=tuple(u.strip() for u in os.environ.get("HOTLINE_ACTIONS_URLS", "").split(",")
+                                      if u.strip()),
+                   actions_retry_s=float(os.environ.get("HOTLINE_ACTIONS_RETRY_S", "6")))
