@@ -374,14 +374,18 @@ class Killer:
         """Kill one Rasa process each time it comes back, `crash_loop` times: the supervisor must back it off alone
         while the other Rasa process and everything else keep serving."""
         killed = 0
+        last_pid = None  # a pid already killed: until the supervisor has reaped it, it is a zombie a kill still "hits"
         first = time.monotonic()
         while killed < self.crash_loop and not done.is_set():
             unit = self.stack.units().get(name, {})
-            if unit.get("pid") and unit.get("state") in ("starting", "running"):
+            if unit.get("pid") and unit.get("pid") != last_pid and unit.get("state") in ("starting", "running"):
                 await (self._mid_turn() if killed == 0 else asyncio.sleep(0.5))  # the first: a serving process
                 unit = self.stack.units().get(name, {})
+                if unit.get("pid") == last_pid:
+                    continue
                 try:
                     os.kill(int(unit["pid"]), signal.SIGKILL)
+                    last_pid = unit["pid"]
                     killed += 1
                     self.log.append(f"{time.strftime('%H:%M:%S')} SIGKILL {name} (pid {unit['pid']}), crash loop "
                                     f"{killed}/{self.crash_loop}")
