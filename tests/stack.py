@@ -193,6 +193,25 @@ class Cluster:
 
 
 @contextmanager
+def action_server_alone(tmp: Path, secret: str) -> Iterator[str]:
+    """The action server by itself on a free port with its default host (loopback), its database and var under
+    `tmp`; yields its base URL."""
+    port = free_port()
+    env = {**os.environ, "HOTLINE_ACTIONS_TOKEN": secret, "HOTLINE_VAR_DIR": str(tmp / "var"),
+           "HOTLINE_DATABASE_URL": f"sqlite:///{tmp / 'actions.db'}"}
+    env.pop("HOTLINE_ACTIONS_HOST", None)
+    log = tmp / "actions.log"
+    proc = subprocess.Popen([str(APP_PYTHON), "-m", "actions.server", "-p", str(port)], cwd=ROOT, env=env,
+                            stdout=log.open("w"), stderr=subprocess.STDOUT)
+    try:
+        _wait(f"http://127.0.0.1:{port}/health", [proc], [log], timeout=60)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=15)
+
+
+@contextmanager
 def running_cluster(tmp: Path, database_url: str, *, rasa_processes: int = 2, **kwargs: object) -> Iterator[Cluster]:
     """Several Rasa processes (loaded in parallel) and one action server, stopped at the end whatever happens."""
     require_model()

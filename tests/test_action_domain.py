@@ -4,8 +4,6 @@ one seen before has only the rest parsed."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -17,7 +15,7 @@ import yaml
 from sanic.request import json_loads
 
 from actions.server import TOKEN_HEADER, KnownDomain
-from tests.stack import APP_PYTHON, ROOT, _wait, free_port
+from tests.stack import ROOT, action_server_alone
 
 SECRET = "a-shared-secret-for-this-test"
 
@@ -101,19 +99,8 @@ def test_a_call_with_the_domain_seen_before_has_only_the_rest_parsed() -> None:
 
 @pytest.fixture(scope="module")
 def action_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    tmp = tmp_path_factory.mktemp("domain")
-    port = free_port()
-    env = {**os.environ, "HOTLINE_ACTIONS_TOKEN": SECRET, "HOTLINE_VAR_DIR": str(tmp / "var"),
-           "HOTLINE_DATABASE_URL": f"sqlite:///{tmp / 'domain.db'}"}
-    log = tmp / "actions.log"
-    proc = subprocess.Popen([str(APP_PYTHON), "-m", "actions.server", "-p", str(port)], cwd=ROOT, env=env,
-                            stdout=log.open("w"), stderr=subprocess.STDOUT)
-    try:
-        _wait(f"http://127.0.0.1:{port}/health", [proc], [log], timeout=60)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        proc.terminate()
-        proc.wait(timeout=15)
+    with action_server_alone(tmp_path_factory.mktemp("domain"), SECRET) as url:
+        yield url
 
 
 def test_the_action_server_answers_a_known_domain_as_a_fresh_one(action_server: str, tmp_path: Path) -> None:

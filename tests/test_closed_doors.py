@@ -19,7 +19,7 @@ from fastapi.responses import JSONResponse
 from actions.server import TOKEN_HEADER, secret_matches
 from bot.rasa_client import forward_to_rasa, parse, resume_conversation
 from tests.fakes.server import LoopbackServer
-from tests.stack import APP_PYTHON, RASA_PYTHON, ROOT, _wait, free_port
+from tests.stack import RASA_PYTHON, ROOT, action_server_alone
 
 SECRET = "a-shared-secret-for-this-test"
 GREET_CALL = {
@@ -45,20 +45,8 @@ def listening_addresses(port: int) -> set[str]:
 
 @pytest.fixture(scope="module")
 def action_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    tmp = tmp_path_factory.mktemp("doors")
-    port = free_port()
-    env = {**os.environ, "HOTLINE_ACTIONS_TOKEN": SECRET, "HOTLINE_VAR_DIR": str(tmp / "var"),
-           "HOTLINE_DATABASE_URL": f"sqlite:///{tmp / 'doors.db'}"}
-    env.pop("HOTLINE_ACTIONS_HOST", None)
-    log = tmp / "actions.log"
-    proc = subprocess.Popen([str(APP_PYTHON), "-m", "actions.server", "-p", str(port)], cwd=ROOT, env=env,
-                            stdout=log.open("w"), stderr=subprocess.STDOUT)
-    try:
-        _wait(f"http://127.0.0.1:{port}/health", [proc], [log], timeout=60)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        proc.terminate()
-        proc.wait(timeout=15)
+    with action_server_alone(tmp_path_factory.mktemp("doors"), SECRET) as url:
+        yield url
 
 
 def test_action_server_listens_on_loopback_only(action_server: str) -> None:

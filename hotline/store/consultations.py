@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date, datetime, time, timezone
-from decimal import Decimal
 from typing import Any, cast
 
 from sqlalchemy import Table, func, insert, select
@@ -26,39 +25,14 @@ REFINABLE = ("street", "community", "amount", "eligibility", "legal_basis", "ref
 _consultations = cast(Table, Consultation.__table__)
 
 
-def log_consultation(
-    *,
-    session: Session,
-    service: str,
-    channel: str,
-    occurred_at: datetime | date | None = None,
-    category: str | None = None,
-    migrant_worker: bool = False,
-    persons: int | str = 1,
-    street: str | None = None,
-    community: str | None = None,
-    outcome: str | None = None,
-    referral: str | None = None,
-    amount: int | float | Decimal | str | None = None,
-    eligibility: str | None = None,
-    legal_basis: str | None = None,
-    summary: str | None = None,
-    phone: str | None = None,
-    sender_hash: str | None = None,
-    operator: str | None = None,
-    source_id: str | None = None,
-) -> Consultation:
-    """Add one consultation row; with a source_id already logged, return that row and add nothing.
+def log_consultation(*, session: Session, **values: Any) -> Consultation:
+    """Add one consultation row from the keywords of hotline.consultation_record (service, channel, occurred_at,
+    category, ...); with a source_id already logged, return that row and add nothing.
 
-    The values are checked by hotline.consultation_record (raises InvalidConsultation), even when the row exists:
-    a caller learns its values are bad whether or not it is the first to send them.
+    The values are checked by consultation_record (raises InvalidConsultation), even when the row exists: a caller
+    learns its values are bad whether or not it is the first to send them.
     """
-    record = consultation_record(
-        service=service, channel=channel, occurred_at=occurred_at, category=category, migrant_worker=migrant_worker,
-        persons=persons, street=street, community=community, outcome=outcome, referral=referral, amount=amount,
-        eligibility=eligibility, legal_basis=legal_basis, summary=summary, phone=phone, sender_hash=sender_hash,
-        operator=operator, source_id=source_id)
-    return save_consultation(session=session, record=record)
+    return save_consultation(session=session, record=consultation_record(**values))
 
 
 def save_consultation(*, session: Session, record: ConsultationRecord) -> Consultation:
