@@ -6,7 +6,6 @@ The raw chat id never leaves this module: Rasa (and so the actions and the datab
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import itertools
 import json
 import logging
@@ -20,7 +19,7 @@ from urllib.parse import quote, urlsplit, urlunsplit
 import aiohttp
 import httpx
 
-from bot import metrics, turn_journal
+from bot import metrics, rasa_placement, turn_journal
 from bot.held_turns import HeldTurn, conversation_lock, held_store
 from hotline import wording
 from hotline.office_hours import office_hours
@@ -148,6 +147,7 @@ def drop_sessions() -> None:
                 session.connector._close()  # aiohttp's synchronous close; `close()` needs the (finished) loop
     _sessions.clear()
     _down.clear()  # what one loop's turns found down is no news to the next (a test's processes are its own)
+    rasa_placement.forget()
 
 
 async def _send(method: str, url: str, client: httpx.AsyncClient | None, *, kind: str = "rasa",
@@ -176,16 +176,13 @@ async def _send(method: str, url: str, client: httpx.AsyncClient | None, *, kind
 
 
 def rasa_urls_for(conversation: str | None, urls: tuple[str, ...] | None = None) -> list[str]:
-    """The Rasa processes to try for one conversation, best first: each conversation always lands on the same process
-    (rendezvous hashing, so removing one process moves only its own conversations), the others follow as fail-over.
+    """The Rasa processes by rendezvous hash for one conversation, best first (bot.rasa_placement.home_order): where a
+    conversation lives unless its process had more than its share of the turns in flight when it began.
 
-    Sticky routing is what keeps two processes from serving one conversation at the same moment: Rasa's
-    RedisLockStore issues its tickets with a read-then-write that is not atomic across processes (RasaHQ/rasa#9213).
+    Each conversation stays on one process (bot.rasa_placement) because Rasa's RedisLockStore issues its tickets with
+    a read-then-write that is not atomic across processes (RasaHQ/rasa#9213).
     """
-    urls = urls if urls is not None else get_settings().rasa_urls
-    if conversation is None or len(urls) < 2:
-        return list(urls)
-    return sorted(urls, key=lambda u: hashlib.sha256(f"{u}|{conversation}".encode()).digest(), reverse=True)
+    return rasa_placement.home_order(conversation, urls if urls is not None else get_settings().rasa_urls)
 
 
 # --- which Rasa processes are down ---------------------------------------------------------------------------------
@@ -228,9 +225,8 @@ async def _probe_down() -> None:
 
 
 def _ordered(conversation: str | None, urls: tuple[str, ...]) -> list[str]:
-    """rasa_urls_for, the processes marked down moved to the end (in their order)."""
-    order = rasa_urls_for(conversation, urls)
-    return sorted(order, key=lambda u: u in _down)
+    """The conversation's process first, then the others by hash; those marked down at the end (in their order)."""
+    return rasa_placement.place(conversation, urls, _down)
 
 
 # A call that broke after it was sent: the process died under it (SIGKILL closes its sockets) or the connection reset.
@@ -274,9 +270,13 @@ async def _try_each(method: str, path: str, client: httpx.AsyncClient | None, co
                     body: Any, params: dict[str, str] | None, timeout: float, idempotent: bool) -> httpx.Response:
     """The call to each Rasa process in turn (_ordered) until one takes it; the last failure when none does."""
     last: Exception | None = None
-    for base in _ordered(conversation, get_settings().rasa_urls):
+    settings = get_settings()
+    for base in _ordered(conversation, settings.rasa_urls):
         try:
-            return await _send(method, f"{base}{path}", client, body=body, params=params, timeout=timeout)
+            async with rasa_placement.in_flight(base, settings.rasa_concurrency, timeout) as waited:
+                # The time in line counts against the call's time-out: a citizen waits one time-out, not two.
+                return await _send(method, f"{base}{path}", client, body=body, params=params,
+                                   timeout=max(timeout - waited, 0.1))
         except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
             log.warning("Rasa process %s refused the connection; trying the next one", base)
             _mark_down(base)

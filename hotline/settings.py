@@ -107,6 +107,9 @@ class Settings:
     rasa_timeout_s: float = env("HOTLINE_RASA_TIMEOUT", 20.0, float)
     # How long a turn asks again for a Rasa process that refused (never beyond the time-out). HOTLINE_RASA_WAIT_S.
     rasa_wait_s: float = env("HOTLINE_RASA_WAIT_S", DEFAULT_RASA_WAIT_S, float)
+    # Calls inside one Rasa process at once; the door queues the rest in order (bot/rasa_placement.py). 0: no limit.
+    # HOTLINE_RASA_CONCURRENCY.
+    rasa_concurrency: int = env("HOTLINE_RASA_CONCURRENCY", 4, int)
     telegram_bot_token: str | None = env("TELEGRAM_BOT_TOKEN", None)  # TELEGRAM_BOT_TOKEN
     telegram_webhook_url: str | None = env("TELEGRAM_WEBHOOK_URL", None)  # TELEGRAM_WEBHOOK_URL
     telegram_secret_token: str | None = env("TELEGRAM_SECRET_TOKEN", None)  # TELEGRAM_SECRET_TOKEN

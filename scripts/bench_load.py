@@ -199,7 +199,10 @@ class Stack:
         out: dict[str, float] = {}
         for proc in self.procs:
             part = "rasa" if proc in self.rasa_procs else ("actions" if "actions.server" in proc.args else "web")
-            out[part] = out.get(part, 0.0) + proc_stats.cpu_s(proc.pid)
+            cpu = proc_stats.cpu_s(proc.pid)
+            out[part] = out.get(part, 0.0) + cpu
+            if proc in self.rasa_procs:
+                out[f"rasa{self.rasa_procs.index(proc)}"] = cpu
         t = os.times()
         out["bench client"] = t.user + t.system
         return out
@@ -277,11 +280,15 @@ class Conversation:
 @dataclass
 class Load:
     latencies_ms: list[float] = field(default_factory=list)
+    # One row per turn for --turns-out: start (s from the load's start), ms, flow, what was answered.
+    turns: list[dict[str, Any]] = field(default_factory=list)
+    t0: float = field(default_factory=time.perf_counter)
     tracker_ms: list[float] = field(default_factory=list)
     conversations: list[Conversation] = field(default_factory=list)
     wall_s: float = 0.0
     rss_mb: list[float] = field(default_factory=list)
     cpu_ms_per_turn: dict[str, float] = field(default_factory=dict)
+    rasa_cpu_split: list[int] = field(default_factory=list)
 
 
 def plan(n: int, seed: int) -> list[tuple[str, random.Random]]:
@@ -326,14 +333,17 @@ def answer_to(slot: str, buttons: list[dict], rng: random.Random) -> str:
     return rng.choice(ANSWERS.get(slot, ["跳过"]))
 
 
-async def say(client: Client, stack: Stack, conv: Conversation, message: str, load: Load) -> list[dict]:
+async def say(client: Client, stack: Stack, conv: Conversation, message: str, load: Load,
+              kind: str = "") -> list[dict]:
     t = time.perf_counter()
     try:
         r = await client.post(f"{stack.web_url}/api/chat", json={"sender": conv.sender, "message": message})
     except HTTP_ERRORS as exc:
         conv.errors.append(type(exc).__name__)
         return []
-    load.latencies_ms.append((time.perf_counter() - t) * 1000)
+    ms = (time.perf_counter() - t) * 1000
+    load.latencies_ms.append(ms)
+    load.turns.append({"start_s": round(t - load.t0, 3), "ms": round(ms, 1), "flow": conv.flow, "kind": kind})
     conv.turns += 1
     if r.status_code != 200:
         conv.errors.append(f"HTTP {r.status_code}")
@@ -352,8 +362,8 @@ async def citizen(client: Client, stack: Stack, flow: str, rng: random.Random, i
     conv = Conversation(flow, sender, conversation_id="web:" + hash_sender(sender, stack.salt))
     load.conversations.append(conv)
     if rng.random() < 0.25:
-        await say(client, stack, conv, rng.choice(["你好", "您好", "在吗"]), load)
-    messages = await say(client, stack, conv, rng.choice(OPENERS[flow]), load)
+        await say(client, stack, conv, rng.choice(["你好", "您好", "在吗"]), load, "greet")
+    messages = await say(client, stack, conv, rng.choice(OPENERS[flow]), load, "opener")
     if flow == "handoff":
         conv.finished = bool(messages) and not conv.errors
         return
@@ -381,9 +391,9 @@ async def citizen(client: Client, stack: Stack, flow: str, rng: random.Random, i
         else:
             answer = answer_to(slot, buttons, rng)
         asked.append(slot)
-        messages = await say(client, stack, conv, answer, load)
+        messages = await say(client, stack, conv, answer, load, slot)
     if conv.finished and rng.random() < 0.3:
-        await say(client, stack, conv, rng.choice(["好的谢谢，再见", "谢谢", "知道了"]), load)
+        await say(client, stack, conv, rng.choice(["好的谢谢，再见", "谢谢", "知道了"]), load, "bye")
 
 
 async def run_load(stack: Stack, n: int, concurrency: int, seed: int, slot_source: str, max_turns: int,
@@ -404,7 +414,7 @@ async def run_load(stack: Stack, n: int, concurrency: int, seed: int, slot_sourc
     async with Client(concurrency * 2) as client:
         sampler = asyncio.create_task(sample_rss())
         cpu0 = stack.cpu_s()
-        t0 = time.perf_counter()
+        t0 = load.t0 = time.perf_counter()
         try:
             await asyncio.wait_for(asyncio.gather(*(one(i, f, r) for i, (f, r) in enumerate(plan(n, seed)))),
                                    timeout=timeout_s)
@@ -414,7 +424,11 @@ async def run_load(stack: Stack, n: int, concurrency: int, seed: int, slot_sourc
         cpu1 = stack.cpu_s()
         sampler.cancel()
     turns = max(1, len(load.latencies_ms))
-    load.cpu_ms_per_turn = {k: round((cpu1[k] - cpu0.get(k, 0.0)) * 1000 / turns, 1) for k in cpu1}
+    used = {k: cpu1[k] - cpu0.get(k, 0.0) for k in cpu1}
+    each = {k: v for k, v in used.items() if re.fullmatch(r"rasa\d+", k)}
+    load.cpu_ms_per_turn = {k: round(v * 1000 / turns, 1) for k, v in used.items() if k not in each}
+    # How evenly the Rasa processes shared the work (bot/rasa_placement.py): each one's part of Rasa's CPU, in %.
+    load.rasa_cpu_split = [round(100 * each[k] / max(1e-9, sum(each.values()))) for k in sorted(each)]
     load.rss_mb.append(stack.rasa_rss_mb())
     return load
 
@@ -515,6 +529,7 @@ def summarise(name: str, stack: Stack, load: Load, log: dict[str, int], probes: 
         "warm_start_s": [round(s, 1) for s in stack.warm_start_s],
         **{k: round(v, 1) for k, v in probes.items()},
         "cpu_ms_per_turn": load.cpu_ms_per_turn,
+        "rasa_cpu_split_pct": load.rasa_cpu_split,
         "by_flow": {f: sum(1 for c in load.conversations if c.flow == f and c.finished) for f, _ in MIX},
     }
 
@@ -618,6 +633,7 @@ def main() -> None:
     parser.add_argument("--start-timeout", type=float, default=300, help="seconds for a stack to come up")
     parser.add_argument("--no-probe", action="store_true", help="skip the sequential form turn and /predict probe")
     parser.add_argument("--out", type=Path, default=ROOT / "reports" / "bench_load.md")
+    parser.add_argument("--turns-out", type=Path, help="also write every timed turn (JSON lines) here")
     args = parser.parse_args()
     modes = args.slot_source.split(",")
     if not modes or set(modes) - set(SLOT_SOURCES):
@@ -650,6 +666,12 @@ def main() -> None:
             loads = [(mode, asyncio.run(run_load(stack, args.conversations, args.concurrency, args.seed, mode,
                                                  args.max_turns, args.load_timeout))) for mode in modes]
             probes = {} if args.no_probe else asyncio.run(probe(stack))
+            if args.turns_out:
+                with args.turns_out.open("a") as f:
+                    for mode, load in loads:
+                        for t in load.turns:
+                            f.write(json.dumps({"variant": variant, "processes": processes, "citizens": mode, **t},
+                                               ensure_ascii=False) + "\n")
             for mode, load in loads:
                 row = summarise(variant, stack, load, check_log(stack, load), probes, mode)
                 rows.append(row)

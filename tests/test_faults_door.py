@@ -486,3 +486,30 @@ async def test_a_turn_waits_a_little_when_every_rasa_process_is_restarting(
         rasa_client._down.clear()
     assert msg.text == "收到：三万五"  # a slower answer, not the outage message
     assert [m for _, _, m in calls(fakes)] == ["三万五"]
+
+
+async def test_a_crowd_on_one_hash_home_is_shared_and_each_process_takes_its_limit_at_once(
+        door: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """12 citizens at once whose conversations all hash to the first process: the door places some on the second
+    (bot/rasa_placement.py), never has more than HOTLINE_RASA_CONCURRENCY turns inside either, and each citizen's next
+    turn goes where their first went; every citizen gets their own answer."""
+    import asyncio
+
+    fakes, urls, _ = door
+    monkeypatch.setenv("HOTLINE_RASA_CONCURRENCY", "2")
+    from hotline.settings import get_settings
+
+    get_settings.cache_clear()
+    for fake in fakes:
+        fake.delay_s = 0.1
+    senders = [s for s in (f"crowd-{n}" for n in range(400))
+               if rasa_urls_for(rasa_sender(s, "web"), tuple(urls))[0] == urls[0]][:12]
+    answers = await asyncio.gather(*(forward_to_rasa(s, "三万五", "web") for s in senders))
+    assert [a[0].text for a in answers] == ["收到：三万五"] * 12
+    first = {sender: i for i, sender, _ in calls(fakes)}
+    assert set(first.values()) == {0, 1}  # shared, though all hash to the first
+    assert all(f.most_inside <= 2 for f in fakes) and fakes[0].most_inside == 2
+    for fake in fakes:
+        fake.reset()
+    await asyncio.gather(*(forward_to_rasa(s, "12个人", "web") for s in senders))
+    assert {sender: i for i, sender, _ in calls(fakes)} == first  # each stayed where it was placed

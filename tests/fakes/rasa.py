@@ -32,6 +32,9 @@ class FakeRasa:
     # The turn id each webhook call carried in its metadata (bot/rasa_client.py), apart from webhook_calls.
     turn_ids: list[str | None] = field(default_factory=list)
     parse_calls: list[str] = field(default_factory=list)
+    # Webhook calls being answered now, and the most there were at once since the last reset.
+    inside: int = 0
+    most_inside: int = 0
 
     def reset(self) -> None:
         self.mode, self.delay_s, self.reply, self.parse_result = "ok", 0.0, echo_reply, None
@@ -39,6 +42,7 @@ class FakeRasa:
         self.webhook_calls.clear()
         self.turn_ids.clear()
         self.parse_calls.clear()
+        self.inside = self.most_inside = 0
 
     async def failure(self) -> Response | None:
         """The slow or broken answer the current mode asks for, or None to answer normally."""
@@ -66,8 +70,13 @@ class FakeRasa:
             body = await request.json()
             self.turn_ids.append((body.pop("metadata", None) or {}).get("hotline_turn"))
             self.webhook_calls.append(body)
-            if (failure := await self.failure()) is not None:
-                return failure
+            self.inside += 1
+            self.most_inside = max(self.most_inside, self.inside)
+            try:
+                if (failure := await self.failure()) is not None:
+                    return failure
+            finally:
+                self.inside -= 1
             return JSONResponse(self.reply(body["sender"], body["message"]))
 
         @app.post("/model/parse")
