@@ -16,7 +16,7 @@ import pytest
 from tests.stack import MODEL, require_model, run_in_rasa
 
 SERVING = ["compiled_action_validation", "cached_event_lookup", "sequential_graph_runs", "quiet_interpolation",
-           "pooled_endpoint_sessions", "plain_slot_copies", "frozen_model_objects"]
+           "pooled_endpoint_sessions", "plain_slot_copies", "remembered_applied_events", "frozen_model_objects"]
 
 TAKE_EFFECT = r"""
 import asyncio, gc, json
@@ -101,6 +101,7 @@ marks = {name: speedups.installed_by(obj) for name, obj in {
     "interpolator.interpolate_text": interpolator.interpolate_text,
     "EndpointConfig.session": EndpointConfig.session,
     "Slot.__copy__": getattr(__import__("rasa.shared.core.slots", fromlist=["Slot"]).Slot, "__copy__", None),
+    "DialogueStateTracker.applied_events": DialogueStateTracker.applied_events,
     # What `rasa run` registers to load the model: the name serve_application's code looks up when it runs.
     "serve_application's load_agent_on_start": run.serve_application.__globals__["load_agent_on_start"],
 }.items()}
@@ -127,7 +128,8 @@ def test_all_serving_patches_install_where_rasa_looks(take_effect: dict[str, Any
         "RemoteAction._validate_action_result": "compiled_action_validation",
         "Event.resolve_by_type": "cached_event_lookup", "DaskGraphRunner.run": "sequential_graph_runs",
         "interpolator.interpolate_text": "quiet_interpolation", "EndpointConfig.session": "pooled_endpoint_sessions",
-        "Slot.__copy__": "plain_slot_copies", "serve_application's load_agent_on_start": "frozen_model_objects"}
+        "Slot.__copy__": "plain_slot_copies", "DialogueStateTracker.applied_events": "remembered_applied_events",
+        "serve_application's load_agent_on_start": "frozen_model_objects"}
 
 
 @pytest.mark.rasa
@@ -813,3 +815,73 @@ def test_slots_are_copied_as_rasa_copies_them_without_the_generic_path() -> None
     assert {v[0] for v in stock["slots"].values()} >= {"FloatSlot", "BooleanSlot", "TextSlot", "ListSlot"}
     assert all(v[2] is False and v[3] is True for v in stock["slots"].values())  # a new slot, its value shared
     assert made[0] >= 2 * stock["n"] and made[1] == 0
+
+
+APPLIED_EVENTS = r"""
+import json, random
+from rasa.shared.core import events as ev
+from rasa.shared.core.trackers import DialogueStateTracker
+
+stock_applied = DialogueStateTracker.applied_events
+calls = [0]
+def counted(self):
+    calls[0] += 1
+    return stock_applied(self)
+DialogueStateTracker.applied_events = counted
+from hotline_rasa import speedups
+speedups.apply(["remembered_applied_events"])
+patched_applied = DialogueStateTracker.applied_events
+
+LOOPS = ["wage_claim_form", "legal_aid_form", "advisor_form"]
+def event(rng):
+    kind = rng.randrange(12)
+    if kind < 3:
+        return ev.ActionExecuted(rng.choice(LOOPS + ["action_listen", "utter_ask_amount", "action_wage_claim_advice"]))
+    if kind == 3:
+        return ev.ActiveLoop(rng.choice(LOOPS[:2] + [None]))  # the third loop is named only late, or never
+    if kind == 4:
+        return ev.UserUttered("三万五", {"name": rng.choice(["inform", "deny", "wage_arrears"]), "confidence": 0.9})
+    if kind == 5:
+        return ev.SlotSet("amount", rng.randrange(9))
+    if kind == 6:
+        return ev.ActionExecutionRejected(rng.choice(LOOPS))
+    if kind == 7:
+        return rng.choice([ev.ActionReverted(), ev.UserUtteranceReverted()])
+    if kind == 8:
+        return rng.choice([ev.SessionStarted(), ev.Restarted(), ev.ActiveLoop("advisor_form")])
+    return ev.ActionExecuted(rng.choice(LOOPS))
+
+def names(events):
+    return [(type(e).__name__, getattr(e, "action_name", None) or getattr(e, "name", None)) for e in events]
+
+compared = differ = 0
+kept_reads = 0
+for seed in range(300):
+    rng = random.Random(seed)
+    tracker = DialogueStateTracker("web:t", [])  # grows event by event, asked after each: kept, carried on
+    for step in range(rng.randrange(5, 120)):
+        tracker.update(event(rng))
+        if rng.random() < 0.7:
+            fresh = DialogueStateTracker.from_events("web:t", list(tracker.events), [])
+            before = calls[0]
+            got = patched_applied(tracker)
+            kept_reads += calls[0] == before
+            want = stock_applied(fresh)
+            compared += 1
+            differ += names(got) != names(want) or any(a is not b for a, b in zip(got, list(want)))
+            got.append("mutated")  # a caller's list is its own
+            differ += names(patched_applied(tracker)) != names(want)
+print(json.dumps({"compared": compared, "differ": differ, "kept_reads": kept_reads}))
+"""
+
+
+@pytest.mark.rasa
+def test_applied_events_kept_on_the_tracker_are_rasas_own_for_every_sequence() -> None:
+    """Trackers grown event by event from 300 seeded random sequences — forms run, rejected, reverted, loops named
+    late, sessions restarted — give after each step exactly the events Rasa's own applied_events gives a fresh tracker
+    with the same events (the same objects, in order); a caller changing the list it got changes nothing; and most
+    reads are answered from what the tracker kept, without Rasa's walk."""
+    result = run_in_rasa(APPLIED_EVENTS)
+    assert result["compared"] > 5000
+    assert result["differ"] == 0
+    assert result["kept_reads"] > result["compared"] // 2
