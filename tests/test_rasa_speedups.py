@@ -16,7 +16,8 @@ import pytest
 from tests.stack import MODEL, require_model, run_in_rasa
 
 SERVING = ["compiled_action_validation", "cached_event_lookup", "sequential_graph_runs", "quiet_interpolation",
-           "pooled_endpoint_sessions", "plain_slot_copies", "remembered_applied_events", "frozen_model_objects"]
+           "pooled_endpoint_sessions", "plain_slot_copies", "remembered_applied_events", "rule_states_read_once",
+           "frozen_model_objects"]
 
 TAKE_EFFECT = r"""
 import asyncio, gc, json
@@ -102,6 +103,8 @@ marks = {name: speedups.installed_by(obj) for name, obj in {
     "EndpointConfig.session": EndpointConfig.session,
     "Slot.__copy__": getattr(__import__("rasa.shared.core.slots", fromlist=["Slot"]).Slot, "__copy__", None),
     "DialogueStateTracker.applied_events": DialogueStateTracker.applied_events,
+    "RulePolicy._is_rule_applicable": __import__("rasa.core.policies.rule_policy", fromlist=["RulePolicy"]
+                                                 ).RulePolicy._is_rule_applicable,
     # What `rasa run` registers to load the model: the name serve_application's code looks up when it runs.
     "serve_application's load_agent_on_start": run.serve_application.__globals__["load_agent_on_start"],
 }.items()}
@@ -129,6 +132,7 @@ def test_all_serving_patches_install_where_rasa_looks(take_effect: dict[str, Any
         "Event.resolve_by_type": "cached_event_lookup", "DaskGraphRunner.run": "sequential_graph_runs",
         "interpolator.interpolate_text": "quiet_interpolation", "EndpointConfig.session": "pooled_endpoint_sessions",
         "Slot.__copy__": "plain_slot_copies", "DialogueStateTracker.applied_events": "remembered_applied_events",
+        "RulePolicy._is_rule_applicable": "rule_states_read_once",
         "serve_application's load_agent_on_start": "frozen_model_objects"}
 
 
@@ -885,3 +889,60 @@ def test_applied_events_kept_on_the_tracker_are_rasas_own_for_every_sequence() -
     assert result["compared"] > 5000
     assert result["differ"] == 0
     assert result["kept_reads"] > result["compared"] // 2
+
+
+RULE_MATCHING = r"""
+import copy, json, random, sys, tarfile
+from rasa.core.policies.rule_policy import RulePolicy, SHOULD_NOT_BE_SET
+
+with tarfile.open(sys.argv[1]) as tar:
+    member = next(m for m in tar.getmembers() if m.name.endswith("train_RulePolicy1/rule_policy.json"))
+    lookup = json.load(tar.extractfile(member))["lookup"]
+keys = sorted({k for table in lookup.values() if isinstance(table, dict) for k in table})
+stock_rule = RulePolicy._is_rule_applicable
+policy = RulePolicy.__new__(RulePolicy)  # the method reads only the class's static helpers
+from hotline_rasa import speedups
+speedups.apply(["rule_states_read_once"])
+patched_rule = RulePolicy._is_rule_applicable
+
+# Conversation states: every state of every rule, as it is and changed at random — a key dropped, a value changed,
+# a value set where the rule wants it unset, entities as a tuple or in another order, the previous action gone.
+rng = random.Random(12348)
+rule_states = [st for k in keys for st in json.loads(k)]
+def variant(state):
+    st = copy.deepcopy(state)
+    for sub in st.values():
+        for k in list(sub):
+            r = rng.random()
+            if r < 0.15:
+                del sub[k]
+            elif r < 0.3:
+                sub[k] = rng.choice(["inform", "wage_claim_form", "action_listen", SHOULD_NOT_BE_SET, 1.0, None])
+            elif isinstance(sub[k], list):
+                sub[k] = tuple(sub[k]) if r < 0.7 else tuple(reversed(sub[k]))
+    if rng.random() < 0.1:
+        st.pop("prev_action", None)
+    return st
+states = [s for st in rule_states for s in (st, variant(st), variant(st))] + [{}]
+compared = differ = true = 0
+for state in states:
+    for key in keys:
+        for turn in range(len(json.loads(key)) + 1):
+            want, got = stock_rule(policy, key, turn, state), patched_rule(policy, key, turn, state)
+            compared += 1
+            differ += want != got
+            true += want
+print(json.dumps({"keys": len(keys), "compared": compared, "differ": differ, "true": true}))
+"""
+
+
+@pytest.mark.rasa
+def test_rule_matching_with_states_read_once_is_rasas_own() -> None:
+    """Every rule of the trained model tested at every turn index against every rule state, as it is and changed at
+    random (keys dropped, values changed or set where a rule wants them unset, entities reordered, no previous action):
+    the patched test answers exactly as Rasa's own, both answers occurring."""
+    require_model()
+    result = run_in_rasa(RULE_MATCHING, str(MODEL))
+    assert result["keys"] > 50 and result["compared"] > 100_000
+    assert result["differ"] == 0
+    assert 0 < result["true"] < result["compared"]

@@ -327,6 +327,43 @@ def _remembered_applied_events() -> None:
     _replace(DialogueStateTracker, "applied_events", applied_events, "remembered_applied_events")
 
 
+def _rule_states_read_once() -> None:
+    from rasa.core.policies import rule_policy
+    from rasa.core.policies.rule_policy import RulePolicy
+
+    previous_action, unset = rule_policy.PREVIOUS_ACTION, rule_policy.SHOULD_NOT_BE_SET
+    read: dict[str, list[dict[str, Any]]] = {}
+
+    def _is_rule_applicable(self: Any, rule_key: str, turn_index: int, conversation_state: Any) -> bool:
+        rule = read.get(rule_key)
+        if rule is None:
+            # The rule's states last first, each list value a tuple (what Rasa converts at every comparison).
+            rule = read[rule_key] = [
+                {kind: {k: tuple(v) if isinstance(v, list) else v for k, v in sub.items()} for kind, sub in st.items()}
+                for st in reversed(self._rule_key_to_state(rule_key))]
+        # From here Rasa 3.6's _is_rule_applicable and _does_rule_match_state, line for line.
+        if turn_index >= len(rule):
+            return True
+        current_previous_action = conversation_state.get(previous_action)
+        rule_state = rule[turn_index]
+        rule_previous_action = rule_state.get(previous_action)
+        if not rule_previous_action and not current_previous_action:
+            return True
+        if not rule_previous_action or not current_previous_action:
+            return False
+        for state_type, rule_sub_state in rule_state.items():
+            conversation_sub_state = conversation_state.get(state_type, {})
+            for key, value_from_rules in rule_sub_state.items():
+                value_from_conversation = conversation_sub_state.get(key)
+                if (value_from_rules and value_from_rules != unset and value_from_conversation != value_from_rules) \
+                        or (value_from_rules == unset and value_from_conversation
+                            and value_from_conversation != unset):
+                    return False
+        return True
+
+    _replace(RulePolicy, "_is_rule_applicable", _is_rule_applicable, "rule_states_read_once")
+
+
 # On a tracker: (its events deque, how many were read, the first and the last of them, the loop names, the result).
 _APPLIED = "_hotline_applied_events"
 
@@ -464,6 +501,17 @@ SERVING: dict[str, Patch] = {p.name: p for p in [
               "wage claim, with two predictions per form turn. A tracker now keeps its answer with the events it "
               "read; the same events give it again (a copy), appended events carry it on with Rasa's own step, "
               "and a new loop name — which changes how earlier events read — or anything else computes it afresh."),
+    Patch("rule_states_read_once",
+          replaces=("rasa.core.policies.rule_policy.RulePolicy._is_rule_applicable",),
+          reads=("rasa.core.policies.rule_policy.RulePolicy._get_possible_keys",  # calls it in a lambda
+                 "rasa.core.policies.rule_policy.RulePolicy._rule_key_to_state",
+                 "rasa.core.policies.rule_policy.RulePolicy._does_rule_match_state",
+                 "rasa.core.policies.rule_policy.PREVIOUS_ACTION", "rasa.core.policies.rule_policy.SHOULD_NOT_BE_SET"),
+          install=_rule_states_read_once,
+          why="each prediction tests every rule (about 150) against the conversation's last state, and each test "
+              "reversed the rule's states into a new list and turned its list values into tuples again — close to "
+              "half of a prediction's time. Each rule's states are reversed and converted once per process; the "
+              "comparison is Rasa's own, line for line."),
     Patch("frozen_model_objects",
           replaces=("rasa.core.run.load_agent_on_start",),
           reads=("rasa.core.run.serve_application:load_agent_on_start",),
