@@ -175,7 +175,9 @@ class Stack:
         self._wait(f"{self.web_url}/openapi.json", deadline, ok_any=True)
 
     def rasa_for(self, conversation_id: str) -> str:
-        """The conversation's own Rasa process, as the web app routes it."""
+        """The conversation's hash home: where the web app routes it unless a crowd had that process over its share when
+        the conversation began (bot/rasa_placement.py; this script cannot see that). Any process reads any tracker
+        (one shared store), so `tracker` mode still reads the right one, at times from the other process."""
         from bot.rasa_client import rasa_urls_for
 
         return rasa_urls_for(conversation_id, tuple(self.rasa_urls))[0]

@@ -361,7 +361,36 @@ def _rule_states_read_once() -> None:
                     return False
         return True
 
+    # The rules whose last state names a previous action, by that action: at the last turn such a rule applies only
+    # where the conversation's previous action is that one (Rasa's test above fails on any other), so the others
+    # need not be tested. A rule naming none, or naming it otherwise (unset), is always tested.
+    by_last_action: dict[int, tuple[Any, dict[Any, list[str]], list[str]]] = {}
+
+    def _get_possible_keys(self: Any, lookup: dict[str, str], states: list[Any]) -> set[str]:
+        index = by_last_action.get(id(lookup))
+        if index is None or index[0] is not lookup or sum(map(len, index[1].values())) + len(index[2]) != len(lookup):
+            named: dict[Any, list[str]] = {}
+            always: list[str] = []
+            for key in lookup:
+                last = self._rule_key_to_state(key)[-1].get(previous_action) or {}
+                name = last.get("action_name")
+                if isinstance(name, str) and name and name != unset:
+                    named.setdefault(name, []).append(key)
+                else:
+                    always.append(key)
+            index = by_last_action[id(lookup)] = (lookup, named, always)
+        if not states:
+            return set(lookup.keys())
+        last_state = states[-1]
+        name = (last_state.get(previous_action) or {}).get("action_name")
+        possible_keys = {*index[2], *index[1].get(name, ())} if isinstance(name, str) and name else set(index[2])
+        # From here Rasa 3.6's _get_possible_keys, line for line.
+        for i, state in enumerate(reversed(states)):
+            possible_keys = set(filter(lambda _key: self._is_rule_applicable(_key, i, state), possible_keys))
+        return possible_keys
+
     _replace(RulePolicy, "_is_rule_applicable", _is_rule_applicable, "rule_states_read_once")
+    _replace(RulePolicy, "_get_possible_keys", _get_possible_keys, "rule_states_read_once")
 
 
 # On a tracker: (its events deque, how many were read, the first and the last of them, the loop names, the result).
@@ -502,16 +531,18 @@ SERVING: dict[str, Patch] = {p.name: p for p in [
               "read; the same events give it again (a copy), appended events carry it on with Rasa's own step, "
               "and a new loop name — which changes how earlier events read — or anything else computes it afresh."),
     Patch("rule_states_read_once",
-          replaces=("rasa.core.policies.rule_policy.RulePolicy._is_rule_applicable",),
-          reads=("rasa.core.policies.rule_policy.RulePolicy._get_possible_keys",  # calls it in a lambda
+          replaces=("rasa.core.policies.rule_policy.RulePolicy._is_rule_applicable",
+                    "rasa.core.policies.rule_policy.RulePolicy._get_possible_keys"),
+          reads=("rasa.core.policies.rule_policy.RulePolicy._find_action_from_rules:_get_possible_keys",
                  "rasa.core.policies.rule_policy.RulePolicy._rule_key_to_state",
                  "rasa.core.policies.rule_policy.RulePolicy._does_rule_match_state",
                  "rasa.core.policies.rule_policy.PREVIOUS_ACTION", "rasa.core.policies.rule_policy.SHOULD_NOT_BE_SET"),
           install=_rule_states_read_once,
-          why="each prediction tests every rule (about 150) against the conversation's last state, and each test "
-              "reversed the rule's states into a new list and turned its list values into tuples again — close to "
-              "half of a prediction's time. Each rule's states are reversed and converted once per process; the "
-              "comparison is Rasa's own, line for line."),
+          why="each prediction tests every rule (285 in our model) against the conversation's last state, and each "
+              "test reversed the rule's states into a new list and turned its list values into tuples again — close "
+              "to half of a prediction's time. Each rule's states are reversed and converted once per process, and "
+              "at the last turn only the rules that name the conversation's previous action (or none) are tested: "
+              "the others fail Rasa's test there. The comparison is Rasa's own, line for line."),
     Patch("frozen_model_objects",
           replaces=("rasa.core.run.load_agent_on_start",),
           reads=("rasa.core.run.serve_application:load_agent_on_start",),
