@@ -291,6 +291,21 @@ class Load:
     rss_mb: list[float] = field(default_factory=list)
     cpu_ms_per_turn: dict[str, float] = field(default_factory=dict)
     rasa_cpu_split: list[int] = field(default_factory=list)
+    machine_ms: list[float] = field(default_factory=list)  # machine_speed_ms() before and after the load
+
+
+def machine_speed_ms(rounds: int = 3) -> float:
+    """This machine's speed now: the best of `rounds` timings of a fixed pure-Python loop (CPU ms; lower is faster).
+    On a shared host the same code ran this loop 272-388 ms minutes apart, and the stack's CPU per turn moved with
+    it: each load reports the figure before and after it, so runs taken at different moments can be compared."""
+    best = float("inf")
+    for _ in range(rounds):
+        t = time.process_time()
+        total = 0
+        for i in range(1_000_000):
+            total += i * i
+        best = min(best, (time.process_time() - t) * 1000)
+    return round(best, 1)
 
 
 def plan(n: int, seed: int) -> list[tuple[str, random.Random]]:
@@ -413,6 +428,7 @@ async def run_load(stack: Stack, n: int, concurrency: int, seed: int, slot_sourc
             load.rss_mb.append(stack.rasa_rss_mb())
             await asyncio.sleep(1)
 
+    load.machine_ms.append(machine_speed_ms())
     async with Client(concurrency * 2) as client:
         sampler = asyncio.create_task(sample_rss())
         cpu0 = stack.cpu_s()
@@ -432,6 +448,7 @@ async def run_load(stack: Stack, n: int, concurrency: int, seed: int, slot_sourc
     # How evenly the Rasa processes shared the work (bot/rasa_placement.py): each one's part of Rasa's CPU, in %.
     load.rasa_cpu_split = [round(100 * each[k] / max(1e-9, sum(each.values()))) for k in sorted(each)]
     load.rss_mb.append(stack.rasa_rss_mb())
+    load.machine_ms.append(machine_speed_ms())
     return load
 
 
@@ -532,6 +549,7 @@ def summarise(name: str, stack: Stack, load: Load, log: dict[str, int], probes: 
         **{k: round(v, 1) for k, v in probes.items()},
         "cpu_ms_per_turn": load.cpu_ms_per_turn,
         "rasa_cpu_split_pct": load.rasa_cpu_split,
+        "machine_ms": load.machine_ms,
         "by_flow": {f: sum(1 for c in load.conversations if c.flow == f and c.finished) for f, _ in MIX},
     }
 
@@ -541,7 +559,8 @@ def write_report(rows: list[dict[str, Any]], args: argparse.Namespace, path: Pat
             ("errors", "errors"), ("conversations finished", "finished"), ("consultations logged", "logged"),
             ("lost", "lost"), ("duplicated", "duplicated"), ("Rasa RSS peak MB", "rasa_rss_mb_peak"),
             ("warm start s", "warm_start_s"), ("form turn alone, p50 ms", "form_turn_p50"),
-            ("/predict mid-form, p50 ms", "predict_p50"), ("tracker GET p50 ms", "tracker_get_p50_ms")]
+            ("/predict mid-form, p50 ms", "predict_p50"), ("tracker GET p50 ms", "tracker_get_p50_ms"),
+            ("machine ms before, after", "machine_ms")]
     head = "| variant | processes | citizens read | " + " | ".join(c for c, _ in cols) + " |"
     lines = [
         "# Load benchmark: ours against stock Rasa",
@@ -572,6 +591,9 @@ def write_report(rows: list[dict[str, Any]], args: argparse.Namespace, path: Pat
                           f"p95 {r['p95_ms']} ms against {s['p95_ms']} ms")
     if ratios:
         lines += ["", "Ratio to stock Rasa, same machine, same run:", "", *ratios]
+    lines += ["", ("Machine ms: the best of three timings of a fixed pure-Python loop just before and after each load "
+              "(lower is faster; on this shared host it moved by a third within minutes, and the stack's CPU per turn "
+              "with it): compare runs taken at different moments by it.")]
     lines += ["", "Finished conversations by flow: " + "; ".join(
         f"{r['variant']}/{r['processes']}/{r.get('citizens')}: " + ", ".join(f"{k} {v}" for k, v in r["by_flow"].items()) for r in rows)]
     lines += ["", "CPU per turn under the load, ms (each part's process tree; the client is this script): " + "; ".join(
