@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import gc
 import hmac
 import logging
 from typing import Any
@@ -19,6 +18,8 @@ from typing import Any
 from sanic import Sanic, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
+
+from hotline import collector
 
 TOKEN_HEADER = "X-Hotline-Actions-Token"
 # The health check tells nothing about anyone: load balancers and `make run` may ask it without the secret.
@@ -115,8 +116,7 @@ def main(argv: list[str] | None = None) -> None:
     plugin_manager().hook.attach_sanic_app_extensions(app=app)
     # What loading the actions made (~250,000 objects: hotline's modules, the flow spec, the law data) lives as long
     # as the process: out of the collector's sight, so a full collection (52 ms) does not walk it again (issue 28).
-    gc.collect()
-    gc.freeze()
+    collector.settle()
     logger.info("action server on http://%s:%s (secret required)", args.host, args.port)
     app.run(args.host, args.port, workers=utils.number_of_sanic_workers(), access_log=False)
 

@@ -4,7 +4,6 @@ Run: `uvicorn bot.app:app --port 8000`.
 """
 from __future__ import annotations
 
-import gc
 import html
 import logging
 import traceback
@@ -19,7 +18,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from bot import api, chat, copilot, documents, limits, menu, metrics, rasa_client, security, wechat
-from hotline import logs, wording
+from hotline import collector, logs, wording
 from hotline.privacy import mask_text
 
 log = logging.getLogger(__name__)
@@ -65,24 +64,11 @@ async def _on_unexpected_error(request: Request, exc: Exception) -> JSONResponse
 
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
-    freeze_startup_objects()
+    collector.settle()  # what starting made, out of the collector's sight (hotline/collector.py)
     yield
     await rasa_client.close_sessions()  # the pooled connections to Rasa and the action server
 
 
-def freeze_startup_objects() -> None:
-    """Once per process, when the app starts: what importing it made (~310,000 objects: the modules, the flow spec,
-    the law data) is moved out of the collector's sight. Every full collection walked them all — 85 ms with every
-    turn waiting on the event loop — though they live as long as the process (issue 28; Rasa's own: speedups'
-    frozen_model_objects)."""
-    global _frozen
-    if not _frozen:
-        gc.collect()
-        gc.freeze()
-        _frozen = True
-
-
-_frozen = False
 
 
 def create_app() -> FastAPI:

@@ -113,8 +113,9 @@ gc.disable()  # as serve leaves it while Rasa is imported and the model made
 agent = asyncio.run(run.serve_application.__globals__["load_agent_on_start"]("m.tar.gz", None, None, None, None))
 frozen = gc.get_freeze_count() - before
 collecting = gc.isenabled()
+thresholds = gc.get_threshold()
 gc.unfreeze()
-print(json.dumps({"applied": applied, "stock": stock, "patched": patched, "marks": marks,
+print(json.dumps({"applied": applied, "stock": stock, "patched": patched, "marks": marks, "thresholds": thresholds,
                   "frozen": frozen, "agent": type(agent).__name__, "collecting": collecting}, ensure_ascii=False))
 """
 
@@ -166,6 +167,7 @@ def test_frozen_model_objects_takes_effect(take_effect: dict[str, Any]) -> None:
     """The loader `rasa run` registers is the patched one; what it loads comes back, its objects frozen."""
     assert take_effect["marks"]["serve_application's load_agent_on_start"] == "frozen_model_objects"
     assert take_effect["agent"] == "FakeAgent" and take_effect["frozen"] >= 50_000
+    assert take_effect["thresholds"] == [10_000, 20, 100]  # hotline/collector.py's (test_frozen_startup pins both)
     assert take_effect["collecting"] is True  # the collector serve paused is on again once the agent is loaded
 
 

@@ -255,6 +255,11 @@ def _pooled_endpoint_sessions() -> None:
     _replace(EndpointConfig, "session", session, "pooled_endpoint_sessions")
 
 
+# The app environment's hotline/collector.py THRESHOLDS (that package is not installed here): with the model frozen,
+# CPython's default still ran 30-65 ms full collections in the middle of a crowd; these ran none during the load.
+GC_THRESHOLDS = (10_000, 20, 100)
+
+
 def _frozen_model_objects() -> None:
     import gc
 
@@ -267,6 +272,7 @@ def _frozen_model_objects() -> None:
             agent = await original(*args, **kwargs)
             gc.collect()
             gc.freeze()
+            gc.set_threshold(*GC_THRESHOLDS)
         finally:
             gc.enable()  # serve pauses the collector while Rasa is imported and the model made
         return agent
@@ -549,7 +555,8 @@ SERVING: dict[str, Patch] = {p.name: p for p in [
           install=_frozen_model_objects,
           why="the loaded model's ~485,000 objects live as long as the process, yet every full garbage collection "
               "walked them all — 0.2–0.5 s with every turn of the process waiting, the load benchmark's p95 tail. "
-              "They are moved out of the collector's sight (gc.freeze) once the agent is loaded, and the collector, "
+              "They are moved out of the collector's sight (gc.freeze) once the agent is loaded, the thresholds raised "
+              "(GC_THRESHOLDS: the default still ran 30-65 ms full collections under a crowd), and the collector, "
               "paused by `serve` while Rasa was imported and the model made, is turned back on."),
 ]}
 
