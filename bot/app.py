@@ -69,8 +69,6 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     await rasa_client.close_sessions()  # the pooled connections to Rasa and the action server
 
 
-
-
 def create_app() -> FastAPI:
     logs.configure_from_env("web")  # JSON lines without personal data when HOTLINE_LOG_FORMAT=json
     app = FastAPI(title="城中区12348法律服务助手", docs_url="/api/docs", redoc_url=None, openapi_url="/api/openapi.json",

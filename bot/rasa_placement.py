@@ -140,7 +140,7 @@ async def in_flight(base: str, limit: int, timeout: float) -> AsyncIterator[floa
 
 
 def in_flight_now() -> dict[str, int]:
-    """Calls in flight per process (/metrics)."""
+    """Calls in flight (waiting at the gate or sent) per process, as placement weighs them (tests read it)."""
     return dict(_in_flight)
 
 
