@@ -317,22 +317,38 @@ ACTIONS_PAUSES_S = (0.1, 0.2, 0.4, 0.8, 1.0)
 
 
 # Turns that arrive while a health check is on its way take its answer instead of asking again: with 32 turns in
-# flight every turn asked its own (a request for the door and one for the action server, each turn). A turn never
-# takes an answer asked before the previous check ended.
+# flight every turn asked its own (a request for the door and one for the action server, each turn). And a yes is
+# kept for ALIVE_FOR_S: even shared, a crowd of 32 asked 505 times in 848 turns (issue 28). A no is never kept, and
+# a turn that Rasa abandoned for want of an action server (ActionsUnavailable) drops the kept yes: the server died
+# within that half second, Rasa's own retries caught it, and the next turn asks afresh.
+ALIVE_FOR_S = 0.5
 _asking: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Task[bool]] = weakref.WeakKeyDictionary()
+_alive_at: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, float] = weakref.WeakKeyDictionary()
 
 
 async def actions_alive(*, client: httpx.AsyncClient | None = None) -> bool:
-    """Whether an action server answers its health check (True when the web app is not told where any is); the check
-    on its way when there is one (see _asking)."""
+    """Whether an action server answers its health check (True when the web app is not told where any is): a yes of
+    the last ALIVE_FOR_S, else the check on its way when there is one (see _asking)."""
     if client is not None:
         return await _ask_actions(client)
     loop = asyncio.get_running_loop()
+    if time.monotonic() - _alive_at.get(loop, -ALIVE_FOR_S) < ALIVE_FOR_S:
+        return True
     task = _asking.get(loop)
     if task is None or task.done():
         task = loop.create_task(_ask_actions(None))
         _asking[loop] = task
-    return await asyncio.shield(task)  # a turn given up on does not cancel the others' check
+    alive = await asyncio.shield(task)  # a turn given up on does not cancel the others' check
+    if alive:
+        _alive_at[loop] = time.monotonic()
+    else:
+        _alive_at.pop(loop, None)
+    return alive
+
+
+def _actions_failed() -> None:
+    """Rasa could not reach an action server during a turn: the next turn asks, whatever was seen before."""
+    _alive_at.pop(asyncio.get_running_loop(), None)
 
 
 async def _ask_actions(client: httpx.AsyncClient | None) -> bool:
@@ -497,7 +513,9 @@ async def _resume_when_back(conversation: str) -> None:
             return
         try:
             replies = await _replay(conversation, waiting, None, "web")
-        except (ActionsUnavailable, httpx.HTTPError, ValueError):
+        except (ActionsUnavailable, httpx.HTTPError, ValueError) as exc:
+            if isinstance(exc, ActionsUnavailable):
+                _actions_failed()
             return  # held again by _replay: the next message or resumption takes them
         await asyncio.to_thread(_push, conversation, replies)
         log.warning("a held web conversation resumed by itself")
@@ -553,6 +571,7 @@ async def forward_to_rasa(
             else:
                 replies = await _turn(conversation, text, turn, client)
         except ActionsUnavailable:
+            _actions_failed()
             if not waiting:
                 await held.hold(conversation, [HeldTurn(text, turn, await open_question(conversation, client))])
             log.warning("no action server during a %s turn: the message held", channel)

@@ -93,6 +93,9 @@ def door(servers: Any, monkeypatch: pytest.MonkeyPatch) -> tuple[list[FakeRasaWi
     monkeypatch.setenv("HOTLINE_RASA_TIMEOUT", "2.0")
     monkeypatch.setenv("HOTLINE_ACTIONS_WAIT_S", "0.3")
     monkeypatch.delenv("HOTLINE_REDIS_URL", raising=False)
+    # Every turn asks the action server here, so a test sees the check of the moment it took the server down;
+    # test_a_yes_is_kept_half_a_second_and_dropped_when_rasa_finds_no_action_server tests the kept yes.
+    monkeypatch.setattr(rasa_client, "ALIVE_FOR_S", 0.0)
     from hotline.settings import get_settings
 
     get_settings.cache_clear()
@@ -248,6 +251,32 @@ async def test_turns_at_once_share_one_health_check_turns_one_after_another_each
     actions.up = False
     [msg] = await forward_to_rasa("crowd-0", "三万五", "web")
     assert msg.text == HELD_TEXT  # the check after the server went down says so
+
+
+async def test_a_yes_is_kept_half_a_second_and_dropped_when_rasa_finds_no_action_server(
+        door: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 28: a crowd of 32 still asked 505 times in 848 turns. A yes is kept for ALIVE_FOR_S; a server that dies
+    within it is found by Rasa (which answers the unavailable mark after its retries) and the next turn asks again."""
+    fakes, _, actions = door
+    monkeypatch.setattr(rasa_client, "ALIVE_FOR_S", 60.0)
+    actions.checks = 0
+    for n in range(5):
+        await forward_to_rasa(f"kept-{n}", "你好", "web")
+    assert actions.checks == 1  # asked once, kept for the next four
+    actions.up = False
+    unavailable = [{"custom": rasa_client.UNAVAILABLE_MARK}]  # what Rasa answers when its action calls fail
+    fakes[0].reply = fakes[1].reply = lambda sender, message: unavailable
+    [msg] = await forward_to_rasa("kept-0", "三万五", "web")
+    assert msg.text == HELD_TEXT  # the kept yes took the turn to Rasa; Rasa's answer held it
+    fakes[0].reply = fakes[1].reply = rasa_fakes.echo_reply
+    sent, asked = len(calls(fakes)), actions.checks
+    [msg] = await forward_to_rasa("kept-0", "12个人", "web")
+    assert msg.text == HELD_TEXT and actions.checks > asked  # the yes was dropped: this turn asked, was told no
+    assert len(calls(fakes)) == sent  # and Rasa was not troubled with it
+    actions.up = True
+    asked = actions.checks
+    replies = await forward_to_rasa("kept-0", "半年", "web")
+    assert replies[0].text == RESUMED_TEXT and actions.checks == asked + 1
 
 
 def asking(slot: str) -> list[dict[str, Any]]:
