@@ -227,6 +227,53 @@ class Stack:
                 proc.wait(timeout=5)
 
 
+class RunningStack(Stack):
+    """A stack this script did not start: `make run`'s (or any on this machine), found by its processes' command
+    lines, its salt and database read from the project's settings (run from the same directory, with the same
+    HOTLINE_VAR_DIR). It is measured as it is and left running."""
+
+    def __init__(self, web_url: str) -> None:
+        from hotline.settings import get_settings
+
+        settings = get_settings()
+        super().__init__("running", ROOT / "models" / "current.tar.gz", Path(tempfile.gettempdir()), 0,
+                         salt=settings.sender_salt)
+        self.web_url, self.db_url = web_url.rstrip("/"), settings.database_url
+        self.rasa_urls = list(settings.rasa_urls)
+        self.pids: dict[str, list[int]] = {"rasa": [], "actions": [], "web": []}
+        for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+            with contextlib.suppress(OSError):
+                args = cmdline.read_bytes().split(b"\0")
+                pid = int(cmdline.parent.name)
+                if b"hotline_rasa.serve" in args:
+                    self.pids["rasa"].append(pid)
+                elif b"actions.server" in args:
+                    self.pids["actions"].append(pid)
+                elif b"bot.app:app" in args:
+                    self.pids["web"].append(pid)
+        self.processes = len(self.pids["rasa"])
+        if not all(self.pids.values()):
+            raise SystemExit(f"--against: not every part of a stack is running here: {self.pids}")
+
+    def cpu_s(self) -> dict[str, float]:
+        out: dict[str, float] = {}
+        for part, pids in self.pids.items():
+            for i, pid in enumerate(sorted(pids)):
+                cpu = proc_stats.cpu_s(pid)
+                out[part] = out.get(part, 0.0) + cpu
+                if part == "rasa":
+                    out[f"rasa{i}"] = cpu
+        t = os.times()
+        out["bench client"] = t.user + t.system
+        return out
+
+    def rasa_rss_mb(self) -> float:
+        return sum(proc_stats.rss_mb(pid) for pid in self.pids["rasa"])
+
+    def stop(self) -> None:
+        """Not ours to stop."""
+
+
 # ------------------------------------------------------------------------------------------------ the citizens
 # The citizens' HTTP client shares the machine with the stack it measures, so it must cost little: aiohttp spends
 # ~0.6 ms of CPU per request with 32 in flight where httpx spent ~5.6 (scripts/bench_http_clients.py).
@@ -658,10 +705,24 @@ def main() -> None:
     parser.add_argument("--no-probe", action="store_true", help="skip the sequential form turn and /predict probe")
     parser.add_argument("--out", type=Path, default=ROOT / "reports" / "bench_load.md")
     parser.add_argument("--turns-out", type=Path, help="also write every timed turn (JSON lines) here")
+    parser.add_argument("--against", metavar="URL",
+                        help="load a stack already running here (make run's: http://127.0.0.1:8000) instead of "
+                             "starting ones; run from the project root with its HOTLINE_VAR_DIR")
     args = parser.parse_args()
     modes = args.slot_source.split(",")
     if not modes or set(modes) - set(SLOT_SOURCES):
         parser.error(f"--slot-source: a comma list of {', '.join(SLOT_SOURCES)}")
+    if args.against:
+        running = RunningStack(args.against)
+        asyncio.run(run_load(running, 4, 4, args.seed + 1, modes[0], args.max_turns, 120))  # warm-up
+        rows = []
+        for mode in modes:
+            load = asyncio.run(run_load(running, args.conversations, args.concurrency, args.seed, mode,
+                                        args.max_turns, args.load_timeout))
+            rows.append(summarise(running.name, running, load, check_log(running, load), {}, mode))
+            print("  " + json.dumps({k: v for k, v in rows[-1].items() if k != "by_flow"}, ensure_ascii=False))
+        print(write_report(rows, args, args.out))
+        return
 
     models = {"current": latest_model(args.model)}
     if "stock" in args.variants.split(","):
