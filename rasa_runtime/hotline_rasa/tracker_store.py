@@ -20,10 +20,12 @@ from __future__ import annotations
 
 import collections
 import json
+import re
 import sqlite3
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
 import sqlalchemy as sa
 from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.trackers import DialogueStateTracker
@@ -51,6 +53,22 @@ _KEY_PLAIN = "SELECT max(id), count(id) FROM events WHERE sender_id = ?"  # the 
 _ROWS_SQL = sa.text("SELECT id, timestamp, type_name, data FROM events WHERE sender_id = :sender ORDER BY id")
 
 Row = tuple[int, "float | None", str, str]
+
+
+# 19 digits in a row: perhaps an integer past 64 bits, which orjson reads as a float where json keeps it exact.
+_LONG_NUMBER = re.compile(r"[0-9]{19}")
+
+
+def _event_data(data: str) -> Any:
+    """A row's event JSON as json.loads reads it: by orjson (5 us a row against 8-10, every row of a conversation on
+    every turn), and by json itself for what orjson reads otherwise — a long number — or refuses, which json reads
+    (NaN, Infinity, 1e400) or refuses with its own error."""
+    if _LONG_NUMBER.search(data) is None:
+        try:
+            return orjson.loads(data)
+        except orjson.JSONDecodeError:
+            pass
+    return json.loads(data)
 
 
 @dataclass
@@ -174,7 +192,7 @@ class KeptRowsSQLTrackerStore(SQLTrackerStore):
         entry = self._current(sender_id)
         rows = entry.rows if fetch_events_from_all_sessions else entry.latest_session()
         if self.domain and rows:
-            return DialogueStateTracker.from_dict(sender_id, [json.loads(r[3]) for r in rows], self.domain.slots)
+            return DialogueStateTracker.from_dict(sender_id, [_event_data(r[3]) for r in rows], self.domain.slots)
         return None
 
     async def save(self, tracker: DialogueStateTracker) -> None:
