@@ -15,7 +15,7 @@ import pytest
 
 from tests.stack import MODEL, require_model, run_in_rasa
 
-SERVING = ["compiled_action_validation", "cached_event_lookup", "sequential_graph_runs", "quiet_interpolation",
+SERVING = ["compiled_action_validation", "empty_domain_known", "cached_event_lookup", "sequential_graph_runs", "quiet_interpolation",
            "pooled_endpoint_sessions", "plain_slot_copies", "remembered_applied_events", "rule_states_read_once",
            "frozen_model_objects"]
 
@@ -98,6 +98,7 @@ from rasa.engine.runner.dask import DaskGraphRunner
 marks = {name: speedups.installed_by(obj) for name, obj in {
     "RemoteAction._validate_action_result": RemoteAction._validate_action_result,
     "Event.resolve_by_type": events.Event.resolve_by_type,
+    "Domain.is_empty": Domain.is_empty,
     "DaskGraphRunner.run": DaskGraphRunner.run,
     "interpolator.interpolate_text": interpolator.interpolate_text,
     "EndpointConfig.session": EndpointConfig.session,
@@ -129,7 +130,7 @@ def take_effect() -> dict[str, Any]:
 def test_all_serving_patches_install_where_rasa_looks(take_effect: dict[str, Any]) -> None:
     assert take_effect["applied"] == SERVING
     assert take_effect["marks"] == {
-        "RemoteAction._validate_action_result": "compiled_action_validation",
+        "RemoteAction._validate_action_result": "compiled_action_validation", "Domain.is_empty": "empty_domain_known",
         "Event.resolve_by_type": "cached_event_lookup", "DaskGraphRunner.run": "sequential_graph_runs",
         "interpolator.interpolate_text": "quiet_interpolation", "EndpointConfig.session": "pooled_endpoint_sessions",
         "Slot.__copy__": "plain_slot_copies", "DialogueStateTracker.applied_events": "remembered_applied_events",
@@ -285,8 +286,13 @@ values = [{}, {"employer": "老李", "amount": 35000}, {"employer": None}, {"123
 names = ["slot", "action", "user", "bot", "session_started", "active_loop", "rewind", "restart", "followup",
          "pause", "resume", "loop_interrupted", "action_execution_rejected", "nonsense", "topic"]
 
+from rasa.shared.core.domain import Domain
+domains = [Domain.empty(), Domain.load("domain"), Domain.from_dict({"intents": ["greet"]}),
+           Domain.from_dict({"slots": {"x": {"type": "text", "mappings": [{"type": "custom"}]}}}),
+           Domain.from_dict({}), Domain.from_yaml("version: '3.1'")]
+
 def run():
-    out = []
+    out = [["is_empty", d.is_empty()] for d in domains]
     for a in answers:
         try:
             out.append(["ok", action._validate_action_result(a)])
@@ -325,6 +331,7 @@ def test_patched_rasa_validates_and_resolves_exactly_as_stock_rasa() -> None:
     assert ["nonsense", "ValueError", "Unknown event name 'nonsense'."] in result["stock"]
     assert ["interpolate", "您的老板是老李吗？"] in result["stock"]  # a slot is filled, a payload left alone
     assert ["interpolate", '/inform{"matter": "wage_arrears"}'] in result["stock"]
+    assert [r[1] for r in result["stock"] if r[0] == "is_empty"] == [True, False, False, False, True, True]
 
 
 ANSWERS = r"""
