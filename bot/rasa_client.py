@@ -408,6 +408,7 @@ async def _turn(conversation: str, text: str, turn: str, client: httpx.AsyncClie
     data = await _post("/webhooks/rest/webhook", body, client, conversation=conversation, idempotent=True)
     if isinstance(data, list) and any(isinstance(m, dict) and (m.get("custom") or {}) == UNAVAILABLE_MARK
                                       for m in data):
+        _actions_failed()  # whatever the door saw before, the next turn asks
         raise ActionsUnavailable()
     return _to_messages(data)
 
@@ -521,9 +522,7 @@ async def _resume_when_back(conversation: str) -> None:
             return
         try:
             replies = await _replay(conversation, waiting, None, "web")
-        except (ActionsUnavailable, httpx.HTTPError, ValueError) as exc:
-            if isinstance(exc, ActionsUnavailable):
-                _actions_failed()
+        except (ActionsUnavailable, httpx.HTTPError, ValueError):
             return  # held again by _replay: the next message or resumption takes them
         await asyncio.to_thread(_push, conversation, replies)
         log.warning("a held web conversation resumed by itself")
@@ -579,7 +578,6 @@ async def forward_to_rasa(
             else:
                 replies = await _turn(conversation, text, turn, client)
         except ActionsUnavailable:
-            _actions_failed()
             if not waiting:
                 await held.hold(conversation, [HeldTurn(text, turn, await open_question(conversation, client))])
             log.warning("no action server during a %s turn: the message held", channel)

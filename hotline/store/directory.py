@@ -65,7 +65,7 @@ def find_advisors(*, session: Session, query: str, limit: int = 5) -> list[Advis
     return lookup(directory_entries(session=session), query, limit)
 
 
-def _entry(a: Any) -> AdvisorEntry:  # an Advisor or a row of its columns
+def _entry(a: Any) -> AdvisorEntry:  # a row of _ROSTER
     return AdvisorEntry(
         street=a.street,
         community=a.community,

@@ -48,8 +48,8 @@ INTERNALS = Patch(
     why=__doc__ or "")
 
 # Plain SQL: the ORM's query building cost more than the queries (reports/profile_rasa_gil.md of 4551f20).
-_KEY_SQL = sa.text("SELECT max(id), count(id) FROM events WHERE sender_id = :sender")
-_KEY_PLAIN = "SELECT max(id), count(id) FROM events WHERE sender_id = ?"  # the same, for sqlite3 itself
+_KEY_PLAIN = "SELECT max(id), count(id) FROM events WHERE sender_id = ?"  # for sqlite3 itself (_current)
+_KEY_SQL = sa.text(_KEY_PLAIN.replace("?", ":sender"))
 _ROWS_SQL = sa.text("SELECT id, timestamp, type_name, data FROM events WHERE sender_id = :sender ORDER BY id")
 
 Row = tuple[int, "float | None", str, str]
