@@ -434,6 +434,19 @@ domain = Domain.load("domain")
 tmp = tempfile.mkdtemp()
 stores = {"stock": Stock(domain, dialect="sqlite", db=f"{tmp}/stock.db"),
           "patched": KeptRowsSQLTrackerStore(domain, dialect="sqlite", db=f"{tmp}/patched.db")}
+# Sessions a save of the patched store opens: none, a file database's saves run on its plain sqlite3 connection.
+in_save, save_sessions = [False], [0]
+patched_scope, patched_save = stores["patched"].session_scope, stores["patched"].save
+def counted_scope():
+    save_sessions[0] += in_save[0]
+    return patched_scope()
+async def flagged_save(tracker):
+    in_save[0] = True
+    try:
+        return await patched_save(tracker)
+    finally:
+        in_save[0] = False
+stores["patched"].session_scope, stores["patched"].save = counted_scope, flagged_save
 # A second process on the same database: a stock store that writes behind the patched one's back.
 others = {"stock": Stock(domain, dialect="sqlite", db=f"{tmp}/stock.db"),
           "patched": Stock(domain, dialect="sqlite", db=f"{tmp}/patched.db")}
@@ -476,6 +489,7 @@ for name in ("stock", "patched"):
     clock[0] = 1_700_000_000.0
     result[name] = asyncio.run(play(name))
 result["checker"] = stores["patched"]._checker is not None  # the check outside a session (a file database)
+result["save_sessions"] = save_sessions[0]
 with sqlite3.connect(f"{tmp}/patched.db") as con:
     result["journal"] = con.execute("PRAGMA journal_mode").fetchone()[0]
     result["rows"] = [list(r) for r in con.execute("SELECT sender_id, type_name, timestamp, intent_name, action_name, data FROM events ORDER BY id")]
@@ -492,7 +506,7 @@ def test_kept_tracker_rows_give_exactly_what_stock_rasa_reads_and_writes() -> No
     result = run_in_rasa(TRACKERS)
     assert result["patched"] == result["stock"]
     assert result["rows"] == result["stock_rows"]
-    assert result["journal"] == "wal" and result["checker"] is True
+    assert result["journal"] == "wal" and result["checker"] is True and result["save_sessions"] == 0
     # Not vacuous: the other process's answer and the new session show in what is read.
     latest, full, nobody = result["patched"][3]
     assert {"event": "slot", "name": "amount"}.items() <= next(
