@@ -488,7 +488,7 @@ result = {}
 for name in ("stock", "patched"):
     clock[0] = 1_700_000_000.0
     result[name] = asyncio.run(play(name))
-result["checker"] = stores["patched"]._checker is not None  # the check outside a session (a file database)
+result["checker"] = stores["patched"]._sqlite is not None  # the check outside a session (a file database)
 result["save_sessions"] = save_sessions[0]
 with sqlite3.connect(f"{tmp}/patched.db") as con:
     result["journal"] = con.execute("PRAGMA journal_mode").fetchone()[0]

@@ -50,7 +50,7 @@ INTERNALS = Patch(
     why=__doc__ or "")
 
 # Plain SQL: the ORM's query building cost more than the queries (reports/profile_rasa_gil.md of 4551f20).
-_KEY_PLAIN = "SELECT max(id), count(id) FROM events WHERE sender_id = ?"  # for sqlite3 itself (_current)
+_KEY_PLAIN = "SELECT max(id), count(id) FROM events WHERE sender_id = ?"  # for sqlite3 itself (_sqlite)
 _KEY_SQL = sa.text(_KEY_PLAIN.replace("?", ":sender"))
 _ROWS_PLAIN = "SELECT id, timestamp, type_name, data FROM events WHERE sender_id = ? ORDER BY id"
 _ROWS_SQL = sa.text(_ROWS_PLAIN.replace("?", ":sender"))
@@ -108,8 +108,8 @@ class KeptRowsSQLTrackerStore(SQLTrackerStore):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         settings = RuntimeSettings.from_env()
         self._kept: collections.OrderedDict[str, _Rows] | None = None  # None: Rasa's own methods throughout
-        self._checker: sqlite3.Connection | None = None  # SQLite's file: checks and saves outside a session
-        self._checker_lock = threading.Lock()
+        self._sqlite: sqlite3.Connection | None = None  # SQLite's file: checks and saves outside a session
+        self._sqlite_lock = threading.Lock()
         self._kept_chars = 0
         self._cache_chars = settings.tracker_cache_chars
         super().__init__(*args, **kwargs)
@@ -145,9 +145,9 @@ class KeptRowsSQLTrackerStore(SQLTrackerStore):
                 # transaction cost 0.13 ms per check, the plain query about 0.02 (issue 28). Each check reads the
                 # database as committed at that moment, as a new session would. Saves run there too, each in
                 # one explicit transaction: the session, its ORM insert and its commit were 11% of a Rasa process.
-                self._checker = sqlite3.connect(url.database, timeout=15, check_same_thread=False,
-                                                isolation_level=None)
-                _pragmas(self._checker, None)
+                self._sqlite = sqlite3.connect(url.database, timeout=15, check_same_thread=False,
+                                               isolation_level=None)
+                _pragmas(self._sqlite, None)  # the engine's connections' pragmas: WAL, and no sync per commit
 
     @property
     def keeps_rows(self) -> bool:
@@ -189,10 +189,10 @@ class KeptRowsSQLTrackerStore(SQLTrackerStore):
         """`_stored` in a session of its own; without one when the kept rows are still the database's (SQLite)."""
         assert self._kept is not None
         entry = self._kept.get(sender_id)
-        if entry is not None and self._checker is not None:
-            with self._checker_lock:
+        if entry is not None and self._sqlite is not None:
+            with self._sqlite_lock:
                 # fetchall: the statement runs to its end, so no read transaction stays open between turns
-                [key] = self._checker.execute(_KEY_PLAIN, (sender_id,)).fetchall()
+                [key] = self._sqlite.execute(_KEY_PLAIN, (sender_id,)).fetchall()
             if entry.key() == key:
                 self._kept.move_to_end(sender_id)
                 return entry
@@ -234,15 +234,15 @@ class KeptRowsSQLTrackerStore(SQLTrackerStore):
             return await super().save(tracker)
         await self.stream_events(tracker)
         sender_id = tracker.sender_id
-        if self._checker is not None:
-            con = self._checker
+        if self._sqlite is not None:
+            con = self._sqlite
             # The rows are made from the kept ones before the write lock is taken, and checked under it: the lock
             # is held for the check and the insert only, as the session held it for the insert (two Rasa
             # processes share the file, and SQLite's busy wait sleeps in steps of milliseconds).
             assert self._kept is not None
             kept = self._kept.get(sender_id)
             rows = self._new_rows(tracker, kept) if kept is not None else []
-            with self._checker_lock:
+            with self._sqlite_lock:
                 con.execute("BEGIN IMMEDIATE")
                 try:
                     [key] = con.execute(_KEY_PLAIN, (sender_id,)).fetchall()
